@@ -1,0 +1,55 @@
+/** Import rules: core depends on nothing else in Factum, and there are no cycles. */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Import cycles make load order fragile; split the shared part out instead.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'core-is-standalone',
+      severity: 'error',
+      comment:
+        'src/core is the contract: it must not import stores, brokers, server, cli or any other layer.',
+      from: { path: '^src/core/' },
+      to: { path: '^src/(?!core/)' },
+    },
+    {
+      name: 'core-imports-no-driver',
+      severity: 'error',
+      comment: 'Drivers are loaded only by the subpath that needs them.',
+      from: { path: '^src/core/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-peer', 'npm-optional'], pathNot: '^node_modules/uuid/' },
+    },
+    {
+      name: 'main-entry-imports-no-driver',
+      severity: 'error',
+      comment: "The 'factum' entry must not pull in a database or broker driver.",
+      from: { path: '^src/(index|open-store)\\.ts$' },
+      to: { path: '^node_modules/(better-sqlite3|pg|kafkajs|amqplib|@nats-io|@aws-sdk|@platformatic)' },
+    },
+    {
+      name: 'stores-do-not-import-upper-layers',
+      severity: 'error',
+      from: { path: '^src/stores/' },
+      to: { path: '^src/(projections|messaging|brokers|sagas|observability|server|cli)/' },
+    },
+    {
+      name: 'no-library-code-imports-tests',
+      severity: 'error',
+      from: { path: '^src/(?!testing/)' },
+      to: { path: '^src/testing/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
+  },
+};

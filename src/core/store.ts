@@ -1,0 +1,161 @@
+import type { NewEvent, StoredEvent } from './envelope.js';
+import { ErrorCodes, ValidationError } from './errors.js';
+import type { ExpectedVersion } from './expected-version.js';
+
+export interface AppendOptions {
+  /** Defaults to 'any'. A number is exact; 0 ≡ 'no_stream'. */
+  expectedVersion?: ExpectedVersion;
+}
+
+export interface AppendResult {
+  /** The stream's version after the append: pass it as the next expectedVersion. */
+  nextExpectedVersion: number;
+  /** Global position of the last event appended. */
+  position: bigint;
+}
+
+export interface ReadStreamOptions {
+  /** First version to return (inclusive). Forward reads start at 1, backward reads at the head by default. */
+  fromVersion?: number;
+  /** Last version to return (inclusive): the stream as it was at that version. */
+  toVersion?: number;
+  /** Only events recorded at or before this instant: the stream as it was then. */
+  until?: Date;
+  direction?: 'forward' | 'backward';
+  limit?: number;
+}
+
+export interface StreamRead<E extends StoredEvent = StoredEvent> {
+  events: E[];
+  /** The stream's current version (0 when it does not exist), whatever the filters. */
+  version: number;
+  exists: boolean;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: only events after this position. Omit (or 0n) to start at the beginning. */
+  after?: bigint;
+  /** Page size; defaults to 1,000. */
+  limit?: number;
+  /** Only these event types. */
+  types?: readonly string[];
+  /** Only these stream categories ('order' for 'order-42'). */
+  categories?: readonly string[];
+}
+
+export interface AllRead<E extends StoredEvent = StoredEvent> {
+  events: E[];
+  /** Pass as `after` to read the next page. Equals `after` when the page is empty. */
+  last: bigint;
+}
+
+export interface SubscribeOptions {
+  after?: bigint;
+  types?: readonly string[];
+  categories?: readonly string[];
+  /** Events fetched per catch-up page (default 500). */
+  batchSize?: number;
+  /** Called once when the subscription stops because of an error (a handler throw or a store failure). */
+  onError?: (error: Error) => void;
+}
+
+export interface SubscriptionStatus {
+  state: 'catching-up' | 'live' | 'stopped' | 'failed';
+  /** Position of the last event the handler finished. */
+  position: bigint;
+  /** The error that stopped the subscription, if any. */
+  error?: Error;
+}
+
+export interface Subscription {
+  /** Stops delivering events; resolves once the handler in progress (if any) has finished. */
+  unsubscribe(): Promise<void>;
+  /** Resolves when the subscription stops normally, rejects with the error that stopped it. */
+  readonly done: Promise<void>;
+  status(): SubscriptionStatus;
+}
+
+export type EventHandler = (event: StoredEvent) => Promise<void> | void;
+
+/** The event store contract every store implements; one conformance suite proves it for each. */
+export interface EventStore {
+  append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamRead>;
+  readAll(options?: ReadAllOptions): Promise<AllRead>;
+  /** Catch up from `after`, then stay live. The handler sees each event once, in position order. */
+  subscribe(options: SubscribeOptions, handler: EventHandler): Subscription;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_READ_ALL_LIMIT = 1000;
+
+/** Normalised read-stream options; throws ValidationError on bad values. */
+export function checkReadStreamOptions(
+  options: ReadStreamOptions | undefined,
+): Required<Pick<ReadStreamOptions, 'direction'>> & Omit<ReadStreamOptions, 'direction'> {
+  const o = options ?? {};
+  if (o.fromVersion !== undefined) checkPositiveInt('fromVersion', o.fromVersion, 0);
+  if (o.toVersion !== undefined) checkPositiveInt('toVersion', o.toVersion, 0);
+  if (o.limit !== undefined) checkPositiveInt('limit', o.limit, 1);
+  if (o.until !== undefined && (!(o.until instanceof Date) || Number.isNaN(o.until.getTime()))) {
+    throw new ValidationError(ErrorCodes.INVALID_ARGUMENT, 'until', 'until must be a valid Date');
+  }
+  const direction = o.direction ?? 'forward';
+  if (direction !== 'forward' && direction !== 'backward') {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'direction',
+      `direction must be 'forward' or 'backward', got ${String(direction)}`,
+    );
+  }
+  return { ...o, direction };
+}
+
+export interface CheckedReadAllOptions {
+  after: bigint;
+  limit: number;
+  types: readonly string[] | undefined;
+  categories: readonly string[] | undefined;
+}
+
+export function checkReadAllOptions(options: ReadAllOptions | undefined): CheckedReadAllOptions {
+  const o = options ?? {};
+  const after = o.after ?? 0n;
+  if (typeof after !== 'bigint' || after < 0n) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'after',
+      'after must be a non-negative bigint position',
+    );
+  }
+  const limit = o.limit ?? DEFAULT_READ_ALL_LIMIT;
+  checkPositiveInt('limit', limit, 1);
+  return {
+    after,
+    limit,
+    types: checkStringList('types', o.types),
+    categories: checkStringList('categories', o.categories),
+  };
+}
+
+function checkStringList(field: string, list: readonly string[] | undefined): readonly string[] | undefined {
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s.length === 0)) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      field,
+      `${field} must be an array of non-empty strings`,
+    );
+  }
+  return list;
+}
+
+function checkPositiveInt(field: string, value: unknown, min: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      field,
+      `${field} must be an integer >= ${min}, got ${String(value)}`,
+    );
+  }
+}

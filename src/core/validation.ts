@@ -1,0 +1,226 @@
+import type { EventMetadata, NewEvent } from './envelope.js';
+import { categoryOf } from './envelope.js';
+import { ErrorCodes, ValidationError } from './errors.js';
+import { assertExpectedVersion, type ExpectedVersion } from './expected-version.js';
+import { isUuid, newEventId } from './ids.js';
+
+export const MAX_STREAM_ID_LENGTH = 255;
+export const MAX_EVENT_TYPE_LENGTH = 255;
+
+/** An event that passed validation, with its data and metadata already serialised once for the store. */
+export interface PreparedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  /** JSON text of the data. */
+  readonly data: string;
+  /** JSON text of the metadata. */
+  readonly metadata: string;
+  /** Whether the caller chose the id (only then can the append be a retry of an earlier one). */
+  readonly callerId: boolean;
+}
+
+export interface PreparedAppend {
+  readonly streamId: string;
+  readonly category: string;
+  readonly expectedVersion: ExpectedVersion | undefined;
+  readonly events: readonly PreparedEvent[];
+  /** True when at least one event carries an id the caller chose. */
+  readonly hasCallerIds: boolean;
+}
+
+export function assertStreamId(streamId: unknown, field = 'streamId'): asserts streamId is string {
+  if (typeof streamId !== 'string') {
+    throw new ValidationError(
+      ErrorCodes.INVALID_STREAM_ID,
+      field,
+      `Invalid stream id: expected a string, got ${typeof streamId}`,
+    );
+  }
+  if (streamId.length === 0) {
+    throw new ValidationError(ErrorCodes.INVALID_STREAM_ID, field, 'Invalid stream id: it is empty');
+  }
+  if (streamId.length > MAX_STREAM_ID_LENGTH) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_STREAM_ID,
+      field,
+      `Invalid stream id: ${streamId.length} characters, the limit is ${MAX_STREAM_ID_LENGTH} (starts with '${streamId.slice(0, 40)}')`,
+    );
+  }
+  if (streamId.includes('\u0000')) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_STREAM_ID,
+      field,
+      'Invalid stream id: it contains a NUL character',
+    );
+  }
+}
+
+/** Validates an append and serialises each event once. Throws ValidationError; never partially accepts. */
+export function prepareAppend(
+  streamId: unknown,
+  events: unknown,
+  options: { expectedVersion?: unknown } | undefined,
+): PreparedAppend {
+  assertStreamId(streamId);
+  const expectedVersion = options?.expectedVersion;
+  assertExpectedVersion(expectedVersion);
+  if (!Array.isArray(events)) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'events',
+      `append(${streamId}) needs an array of events, got ${typeof events}`,
+    );
+  }
+  if (events.length === 0) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'events',
+      `append(${streamId}) needs at least one event`,
+    );
+  }
+  const prepared: PreparedEvent[] = new Array(events.length);
+  let hasCallerIds = false;
+  const seen = new Set<string>();
+  for (let i = 0; i < events.length; i++) {
+    const event = prepareEvent(streamId, events[i] as unknown, i);
+    if (event.callerId) {
+      hasCallerIds = true;
+      if (seen.has(event.id)) {
+        throw invalidEvent(streamId, i, 'id', `id ${event.id} appears twice in the same append`);
+      }
+      seen.add(event.id);
+    }
+    prepared[i] = event;
+  }
+  return { streamId, category: categoryOf(streamId), expectedVersion, events: prepared, hasCallerIds };
+}
+
+function prepareEvent(streamId: string, raw: unknown, index: number): PreparedEvent {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalidEvent(streamId, index, 'event', 'expected an object with type and data');
+  }
+  const event = raw as Partial<NewEvent>;
+  const { type } = event;
+  if (typeof type !== 'string' || type.length === 0) {
+    throw invalidEvent(streamId, index, 'type', 'type is missing or empty');
+  }
+  if (type.length > MAX_EVENT_TYPE_LENGTH || type.includes('\u0000')) {
+    throw invalidEvent(
+      streamId,
+      index,
+      'type',
+      `type is longer than ${MAX_EVENT_TYPE_LENGTH} characters or has NUL`,
+    );
+  }
+  if (!isPlainObject(event.data)) {
+    throw invalidEvent(streamId, index, 'data', `${type}: data must be a plain JSON object`);
+  }
+  if (event.metadata !== undefined && !isPlainObject(event.metadata)) {
+    throw invalidEvent(streamId, index, 'metadata', `${type}: metadata must be a plain JSON object`);
+  }
+  checkMetadata(streamId, index, type, event.metadata);
+  let id: string;
+  let callerId = false;
+  if (event.id === undefined) {
+    id = newEventId();
+  } else if (typeof event.id === 'string' && isUuid(event.id)) {
+    id = event.id.toLowerCase();
+    callerId = true;
+  } else {
+    throw invalidEvent(streamId, index, 'id', `${type}: id must be a UUID string, got ${String(event.id)}`);
+  }
+  const schemaVersion = event.schemaVersion ?? 1;
+  if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1) {
+    throw invalidEvent(streamId, index, 'schemaVersion', `${type}: schemaVersion must be a positive integer`);
+  }
+  return {
+    id,
+    type,
+    schemaVersion,
+    data: toJson(streamId, index, 'data', type, event.data),
+    metadata: event.metadata === undefined ? '{}' : toJson(streamId, index, 'metadata', type, event.metadata),
+    callerId,
+  };
+}
+
+const WELL_KNOWN_METADATA = ['correlationId', 'causationId', 'userId', 'traceparent'] as const;
+
+function checkMetadata(
+  streamId: string,
+  index: number,
+  type: string,
+  metadata: EventMetadata | undefined,
+): void {
+  if (metadata === undefined) return;
+  for (const key of WELL_KNOWN_METADATA) {
+    const value = metadata[key];
+    if (value !== undefined && typeof value !== 'string') {
+      throw invalidEvent(streamId, index, `metadata.${key}`, `${type}: metadata.${key} must be a string`);
+    }
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * JSON.stringify that refuses what JSON cannot represent faithfully instead of silently changing it:
+ * BigInt, functions, symbols, NaN/Infinity, undefined inside arrays, Map/Set/class instances, cycles.
+ * Object properties whose value is undefined are dropped, as JSON does. A Date becomes its ISO string.
+ */
+function toJson(streamId: string, index: number, field: string, type: string, value: unknown): string {
+  let problem: string | undefined;
+  const replacer = function (this: unknown, key: string, v: unknown): unknown {
+    if (problem !== undefined) return undefined;
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        return v;
+      case 'number':
+        if (!Number.isFinite(v)) problem = `${String(v)} at key '${key}' is not a JSON number`;
+        return v;
+      case 'bigint':
+        problem = `BigInt at key '${key}' is not JSON (convert it to a string or number)`;
+        return undefined;
+      case 'function':
+      case 'symbol':
+        problem = `${typeof v} at key '${key}' is not JSON`;
+        return undefined;
+      case 'undefined':
+        if (Array.isArray(this)) problem = `undefined at index ${key} of an array is not JSON`;
+        return v;
+      default:
+        if (v !== null && !Array.isArray(v) && !isPlainObject(v)) {
+          const name = (v as object).constructor?.name ?? 'object';
+          problem = `${name} at key '${key}' is not a plain JSON object`;
+          return undefined;
+        }
+        return v;
+    }
+  };
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value, replacer);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw invalidEvent(streamId, index, field, `${type}: ${field} is not JSON: ${reason}`, cause);
+  }
+  if (problem !== undefined) {
+    throw invalidEvent(streamId, index, field, `${type}: ${field} is not JSON: ${problem}`);
+  }
+  if (json === undefined) throw invalidEvent(streamId, index, field, `${type}: ${field} is not JSON`);
+  return json;
+}
+
+function invalidEvent(streamId: string, index: number, field: string, detail: string, cause?: unknown) {
+  return new ValidationError(
+    ErrorCodes.INVALID_EVENT,
+    `events[${index}].${field}`,
+    `Invalid event ${index} for stream ${streamId}: ${detail}`,
+    cause === undefined ? {} : { cause },
+  );
+}

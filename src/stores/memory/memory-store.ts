@@ -1,0 +1,168 @@
+import type { NewEvent, StoredEvent } from '../../core/envelope.js';
+import { ConcurrencyError, StoreClosedError } from '../../core/errors.js';
+import { matchesExpectedVersion } from '../../core/expected-version.js';
+import { resolveRetry, type StoredIdRecord } from '../../core/idempotency.js';
+import type {
+  AllRead,
+  AppendOptions,
+  AppendResult,
+  EventHandler,
+  EventStore,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StreamRead,
+  SubscribeOptions,
+  Subscription,
+} from '../../core/store.js';
+import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
+import { AppendNotifier, pollingSubscription } from '../../core/subscription.js';
+import { assertStreamId, prepareAppend } from '../../core/validation.js';
+
+export interface MemoryStoreOptions {
+  /** A clock for timestamps (tests of temporal reads). Defaults to the system clock. */
+  now?: () => Date;
+}
+
+/**
+ * An event store in process memory: for tests and examples. Same contract and guarantees as the
+ * durable stores, except that nothing survives the process. Stored events are deeply frozen.
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): EventStore {
+  return new MemoryEventStore(options);
+}
+
+class MemoryEventStore implements EventStore {
+  readonly #log: StoredEvent[] = [];
+  readonly #streams = new Map<string, StoredEvent[]>();
+  readonly #byId = new Map<string, StoredEvent>();
+  readonly #notifier = new AppendNotifier();
+  readonly #subscriptions = new Set<Subscription>();
+  readonly #now: () => Date;
+  #closed = false;
+
+  constructor(options: MemoryStoreOptions) {
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult> {
+    this.#assertOpen('append');
+    const append = prepareAppend(streamId, events, options);
+    const stream = this.#streams.get(append.streamId);
+    const actual = stream?.length ?? 0;
+    const versionMatches = matchesExpectedVersion(append.expectedVersion, actual);
+    if (append.hasCallerIds) {
+      const found = new Map<string, StoredIdRecord>();
+      for (const e of append.events) {
+        const stored = this.#byId.get(e.id);
+        if (stored !== undefined) found.set(e.id, stored);
+      }
+      const retry = resolveRetry(append, found, actual);
+      if (retry !== undefined) return retry;
+    }
+    if (!versionMatches) throw new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', actual);
+
+    const timestamp = this.#now();
+    const target = stream ?? [];
+    let position = BigInt(this.#log.length);
+    for (let i = 0; i < append.events.length; i++) {
+      const e = append.events[i]!;
+      position += 1n;
+      const stored: StoredEvent = deepFreeze({
+        id: e.id,
+        type: e.type,
+        streamId: append.streamId,
+        category: append.category,
+        version: actual + i + 1,
+        position,
+        schemaVersion: e.schemaVersion,
+        timestamp: new Date(timestamp.getTime()),
+        data: JSON.parse(e.data) as unknown,
+        metadata: JSON.parse(e.metadata) as StoredEvent['metadata'],
+      });
+      target.push(stored);
+      this.#log.push(stored);
+      this.#byId.set(stored.id, stored);
+    }
+    if (stream === undefined) this.#streams.set(append.streamId, target);
+    this.#notifier.notify();
+    return { nextExpectedVersion: target.length, position };
+  }
+
+  async readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamRead> {
+    this.#assertOpen('readStream');
+    prepareStreamId(streamId);
+    const o = checkReadStreamOptions(options);
+    const stream = this.#streams.get(streamId) ?? [];
+    let selected = stream.filter(
+      (e) =>
+        (o.toVersion === undefined || e.version <= o.toVersion) &&
+        (o.until === undefined || e.timestamp.getTime() <= o.until.getTime()),
+    );
+    if (o.direction === 'backward') {
+      selected.reverse();
+      if (o.fromVersion !== undefined) selected = selected.filter((e) => e.version <= o.fromVersion!);
+    } else if (o.fromVersion !== undefined) {
+      selected = selected.filter((e) => e.version >= o.fromVersion!);
+    }
+    if (o.limit !== undefined) selected = selected.slice(0, o.limit);
+    return { events: selected, version: stream.length, exists: stream.length > 0 };
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<AllRead> {
+    this.#assertOpen('readAll');
+    const o = checkReadAllOptions(options);
+    const events: StoredEvent[] = [];
+    const types = o.types === undefined ? undefined : new Set(o.types);
+    const categories = o.categories === undefined ? undefined : new Set(o.categories);
+    for (let i = Number(o.after); i < this.#log.length && events.length < o.limit; i++) {
+      const e = this.#log[i]!;
+      if (types !== undefined && !types.has(e.type)) continue;
+      if (categories !== undefined && !categories.has(e.category)) continue;
+      events.push(e);
+    }
+    return { events, last: events.at(-1)?.position ?? o.after };
+  }
+
+  subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
+    this.#assertOpen('subscribe');
+    checkReadAllOptions({ after: options.after, types: options.types, categories: options.categories });
+    const subscription = pollingSubscription(
+      { readAll: (o) => this.readAll(o), notifier: this.#notifier, pollIntervalMs: 60_000 },
+      options,
+      handler,
+    );
+    this.#subscriptions.add(subscription);
+    subscription.done.then(
+      () => this.#subscriptions.delete(subscription),
+      () => this.#subscriptions.delete(subscription),
+    );
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const open = [...this.#subscriptions];
+    await Promise.all(open.map((s) => s.unsubscribe()));
+    this.#closed = true;
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) throw new StoreClosedError(operation);
+  }
+}
+
+function prepareStreamId(streamId: string): void {
+  assertStreamId(streamId);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    Object.freeze(value);
+  }
+  return value;
+}

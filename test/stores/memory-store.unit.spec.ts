@@ -1,0 +1,4 @@
+import { createMemoryStore } from 'factum';
+import { describeEventStoreContract } from 'factum/testing';
+
+describeEventStoreContract('memory', () => createMemoryStore());

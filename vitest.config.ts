@@ -1,0 +1,32 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
+// Tests and examples import the package by its public names; resolve them to the sources.
+const alias = [
+  { find: /^factum$/, replacement: src('index.ts') },
+  { find: /^factum\/sqlite$/, replacement: src('stores/sqlite/index.ts') },
+  { find: /^factum\/testing$/, replacement: src('testing/index.ts') },
+];
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: { name: 'unit', include: ['test/**/*.unit.spec.ts'] },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'int',
+          include: ['test/**/*.int.spec.ts', 'test/**/*.e2e.spec.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
