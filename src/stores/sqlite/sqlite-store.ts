@@ -24,7 +24,7 @@ import { migrate } from './migrations/index.js';
 import type { EventRow } from './sql/event-row.js';
 import { toStoredEvent } from './sql/event-row.js';
 import { findEventIds } from './sql/find-event-ids.js';
-import { prepareInsertEvent } from './sql/insert-event.js';
+import { insertEventsStatement, MAX_ROWS_PER_INSERT } from './sql/insert-event.js';
 import { readAllRows } from './sql/read-all.js';
 import { readStreamRows } from './sql/read-stream.js';
 import { prepareStreamVersion } from './sql/stream-version.js';
@@ -73,7 +73,7 @@ export class SqliteEventStore implements EventStore {
   readonly #subscriptions = new Set<Subscription>();
   readonly #readCache = new Map<string, Database.Statement<unknown[], EventRow>>();
   readonly #streamVersion;
-  readonly #insert;
+  readonly #insertCache = new Map<number, Database.Statement<unknown[]>>();
   readonly #appendTx;
   readonly #readStreamTx;
   readonly #now: () => Date;
@@ -85,7 +85,6 @@ export class SqliteEventStore implements EventStore {
     this.#now = options.now ?? (() => new Date());
     this.#pollIntervalMs = options.pollIntervalMs ?? 250;
     this.#streamVersion = prepareStreamVersion(db);
-    this.#insert = prepareInsertEvent(db);
     this.#appendTx = db.transaction((append: PreparedAppend) => this.#appendInTransaction(append)).immediate;
     this.#readStreamTx = db.transaction((streamId: string, options: ReadStreamOptions | undefined) =>
       this.#readStreamInTransaction(streamId, options),
@@ -128,21 +127,26 @@ export class SqliteEventStore implements EventStore {
       throw new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', actual);
     }
     const recordedAt = this.#now().getTime();
+    const { streamId, category, events } = append;
     let version = actual;
     let position = 0;
-    for (const e of append.events) {
-      version += 1;
-      const info = this.#insert.run(
-        e.id,
-        append.streamId,
-        version,
-        append.category,
-        e.type,
-        e.schemaVersion,
-        e.data,
-        e.metadata,
-        recordedAt,
-      );
+    for (let start = 0; start < events.length; start += MAX_ROWS_PER_INSERT) {
+      const end = Math.min(events.length, start + MAX_ROWS_PER_INSERT);
+      const params: unknown[] = new Array((end - start) * 9);
+      let p = 0;
+      for (let i = start; i < end; i++) {
+        const e = events[i]!;
+        params[p++] = e.id;
+        params[p++] = streamId;
+        params[p++] = ++version;
+        params[p++] = category;
+        params[p++] = e.type;
+        params[p++] = e.schemaVersion;
+        params[p++] = e.data;
+        params[p++] = e.metadata;
+        params[p++] = recordedAt;
+      }
+      const info = insertEventsStatement(this.#db, this.#insertCache, end - start).run(...params);
       position = Number(info.lastInsertRowid);
     }
     return { nextExpectedVersion: version, position: BigInt(position) };
