@@ -17,6 +17,14 @@ export const ErrorCodes = {
   UNSUPPORTED_STORE_URL: 'FACTUM_UNSUPPORTED_STORE_URL',
   MISSING_DRIVER: 'FACTUM_MISSING_DRIVER',
   SUBSCRIPTION_HANDLER_FAILED: 'FACTUM_SUBSCRIPTION_HANDLER_FAILED',
+  RETRIES_EXHAUSTED: 'FACTUM_RETRIES_EXHAUSTED',
+  LOCK_HELD: 'FACTUM_LOCK_HELD',
+  LEASE_LOST: 'FACTUM_LEASE_LOST',
+  WAIT_TIMEOUT: 'FACTUM_WAIT_TIMEOUT',
+  NESTED_TRANSACTION: 'FACTUM_NESTED_TRANSACTION',
+  NOT_SUPPORTED: 'FACTUM_NOT_SUPPORTED',
+  PROJECTION_NOT_FOUND: 'FACTUM_PROJECTION_NOT_FOUND',
+  INLINE_PROJECTION_FAILED: 'FACTUM_INLINE_PROJECTION_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -70,6 +78,40 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   FACTUM_SUBSCRIPTION_HANDLER_FAILED: {
     retriable: false,
     description: 'A subscription handler threw; the subscription stopped at that event.',
+  },
+  FACTUM_RETRIES_EXHAUSTED: {
+    retriable: false,
+    description: 'A retried operation kept failing; the message names the attempts and the time spent.',
+  },
+  FACTUM_LOCK_HELD: {
+    retriable: true,
+    description:
+      'Another process holds the lock (for example the relay of the same checkpoint); wait and retry.',
+  },
+  FACTUM_LEASE_LOST: {
+    retriable: true,
+    description: 'Another instance took over the lease this one held; this instance stopped writing.',
+  },
+  FACTUM_WAIT_TIMEOUT: {
+    retriable: true,
+    description: 'A wait (such as waitFor on a projection) did not complete within its timeout.',
+  },
+  FACTUM_NESTED_TRANSACTION: {
+    retriable: false,
+    description:
+      'An append or transaction was started inside an open projection transaction on the same connection.',
+  },
+  FACTUM_NOT_SUPPORTED: {
+    retriable: false,
+    description: 'This store does not support the operation (for example raw SQL on the memory store).',
+  },
+  FACTUM_PROJECTION_NOT_FOUND: {
+    retriable: false,
+    description: 'No projection, collection or dead letter has the given name or id.',
+  },
+  FACTUM_INLINE_PROJECTION_FAILED: {
+    retriable: false,
+    description: 'An inline projection threw; the append was rolled back and nothing was written.',
   },
 };
 
@@ -202,6 +244,100 @@ export class SubscriptionHandlerError extends FactumError {
     );
     this.eventId = eventId;
     this.position = position;
+  }
+}
+
+/** A retried operation kept failing: `attempts` were made over `elapsedMs`; `cause` is the last error. */
+export class RetriesExhaustedError extends FactumError {
+  readonly attempts: number;
+  readonly elapsedMs: number;
+
+  constructor(attempts: number, elapsedMs: number, cause: unknown) {
+    super(
+      ErrorCodes.RETRIES_EXHAUSTED,
+      `Gave up after ${attempts} attempts in ${elapsedMs} ms: ${describe(cause)}`,
+      { cause },
+    );
+    this.attempts = attempts;
+    this.elapsedMs = elapsedMs;
+  }
+}
+
+/** Another holder has the named lock or lease; `holder` names it and `until` says when its lease ends. */
+export class LockHeldError extends FactumError {
+  readonly lock: string;
+  readonly holder: string;
+
+  constructor(lock: string, holder: string, until: Date) {
+    super(
+      ErrorCodes.LOCK_HELD,
+      `Lock ${lock} is held by ${holder} until ${until.toISOString()} unless renewed`,
+    );
+    this.lock = lock;
+    this.holder = holder;
+  }
+}
+
+/** This instance's lease was taken over (fencing): whatever it was about to commit was rolled back. */
+export class LeaseLostError extends FactumError {
+  readonly lease: string;
+  readonly owner: string;
+
+  constructor(lease: string, owner: string) {
+    super(ErrorCodes.LEASE_LOST, `Lease ${lease} is no longer held by ${owner}; another instance took over`);
+    this.lease = lease;
+    this.owner = owner;
+  }
+}
+
+export class WaitTimeoutError extends FactumError {
+  readonly timeoutMs: number;
+
+  constructor(what: string, timeoutMs: number) {
+    super(ErrorCodes.WAIT_TIMEOUT, `Timed out after ${timeoutMs} ms waiting for ${what}`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+export class NestedTransactionError extends FactumError {
+  constructor(operation: string) {
+    super(
+      ErrorCodes.NESTED_TRANSACTION,
+      `Cannot ${operation} inside an open projection transaction on the same connection: it would wait for itself`,
+    );
+  }
+}
+
+export class NotSupportedError extends FactumError {
+  constructor(operation: string, store: string) {
+    super(ErrorCodes.NOT_SUPPORTED, `The ${store} store does not support ${operation}`);
+  }
+}
+
+export class ProjectionNotFoundError extends FactumError {
+  readonly what: string;
+
+  constructor(what: string) {
+    super(ErrorCodes.PROJECTION_NOT_FOUND, `Not found: ${what}`);
+    this.what = what;
+  }
+}
+
+/** An inline projection threw while handling an event of an append: the append rolled back. */
+export class InlineProjectionError extends FactumError {
+  readonly projection: string;
+  readonly eventId: string;
+  readonly streamId: string;
+
+  constructor(projection: string, event: { id: string; type: string; streamId: string }, cause: unknown) {
+    super(
+      ErrorCodes.INLINE_PROJECTION_FAILED,
+      `Inline projection ${projection} failed on ${event.type} ${event.id} (stream: ${event.streamId}): ${describe(cause)}; the append was rolled back`,
+      { cause },
+    );
+    this.projection = projection;
+    this.eventId = event.id;
+    this.streamId = event.streamId;
   }
 }
 

@@ -7,21 +7,31 @@ export {
   ErrorCodes,
   errorCatalog,
   FactumError,
+  InlineProjectionError,
   isConcurrencyError,
   isFactumError,
   isRetriable,
+  LeaseLostError,
+  LockHeldError,
   MissingDriverError,
+  NestedTransactionError,
+  NotSupportedError,
+  ProjectionNotFoundError,
+  RetriesExhaustedError,
   StoreClosedError,
   StoreCorruptError,
   StoreUnavailableError,
   SubscriptionHandlerError,
   UnsupportedStoreUrlError,
   ValidationError,
+  WaitTimeoutError,
 } from './errors.js';
 export type { ExpectedVersion } from './expected-version.js';
 export { matchesExpectedVersion } from './expected-version.js';
 export { isUuid, newEventId } from './ids.js';
 export { causedBy } from './metadata.js';
+export type { RetryOptions } from './retry.js';
+export { backoffDelay, retry, sleep } from './retry.js';
 export type {
   AllRead,
   AppendOptions,

@@ -1,8 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { NewEvent } from '../../core/envelope.js';
-import { ConcurrencyError, FactumError, StoreClosedError, StoreUnavailableError } from '../../core/errors.js';
+import type { NewEvent, StoredEvent } from '../../core/envelope.js';
+import {
+  ConcurrencyError,
+  FactumError,
+  NestedTransactionError,
+  StoreClosedError,
+  StoreUnavailableError,
+} from '../../core/errors.js';
 import { matchesExpectedVersion } from '../../core/expected-version.js';
 import { resolveRetry } from '../../core/idempotency.js';
 import type {
@@ -17,8 +23,9 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../../core/store.js';
-import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
+import { type CheckedReadAllOptions, checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
 import { AppendNotifier, pollingSubscription } from '../../core/subscription.js';
+import { TransactionGate } from '../../core/transaction-gate.js';
 import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
 import { migrate } from './migrations/index.js';
 import type { EventRow } from './sql/event-row.js';
@@ -46,6 +53,16 @@ export interface SqliteStoreOptions {
 }
 
 type BetterSqlite3 = typeof Database;
+
+/**
+ * Runs inside an append's transaction, after its events are inserted and before the commit (inline
+ * projections use it). `events` are the stored events of this append; a throw rolls the whole append
+ * back and the append rejects with that error. Not called for an idempotent retry that writes nothing.
+ */
+export type SqliteAppendHook = (
+  events: readonly StoredEvent[],
+  db: Database.Database,
+) => void | Promise<void>;
 
 /** Opens (creating if needed) a SQLite event store in one database file, or ':memory:'. */
 export function createSqliteStoreWith(
@@ -78,6 +95,13 @@ export class SqliteEventStore implements EventStore {
   readonly #readStreamTx;
   readonly #now: () => Date;
   readonly #pollIntervalMs: number;
+  readonly #gate = new TransactionGate();
+  readonly #appendHooks = new Set<SqliteAppendHook>();
+  readonly #begin;
+  readonly #commit;
+  readonly #rollback;
+  /** Set by #appendInTransaction when it inserted rows (not for an idempotent retry). */
+  #lastWrite: { recordedAt: number } | undefined;
   #closed = false;
 
   constructor(db: Database.Database, options: SqliteStoreOptions) {
@@ -89,11 +113,67 @@ export class SqliteEventStore implements EventStore {
     this.#readStreamTx = db.transaction((streamId: string, options: ReadStreamOptions | undefined) =>
       this.#readStreamInTransaction(streamId, options),
     ).deferred;
+    this.#begin = db.prepare('BEGIN IMMEDIATE');
+    this.#commit = db.prepare('COMMIT');
+    this.#rollback = db.prepare('ROLLBACK');
   }
 
   /** The underlying better-sqlite3 connection, for projections and tooling that share the database file. */
   get database(): Database.Database {
     return this.#db;
+  }
+
+  /**
+   * Runs `task` in one write transaction (BEGIN IMMEDIATE) on this store's connection: everything it
+   * writes commits together, or nothing does when it throws. The task may await; meanwhile this
+   * store's appends and reads wait for the commit (other processes wait on SQLite's write lock).
+   * Projections and other components that must commit their rows atomically with a checkpoint use it.
+   */
+  transaction<T>(task: (db: Database.Database) => T | Promise<T>): Promise<T> {
+    this.#assertOpen('transaction');
+    if (this.#gate.inside()) return Promise.reject(new NestedTransactionError('start a transaction'));
+    return this.#gate.run(() => this.#inTransaction(() => task(this.#db)));
+  }
+
+  /**
+   * Runs `task` with this store's connection once no transaction of this store is open, alone (so it
+   * sees only committed rows, even if it awaits). Inside a transaction's own context it runs at once
+   * and sees that transaction's writes. For reads; write through transaction().
+   */
+  read<T>(task: (db: Database.Database) => T | Promise<T>): Promise<T> {
+    this.#assertOpen('read');
+    const run = async () => {
+      try {
+        return await task(this.#db);
+      } catch (error) {
+        throw translate(error, 'read');
+      }
+    };
+    return this.#gate.inside() ? run() : this.#gate.run(run);
+  }
+
+  /** Runs `hook` inside every later append's transaction (see SqliteAppendHook). Returns a function that removes it. */
+  addAppendHook(hook: SqliteAppendHook): () => void {
+    this.#appendHooks.add(hook);
+    return () => {
+      this.#appendHooks.delete(hook);
+    };
+  }
+
+  async #inTransaction<T>(task: () => T | Promise<T>): Promise<T> {
+    try {
+      this.#begin.run();
+    } catch (error) {
+      throw translate(error, 'begin a transaction');
+    }
+    try {
+      const value = await task();
+      this.#commit.run();
+      return value;
+    } catch (error) {
+      if (this.#db.inTransaction) this.#rollback.run();
+      throw translate(error, 'commit a transaction');
+    }
   }
 
   async append(
@@ -103,14 +183,39 @@ export class SqliteEventStore implements EventStore {
   ): Promise<AppendResult> {
     this.#assertOpen('append');
     const append = prepareAppend(streamId, events, options);
+    if (this.#gate.inside()) throw new NestedTransactionError(`append to ${append.streamId}`);
     let result: AppendResult;
-    try {
-      result = this.#appendTx(append);
-    } catch (error) {
-      throw translate(error, `append to ${append.streamId}`);
+    if (this.#appendHooks.size === 0 && !this.#gate.busy) {
+      try {
+        result = this.#appendTx(append);
+      } catch (error) {
+        throw translate(error, `append to ${append.streamId}`);
+      }
+    } else {
+      result = await this.#gate.run(() => this.#appendWithHooks(append));
     }
     this.#notifier.notify();
     return result;
+  }
+
+  async #appendWithHooks(append: PreparedAppend): Promise<AppendResult> {
+    const hooks = [...this.#appendHooks];
+    if (hooks.length === 0) {
+      try {
+        return this.#appendTx(append);
+      } catch (error) {
+        throw translate(error, `append to ${append.streamId}`);
+      }
+    }
+    return this.#inTransaction(async () => {
+      this.#lastWrite = undefined;
+      const result = this.#appendInTransaction(append);
+      const write = this.#lastWrite as { recordedAt: number } | undefined;
+      if (write === undefined) return result;
+      const stored = storedEvents(append, result, write.recordedAt);
+      for (const hook of hooks) await hook(stored, this.#db);
+      return result;
+    });
   }
 
   #appendInTransaction(append: PreparedAppend): AppendResult {
@@ -149,12 +254,16 @@ export class SqliteEventStore implements EventStore {
       const info = insertEventsStatement(this.#db, this.#insertCache, end - start).run(...params);
       position = Number(info.lastInsertRowid);
     }
+    this.#lastWrite = { recordedAt };
     return { nextExpectedVersion: version, position: BigInt(position) };
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamRead> {
     this.#assertOpen('readStream');
     assertStreamId(streamId);
+    if (this.#gate.busy && !this.#gate.inside()) {
+      return this.#gate.run(() => this.readStream(streamId, options));
+    }
     try {
       return this.#readStreamTx(streamId, options);
     } catch (error) {
@@ -179,6 +288,11 @@ export class SqliteEventStore implements EventStore {
   async readAll(options?: ReadAllOptions): Promise<AllRead> {
     this.#assertOpen('readAll');
     const o = checkReadAllOptions(options);
+    if (this.#gate.busy && !this.#gate.inside()) return this.#gate.run(() => this.#readAll(o));
+    return this.#readAll(o);
+  }
+
+  #readAll(o: CheckedReadAllOptions): AllRead {
     let rows: EventRow[];
     try {
       rows = readAllRows(this.#db, this.#readCache, o.after, o.limit, o.types, o.categories);
@@ -206,6 +320,8 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     await Promise.all([...this.#subscriptions].map((s) => s.unsubscribe()));
+    // Let an open transaction finish before the connection goes.
+    await this.#gate.run(() => {}).catch(() => {});
     this.#closed = true;
     this.#db.close();
   }
@@ -213,6 +329,25 @@ export class SqliteEventStore implements EventStore {
   #assertOpen(operation: string): void {
     if (this.#closed) throw new StoreClosedError(operation);
   }
+}
+
+/** The stored events of an append that just inserted them: positions and versions are consecutive. */
+function storedEvents(append: PreparedAppend, result: AppendResult, recordedAt: number): StoredEvent[] {
+  const count = append.events.length;
+  const firstPosition = result.position - BigInt(count - 1);
+  const firstVersion = result.nextExpectedVersion - count + 1;
+  return append.events.map((e, i) => ({
+    id: e.id,
+    type: e.type,
+    streamId: append.streamId,
+    category: append.category,
+    version: firstVersion + i,
+    position: firstPosition + BigInt(i),
+    schemaVersion: e.schemaVersion,
+    timestamp: new Date(recordedAt),
+    data: JSON.parse(e.data) as unknown,
+    metadata: JSON.parse(e.metadata) as StoredEvent['metadata'],
+  }));
 }
 
 /** Driver errors become Factum errors at this edge; Factum's own errors pass through unchanged. */

@@ -3,6 +3,9 @@ import { StoreCorruptError } from '../../../core/errors.js';
 import { migration as m0001 } from './0001-create-events.js';
 import { migration as m0002 } from './0002-forbid-event-updates.js';
 import { migration as m0003 } from './0003-forbid-event-deletes.js';
+import { migration as m0005 } from './0005-create-projections.js';
+import { migration as m0006 } from './0006-create-projection-dead-letters.js';
+import { migration as m0007 } from './0007-create-leases.js';
 
 export interface Migration {
   version: number;
@@ -11,7 +14,7 @@ export interface Migration {
 }
 
 /** Numbered migrations, applied in order, each once, each in its own transaction. */
-export const migrations: readonly Migration[] = [m0001, m0002, m0003];
+export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0005, m0006, m0007];
 
 const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS factum_migrations (
   version    INTEGER PRIMARY KEY,
