@@ -1,0 +1,72 @@
+import { NotSupportedError } from '../core/errors.js';
+import type { EventStore } from '../core/store.js';
+import { requestDeadLetterAction } from './dead-letter-actions.js';
+import { documentReader } from './read-model.js';
+import { isSqliteStore, sqliteProjectionStorage } from './sqlite/storage.js';
+import { type ProjectionStatus, readStatus } from './status.js';
+import {
+  type DeadLetter,
+  type DeadLetterQuery,
+  isProjectionStorage,
+  type ProjectionStorage,
+} from './storage.js';
+import type { DocumentReader } from './types.js';
+
+/** A store whose projection storage Factum finds by itself (SQLite), or a projection storage. */
+export type ProjectionsTarget = EventStore | ProjectionStorage;
+
+/**
+ * The projection storage of a store: the SQLite store's own database. A storage passes through. For
+ * other stores pass a storage (memoryProjectionStorage(store) for the memory store).
+ */
+export function projectionStorageFor(target: ProjectionsTarget): ProjectionStorage {
+  if (isProjectionStorage(target)) return target;
+  if (isSqliteStore(target)) return sqliteProjectionStorage(target);
+  throw new NotSupportedError(
+    'projections without an explicit storage (pass { storage: memoryProjectionStorage(store) } for the memory store)',
+    'given',
+  );
+}
+
+/**
+ * Status of every projection (or of `name`) from the database alone: checkpoint, head, events behind,
+ * age of the oldest unprocessed event, SLA breach, dead letters, rebuild under way, runner lease. What
+ * `factum lag` prints; it exits non-zero when any status has `breached`.
+ */
+export function projectionStatus(
+  target: ProjectionsTarget,
+  options: { name?: string; now?: number } = {},
+): Promise<ProjectionStatus[]> {
+  return readStatus(projectionStorageFor(target), options);
+}
+
+/** Dead and parked events, oldest first (default: every projection, at most 100). What `factum dlq list` prints. */
+export function listDeadLetters(
+  target: ProjectionsTarget,
+  query: DeadLetterQuery = {},
+): Promise<DeadLetter[]> {
+  const storage = projectionStorageFor(target);
+  return storage.read((tx) => tx.listDeadLetters({ limit: 100, ...query }));
+}
+
+/**
+ * Asks the projection's active runner to apply a dead letter again (after a fix is deployed); on
+ * success the events parked behind it follow in order. Returns the dead letter with its pending action.
+ * `factum dlq retry <id>`.
+ */
+export function retryDeadLetter(target: ProjectionsTarget, id: number): Promise<DeadLetter> {
+  return requestDeadLetterAction(projectionStorageFor(target), id, 'retry');
+}
+
+/** Asks the projection's active runner to drop a dead letter and release the events parked behind it. `factum dlq skip <id>`. */
+export function skipDeadLetter(target: ProjectionsTarget, id: number): Promise<DeadLetter> {
+  return requestDeadLetterAction(projectionStorageFor(target), id, 'skip');
+}
+
+/** Reads a collection of the live generation (no projection definitions needed). */
+export function readDocuments<T extends object = Record<string, unknown>>(
+  target: ProjectionsTarget,
+  collection: string,
+): DocumentReader<T> {
+  return documentReader<T>(projectionStorageFor(target), collection);
+}

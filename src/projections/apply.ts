@@ -1,0 +1,251 @@
+import type { StoredEvent } from '../core/envelope.js';
+import { RetriesExhaustedError } from '../core/errors.js';
+import { retry } from '../core/retry.js';
+import type { DeadLetterError, GenerationLayout, ProjectionStorage, StorageTx } from './storage.js';
+import type { Projection } from './types.js';
+
+/** The read-model objects of a projection in one generation. */
+export function layoutOf(projection: Projection, generation: number): GenerationLayout {
+  return {
+    projection: projection.name,
+    generation,
+    documents: projection.documents,
+    tables: projection.tables,
+  };
+}
+
+/** The writer was replaced: its generation is no longer the one it may write (a rebuild swapped or was restarted). */
+export class Superseded extends Error {
+  constructor(projection: string, generation: number) {
+    super(`Projection ${projection}: generation ${generation} is no longer the one this writer may write`);
+    this.name = 'Superseded';
+  }
+}
+
+/** Where and how a batch is applied. */
+export interface ApplyTarget {
+  projection: Projection;
+  layout: GenerationLayout;
+  /** Runs first in every transaction; throws when this writer must stop (lease lost, generation swapped). */
+  fence(tx: StorageTx): Promise<void>;
+  /** Aborts retry waits when the runner stops. */
+  signal: AbortSignal | undefined;
+  /** Told about every event dead-lettered or parked (after its transaction committed). */
+  onDeadLetter?(letter: {
+    id: number;
+    status: 'dead' | 'parked';
+    event: StoredEvent;
+    error: Error | undefined;
+  }): void;
+}
+
+export interface ApplyCounts {
+  applied: number;
+  parked: number;
+  dead: number;
+}
+
+interface Failure {
+  index: number;
+  error: unknown;
+}
+
+const ABORT = Symbol('abort');
+
+export function toDeadLetterError(error: unknown): DeadLetterError {
+  if (error instanceof Error) return { message: error.message, stack: error.stack ?? null };
+  return { message: String(error), stack: null };
+}
+
+/**
+ * Applies events[from, to) inside `tx`: events of unhandled types pass by, events whose ordering key
+ * is blocked by a dead letter are parked, the rest go to the handler. Stops at the first handler
+ * failure and reports it (the caller rolls the transaction back).
+ */
+export async function applyInTransaction(
+  tx: StorageTx,
+  target: ApplyTarget,
+  events: readonly StoredEvent[],
+  from: number,
+  to: number,
+  counts: ApplyCounts,
+  parked: { id: number; event: StoredEvent }[],
+): Promise<Failure | undefined> {
+  const { projection, layout } = target;
+  const handles = handledTypes(projection);
+  const ptx = tx.projectionTx(layout);
+  const blocked = await tx.blockedKeys(projection.name, layout.generation);
+  for (let i = from; i < to; i++) {
+    const event = events[i]!;
+    if (!handles.has(event.type)) continue;
+    if (blocked.size > 0) {
+      const key = projection.keyOf(event);
+      if (key !== null && blocked.has(key)) {
+        const id = await tx.addDeadLetter({
+          projection: projection.name,
+          generation: layout.generation,
+          status: 'parked',
+          orderingKey: key,
+          event,
+          error: null,
+          attempts: 0,
+        });
+        parked.push({ id, event });
+        counts.parked++;
+        continue;
+      }
+    }
+    try {
+      const result = projection.handle(event, ptx);
+      if (result !== undefined) await result;
+      counts.applied++;
+    } catch (error) {
+      return { index: i, error };
+    }
+  }
+  return undefined;
+}
+
+const handledCache = new WeakMap<Projection, Set<string>>();
+
+export function handledTypes(projection: Projection): Set<string> {
+  let set = handledCache.get(projection);
+  if (set === undefined) {
+    set = new Set(projection.handles);
+    handledCache.set(projection, set);
+  }
+  return set;
+}
+
+/** One transaction for events[from, to) and the checkpoint after them; returns the failure if a handler threw. */
+async function tryBatch(
+  storage: ProjectionStorage,
+  target: ApplyTarget,
+  events: readonly StoredEvent[],
+  from: number,
+  to: number,
+  counts: ApplyCounts,
+): Promise<Failure | undefined> {
+  let failure: Failure | undefined;
+  const local: ApplyCounts = { applied: 0, parked: 0, dead: 0 };
+  const parked: { id: number; event: StoredEvent }[] = [];
+  try {
+    await storage.transaction(async (tx) => {
+      await target.fence(tx);
+      failure = await applyInTransaction(tx, target, events, from, to, local, parked);
+      if (failure !== undefined) throw ABORT;
+      await tx.setCheckpoint(target.projection.name, target.layout.generation, events[to - 1]!.position);
+    });
+  } catch (error) {
+    if (error !== ABORT) throw error;
+    return failure;
+  }
+  counts.applied += local.applied;
+  counts.parked += local.parked;
+  for (const p of parked)
+    target.onDeadLetter?.({ id: p.id, status: 'parked', event: p.event, error: undefined });
+  return undefined;
+}
+
+class HandlerFailure extends Error {
+  readonly failure: unknown;
+
+  constructor(failure: unknown) {
+    super(failure instanceof Error ? failure.message : String(failure));
+    this.failure = failure;
+  }
+}
+
+/**
+ * Applies a batch of consecutive log events and moves the checkpoint past the last one, in as few
+ * transactions as possible: one when every handler succeeds. When a handler throws, the transaction
+ * rolls back, the events before the failing one are committed on their own, and the failing event is
+ * retried alone with backoff (each attempt its own transaction); once the retries are exhausted it is
+ * dead-lettered with its error and stack, and the rest of the batch goes on.
+ */
+export async function applyEvents(
+  storage: ProjectionStorage,
+  target: ApplyTarget,
+  events: readonly StoredEvent[],
+): Promise<ApplyCounts> {
+  const counts: ApplyCounts = { applied: 0, parked: 0, dead: 0 };
+  let from = 0;
+  let to = events.length;
+  while (from < events.length) {
+    const failure = await tryBatch(storage, target, events, from, to, counts);
+    if (failure === undefined) {
+      from = to;
+      to = events.length;
+    } else if (failure.index > from) {
+      to = failure.index;
+    } else {
+      await applyWithRetries(storage, target, events, from, counts, failure.error);
+      from += 1;
+      to = events.length;
+    }
+  }
+  return counts;
+}
+
+async function applyWithRetries(
+  storage: ProjectionStorage,
+  target: ApplyTarget,
+  events: readonly StoredEvent[],
+  index: number,
+  counts: ApplyCounts,
+  firstError: unknown,
+): Promise<void> {
+  const { retry: policy } = target.projection;
+  let attempts = 1;
+  try {
+    if (policy.retries === 0) throw new RetriesExhaustedError(1, 0, new HandlerFailure(firstError));
+    await retry(
+      async (attempt) => {
+        // Attempt 1 already failed in the batch; wait for the first backoff, then try again.
+        if (attempt === 1) throw new HandlerFailure(firstError);
+        attempts = attempt;
+        const failure = await tryBatch(storage, target, events, index, index + 1, counts);
+        if (failure !== undefined) throw new HandlerFailure(failure.error);
+      },
+      {
+        retries: policy.retries,
+        initialDelayMs: policy.initialDelayMs,
+        maxDelayMs: policy.maxDelayMs,
+        factor: policy.factor,
+        jitter: policy.jitter,
+        isRetriable: (error) => error instanceof HandlerFailure,
+        ...(target.signal === undefined ? {} : { signal: target.signal }),
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof RetriesExhaustedError) || !(error.cause instanceof HandlerFailure)) throw error;
+    await deadLetter(storage, target, events[index]!, error.cause.failure, attempts);
+    counts.dead++;
+  }
+}
+
+async function deadLetter(
+  storage: ProjectionStorage,
+  target: ApplyTarget,
+  event: StoredEvent,
+  cause: unknown,
+  attempts: number,
+): Promise<void> {
+  const { projection, layout } = target;
+  const id = await storage.transaction(async (tx) => {
+    await target.fence(tx);
+    const id = await tx.addDeadLetter({
+      projection: projection.name,
+      generation: layout.generation,
+      status: 'dead',
+      orderingKey: projection.keyOf(event),
+      event,
+      error: toDeadLetterError(cause),
+      attempts,
+    });
+    await tx.setCheckpoint(projection.name, layout.generation, event.position);
+    return id;
+  });
+  const error = cause instanceof Error ? cause : new Error(String(cause));
+  target.onDeadLetter?.({ id, status: 'dead', event, error });
+}

@@ -1,0 +1,313 @@
+import type { StoredEvent } from '../../core/envelope.js';
+import { ErrorCodes, NotSupportedError, ValidationError } from '../../core/errors.js';
+import type { EventStore } from '../../core/store.js';
+import { TransactionGate } from '../../core/transaction-gate.js';
+import { physicalName } from '../names.js';
+import {
+  brandStorage,
+  type DeadLetter,
+  type DeadLetterQuery,
+  type GenerationLayout,
+  type LeaseRecord,
+  type NewDeadLetter,
+  type ProjectionRecord,
+  type ProjectionStorage,
+  type StorageTx,
+} from '../storage.js';
+import type { ProjectionTx } from '../types.js';
+import { MemoryProjectionTx, type MemoryTable } from './documents.js';
+
+interface State {
+  projections: Map<string, ProjectionRecord>;
+  objects: Map<string, { projection: string; kind: 'documents' | 'table' }>;
+  checkpoints: Map<string, bigint>;
+  tables: Map<string, MemoryTable>;
+  views: Map<string, string>;
+  deadLetters: Map<number, DeadLetter>;
+  nextDeadLetterId: number;
+  leases: Map<string, LeaseRecord>;
+}
+
+const storages = new WeakMap<object, ProjectionStorage>();
+
+/**
+ * Projection storage in process memory, for any event store (typically the memory store in tests):
+ * the same semantics as the SQLite storage — atomic transactions with rollback, generations, dead
+ * letters, leases — except that nothing survives the process, raw SQL is not available and inline
+ * projections are not (the memory store has no transaction to join). One storage per store.
+ */
+export function memoryProjectionStorage(store: EventStore): ProjectionStorage {
+  let storage = storages.get(store);
+  if (storage === undefined) {
+    storage = brandStorage(new MemoryProjectionStorage(store));
+    storages.set(store, storage);
+  }
+  return storage;
+}
+
+class MemoryProjectionStorage implements ProjectionStorage {
+  readonly dialect = 'memory';
+  readonly store: EventStore;
+  readonly #gate = new TransactionGate();
+  readonly #state: State = {
+    projections: new Map(),
+    objects: new Map(),
+    checkpoints: new Map(),
+    tables: new Map(),
+    views: new Map(),
+    deadLetters: new Map(),
+    nextDeadLetterId: 1,
+    leases: new Map(),
+  };
+  #head = 0n;
+
+  constructor(store: EventStore) {
+    this.store = store;
+  }
+
+  transaction<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
+    return this.#gate.run(async () => {
+      const undo: (() => void)[] = [];
+      try {
+        return await task(new MemoryStorageTx(this.#state, undo));
+      } catch (error) {
+        for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+        throw error;
+      }
+    });
+  }
+
+  read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
+    const run = () => task(new MemoryStorageTx(this.#state, undefined));
+    return this.#gate.inside() ? run() : this.#gate.run(run);
+  }
+
+  /** The memory store's positions are dense (1, 2, 3 …): page forward from the last head seen. */
+  async head(): Promise<bigint> {
+    for (;;) {
+      const page = await this.store.readAll({ after: this.#head, limit: 1000 });
+      if (page.events.length === 0) return this.#head;
+      this.#head = page.last;
+    }
+  }
+
+  async countEventsAfter(position: bigint): Promise<number> {
+    const head = await this.head();
+    return head > position ? Number(head - position) : 0;
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  addAppendHook(_hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>): () => void {
+    throw new NotSupportedError('inline projections', 'memory');
+  }
+}
+
+class MemoryStorageTx implements StorageTx {
+  readonly #s: State;
+  /** Undo steps of the enclosing transaction; undefined for reads (writes are refused). */
+  readonly #undo: (() => void)[] | undefined;
+
+  constructor(state: State, undo: (() => void)[] | undefined) {
+    this.#s = state;
+    this.#undo = undo;
+  }
+
+  #record = (step: () => void): void => {
+    if (this.#undo === undefined) {
+      throw new ValidationError(ErrorCodes.INVALID_ARGUMENT, 'read', 'Cannot write inside a read');
+    }
+    this.#undo.push(step);
+  };
+
+  #set<K, V>(map: Map<K, V>, key: K, value: V): void {
+    const had = map.has(key);
+    const before = map.get(key);
+    this.#record(() => (had ? map.set(key, before as V) : map.delete(key)));
+    map.set(key, value);
+  }
+
+  #delete<K, V>(map: Map<K, V>, key: K): void {
+    if (!map.has(key)) return;
+    const before = map.get(key) as V;
+    this.#record(() => map.set(key, before));
+    map.delete(key);
+  }
+
+  async getProjection(name: string): Promise<ProjectionRecord | undefined> {
+    const r = this.#s.projections.get(name);
+    return r === undefined ? undefined : { ...r };
+  }
+
+  async listProjections(): Promise<ProjectionRecord[]> {
+    return [...this.#s.projections.values()]
+      .map((r) => ({ ...r }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  async putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt'>): Promise<void> {
+    const now = new Date();
+    const createdAt = this.#s.projections.get(record.name)?.createdAt ?? now;
+    this.#set(this.#s.projections, record.name, { ...record, createdAt, updatedAt: now });
+  }
+
+  async claimObjects(
+    projection: string,
+    objects: readonly { name: string; kind: 'documents' | 'table' }[],
+  ): Promise<void> {
+    for (const o of objects) {
+      const existing = this.#s.objects.get(o.name);
+      if (existing !== undefined && existing.projection !== projection) {
+        throw new ValidationError(
+          ErrorCodes.INVALID_ARGUMENT,
+          'documents',
+          `Projection ${projection} declares '${o.name}', which projection ${existing.projection} already owns`,
+        );
+      }
+      this.#set(this.#s.objects, o.name, { projection, kind: o.kind });
+    }
+  }
+
+  async ownerOf(name: string): Promise<string | undefined> {
+    return this.#s.objects.get(name)?.projection;
+  }
+
+  async getCheckpoint(projection: string, generation: number): Promise<bigint | undefined> {
+    return this.#s.checkpoints.get(`${projection}\u0000${generation}`);
+  }
+
+  async setCheckpoint(projection: string, generation: number, position: bigint): Promise<void> {
+    this.#set(this.#s.checkpoints, `${projection}\u0000${generation}`, position);
+  }
+
+  async deleteCheckpoint(projection: string, generation: number): Promise<void> {
+    this.#delete(this.#s.checkpoints, `${projection}\u0000${generation}`);
+  }
+
+  async createGeneration(layout: GenerationLayout): Promise<void> {
+    for (const name of Object.keys(layout.documents)) {
+      const physical = physicalName(name, layout.generation);
+      if (!this.#s.tables.has(physical)) this.#set(this.#s.tables, physical, new Map());
+    }
+  }
+
+  async dropGeneration(layout: GenerationLayout): Promise<void> {
+    for (const name of [...Object.keys(layout.documents), ...layout.tables]) {
+      this.#delete(this.#s.tables, physicalName(name, layout.generation));
+    }
+  }
+
+  async publishGeneration(layout: GenerationLayout): Promise<void> {
+    for (const name of Object.keys(layout.documents)) {
+      this.#set(this.#s.views, name, physicalName(name, layout.generation));
+    }
+  }
+
+  projectionTx(layout: GenerationLayout): ProjectionTx {
+    return new MemoryProjectionTx(this.#s.tables, layout, this.#record);
+  }
+
+  async savepoint<T>(task: () => Promise<T>): Promise<T> {
+    const undo = this.#undo;
+    if (undo === undefined) return task();
+    const mark = undo.length;
+    try {
+      return await task();
+    } catch (error) {
+      for (let i = undo.length - 1; i >= mark; i--) undo[i]!();
+      undo.length = mark;
+      throw error;
+    }
+  }
+
+  async addDeadLetter(letter: NewDeadLetter): Promise<number> {
+    const id = this.#s.nextDeadLetterId;
+    this.#s.nextDeadLetterId++;
+    const now = new Date();
+    this.#set(this.#s.deadLetters, id, { ...letter, id, action: null, createdAt: now, updatedAt: now });
+    return id;
+  }
+
+  async getDeadLetter(id: number): Promise<DeadLetter | undefined> {
+    const d = this.#s.deadLetters.get(id);
+    return d === undefined ? undefined : { ...d };
+  }
+
+  async listDeadLetters(q: DeadLetterQuery): Promise<DeadLetter[]> {
+    const rows = [...this.#s.deadLetters.values()].filter(
+      (d) =>
+        (q.projection === undefined || d.projection === q.projection) &&
+        (q.generation === undefined || d.generation === q.generation) &&
+        (q.status === undefined || d.status === q.status) &&
+        (q.orderingKey === undefined || d.orderingKey === q.orderingKey) &&
+        (q.withAction !== true || d.action !== null) &&
+        (q.afterId === undefined || d.id > q.afterId),
+    );
+    rows.sort((a, b) =>
+      a.projection !== b.projection
+        ? a.projection < b.projection
+          ? -1
+          : 1
+        : a.generation !== b.generation
+          ? a.generation - b.generation
+          : a.event.position < b.event.position
+            ? -1
+            : a.event.position > b.event.position
+              ? 1
+              : 0,
+    );
+    return rows.slice(0, q.limit).map((d) => ({ ...d }));
+  }
+
+  async updateDeadLetter(
+    id: number,
+    changes: Partial<Pick<DeadLetter, 'status' | 'error' | 'attempts' | 'action'>>,
+  ): Promise<void> {
+    const d = this.#s.deadLetters.get(id);
+    if (d === undefined) return;
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    this.#set(this.#s.deadLetters, id, { ...d, ...defined, updatedAt: new Date() });
+  }
+
+  async deleteDeadLetter(id: number): Promise<void> {
+    this.#delete(this.#s.deadLetters, id);
+  }
+
+  async deleteDeadLetters(projection: string, generation: number): Promise<void> {
+    for (const d of [...this.#s.deadLetters.values()]) {
+      if (d.projection === projection && d.generation === generation) this.#delete(this.#s.deadLetters, d.id);
+    }
+  }
+
+  async blockedKeys(projection: string, generation: number): Promise<Set<string>> {
+    const keys = new Set<string>();
+    for (const d of this.#s.deadLetters.values()) {
+      if (d.projection === projection && d.generation === generation && d.orderingKey !== null) {
+        keys.add(d.orderingKey);
+      }
+    }
+    return keys;
+  }
+
+  async countDeadLetters(projection: string, generation: number): Promise<{ dead: number; parked: number }> {
+    let dead = 0;
+    let parked = 0;
+    for (const d of this.#s.deadLetters.values()) {
+      if (d.projection !== projection || d.generation !== generation) continue;
+      if (d.status === 'dead') dead++;
+      else parked++;
+    }
+    return { dead, parked };
+  }
+
+  async getLease(name: string): Promise<LeaseRecord | undefined> {
+    const l = this.#s.leases.get(name);
+    return l === undefined ? undefined : { ...l };
+  }
+
+  async putLease(lease: LeaseRecord): Promise<void> {
+    this.#set(this.#s.leases, lease.name, { ...lease });
+  }
+}

@@ -1,0 +1,223 @@
+import { ErrorCodes, ProjectionNotFoundError, ValidationError, WaitTimeoutError } from '../core/errors.js';
+import type { EventStore } from '../core/store.js';
+import { projectionStorageFor } from './admin.js';
+import { type DeadLetterActionResult, requestDeadLetterAction } from './dead-letter-actions.js';
+import { Emitter } from './emitter.js';
+import type { ProjectionAlert, ProjectionEvents } from './events.js';
+import { installInlineProjections } from './inline.js';
+import { checkLeaseOptions, type LeaseOptions, newOwnerId } from './lease.js';
+import { documentReader } from './read-model.js';
+import { type RebuildOptions, type RebuildResult, rebuildProjection } from './rebuild.js';
+import { registerProjection } from './register.js';
+import { AsyncRunner, type RunnerState } from './runner.js';
+import { type ProjectionStatus, readStatus } from './status.js';
+import type { DeadLetter, DeadLetterQuery, ProjectionStorage } from './storage.js';
+import type { DocumentReader, Projection } from './types.js';
+
+export interface ProjectionsOptions {
+  /** Projections run by background runners from their checkpoints (eventually consistent, bounded by their SLA). */
+  async?: readonly Projection[];
+  /** Projections applied inside every append's transaction (read-your-writes; a failure fails the append). SQLite only. */
+  inline?: readonly Projection[];
+  /** Where read models live; default: the SQLite store's own database. Required for other stores. */
+  storage?: ProjectionStorage;
+  /** Single-active-runner lease timing. */
+  lease?: LeaseOptions;
+  /** How often an active runner checks lag, SLA and operator requests (ms, default 1,000). */
+  monitorEveryMs?: number;
+  /** This instance's name in leases (default: host:pid:random). */
+  owner?: string;
+  /** Called for every alert (dead letters above zero, SLA breached or recovered). */
+  onAlert?: (alert: ProjectionAlert) => void;
+}
+
+/** A projection's status from the database, plus what this process knows about it. */
+export interface InstanceProjectionStatus extends ProjectionStatus {
+  /** This process's runner: 'active' (holds the lease), 'standby', 'stopped'; undefined for inline. */
+  local: RunnerState | undefined;
+  /** The live generation was built by another version of the definition: rebuild it. */
+  stale: boolean;
+}
+
+export interface WaitForOptions {
+  /** Default 10,000 ms. */
+  timeoutMs?: number;
+}
+
+/** The projections of one application on one store. */
+export interface Projections {
+  readonly storage: ProjectionStorage;
+  readonly owner: string;
+  /** Starts the async runners; each becomes active when it gets its projection's lease, standby otherwise. */
+  start(): void;
+  /** Stops the async runners (releasing their leases so a standby takes over at once). Inline projections stay installed. */
+  stop(): Promise<void>;
+  /** Rebuilds a projection into a fresh generation and swaps it in; readers keep the old one until then. */
+  rebuild(name: string, options?: RebuildOptions): Promise<RebuildResult>;
+  /** Resolves once the projection has applied everything up to `position` (read-your-writes after an append). */
+  waitFor(name: string, position: bigint, options?: WaitForOptions): Promise<void>;
+  status(name?: string): Promise<InstanceProjectionStatus[]>;
+  /** Reads a collection of the live generation. */
+  documents<T extends object = Record<string, unknown>>(collection: string): DocumentReader<T>;
+  listDeadLetters(query?: DeadLetterQuery): Promise<DeadLetter[]>;
+  /** Retries a dead letter now if this process runs its projection, else leaves the request for the runner that does. */
+  retryDeadLetter(id: number): Promise<DeadLetterActionResult>;
+  /** Skips a dead letter (releasing what is parked behind it), now or via the active runner. */
+  skipDeadLetter(id: number): Promise<DeadLetterActionResult>;
+  on<K extends keyof ProjectionEvents>(
+    event: K,
+    listener: (payload: ProjectionEvents[K]) => void,
+  ): () => void;
+}
+
+/**
+ * Registers projections on a store: creates their read models, installs the inline ones (building a
+ * new inline projection from the log first) and prepares a runner per async one (call start()).
+ *
+ * ```ts
+ * const projections = await createProjections(store, { async: [orderSummary] });
+ * projections.start();
+ * const { position } = await store.append('order-42', [placed]);
+ * await projections.waitFor('order_summary', position);
+ * const summary = await projections.documents('order_summaries').get('42');
+ * ```
+ */
+export async function createProjections(
+  store: EventStore,
+  options: ProjectionsOptions,
+): Promise<Projections> {
+  const storage = options.storage ?? projectionStorageFor(store);
+  const asyncProjections = [...(options.async ?? [])];
+  const inlineProjections = [...(options.inline ?? [])];
+  const all = [...asyncProjections, ...inlineProjections];
+  const names = all.map((p) => p.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'projections',
+      `Projection ${twice} is registered twice`,
+    );
+  }
+  const owner = options.owner ?? newOwnerId();
+  const lease = checkLeaseOptions(options.lease);
+  const emitter = new Emitter<ProjectionEvents>();
+  if (options.onAlert !== undefined) emitter.on('alert', options.onAlert);
+
+  const stale = new Set<string>();
+  const toBuild: Projection[] = [];
+  for (const projection of asyncProjections) {
+    if ((await registerProjection(storage, projection, 'async')).stale) stale.add(projection.name);
+  }
+  for (const projection of inlineProjections) {
+    const registration = await registerProjection(storage, projection, 'inline');
+    if (registration.stale) stale.add(projection.name);
+    if (registration.needsBuild) toBuild.push(projection);
+  }
+  installInlineProjections(storage, inlineProjections);
+  for (const projection of toBuild) {
+    if ((await storage.head()) > 0n) await rebuildProjection({ storage, owner, lease, emitter }, projection);
+  }
+
+  const monitorEveryMs = options.monitorEveryMs ?? 1_000;
+  const runners = new Map(
+    asyncProjections.map((p) => [
+      p.name,
+      new AsyncRunner(p, { storage, owner, lease, monitorEveryMs, emitter }),
+    ]),
+  );
+  const byName = new Map(all.map((p) => [p.name, p]));
+  const find = (name: string): Projection => {
+    const p = byName.get(name);
+    if (p === undefined) throw new ProjectionNotFoundError(`projection ${name} (not registered here)`);
+    return p;
+  };
+
+  const act = async (id: number, action: 'retry' | 'skip'): Promise<DeadLetterActionResult> => {
+    const letter = await requestDeadLetterAction(storage, id, action);
+    const result = await runners.get(letter.projection)?.carryOut(id);
+    return result ?? { id, action, outcome: 'requested', released: 0 };
+  };
+
+  return {
+    storage,
+    owner,
+    start() {
+      for (const runner of runners.values()) runner.start();
+    },
+    async stop() {
+      await Promise.all([...runners.values()].map((r) => r.stop()));
+    },
+    async rebuild(name, rebuildOptions) {
+      const projection = find(name);
+      const result = await rebuildProjection({ storage, owner, lease, emitter }, projection, rebuildOptions);
+      stale.delete(name);
+      return result;
+    },
+    async waitFor(name, position, waitOptions = {}) {
+      const projection = find(name);
+      if (!asyncProjections.includes(projection)) return;
+      await waitForCheckpoint(storage, emitter, name, position, waitOptions.timeoutMs ?? 10_000);
+    },
+    async status(name) {
+      const statuses = await readStatus(storage, name === undefined ? {} : { name });
+      return statuses.map((s) => ({
+        ...s,
+        local: runners.get(s.name)?.state,
+        stale: stale.has(s.name),
+      }));
+    },
+    documents<T extends object = Record<string, unknown>>(collection: string) {
+      return documentReader<T>(storage, collection);
+    },
+    listDeadLetters(query = {}) {
+      return storage.read((tx) => tx.listDeadLetters({ limit: 100, ...query }));
+    },
+    retryDeadLetter: (id) => act(id, 'retry'),
+    skipDeadLetter: (id) => act(id, 'skip'),
+    on: (event, listener) => emitter.on(event, listener),
+  };
+}
+
+/** Polls the live checkpoint, woken early by this process's runners; throws WaitTimeoutError at the deadline. */
+async function waitForCheckpoint(
+  storage: ProjectionStorage,
+  emitter: Emitter<ProjectionEvents>,
+  name: string,
+  position: bigint,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let reached = 0n;
+  let wake: () => void = () => {};
+  const off = emitter.on('checkpoint', (c) => {
+    if (c.projection === name && c.position >= position) wake();
+  });
+  try {
+    for (;;) {
+      reached = await storage.read(async (tx) => {
+        const record = await tx.getProjection(name);
+        if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
+        return (await tx.getCheckpoint(name, record.liveGeneration)) ?? 0n;
+      });
+      if (reached >= position) return;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new WaitTimeoutError(
+          `projection ${name} to reach position ${position} (it is at ${reached})`,
+          timeoutMs,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(left, 100));
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        wake = done;
+      });
+    }
+  } finally {
+    off();
+  }
+}

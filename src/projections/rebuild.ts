@@ -1,0 +1,209 @@
+import { LockHeldError, ProjectionNotFoundError } from '../core/errors.js';
+import { type ApplyTarget, applyEvents, applyInTransaction, layoutOf, Superseded } from './apply.js';
+import type { Emitter } from './emitter.js';
+import type { ProjectionEvents, RebuildProgress } from './events.js';
+import { type CheckedLeaseOptions, checkLease, keepLease, releaseLease, tryAcquireLease } from './lease.js';
+import { rebuildLeaseName } from './status.js';
+import type { ProjectionStorage, StorageTx } from './storage.js';
+import type { Projection } from './types.js';
+
+export interface RebuildOptions {
+  /** Called after every batch, and once more when the new generation is live. */
+  onProgress?: (progress: RebuildProgress) => void;
+  /** Events per transaction while replaying (default: the projection's batchSize, at least 1,000). */
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface RebuildResult {
+  projection: string;
+  /** The generation now live. */
+  generation: number;
+  /** Checkpoint of the new generation at the swap. */
+  position: bigint;
+  events: number;
+  elapsedMs: number;
+  deadLetters: number;
+}
+
+export interface RebuildDeps {
+  storage: ProjectionStorage;
+  owner: string;
+  lease: CheckedLeaseOptions;
+  emitter: Emitter<ProjectionEvents>;
+}
+
+class NotCaughtUp extends Error {}
+
+/**
+ * Rebuilds a projection without downtime: creates a fresh generation of its read model, replays the
+ * whole log into it in batches (each committed with the generation's own checkpoint) while readers keep
+ * using the live generation, then, in one transaction, applies the last events, points readers at the
+ * new generation and drops the old one. On SQLite that transaction holds the write lock, so no append
+ * slips between the last replayed event and the swap; an async projection's runner then continues
+ * from the new generation's checkpoint. One rebuild per projection at a time (a lease).
+ */
+export async function rebuildProjection(
+  deps: RebuildDeps,
+  projection: Projection,
+  options: RebuildOptions = {},
+): Promise<RebuildResult> {
+  const { storage, owner, emitter } = deps;
+  const name = projection.name;
+  const leaseName = rebuildLeaseName(name);
+  const lease = await tryAcquireLease(storage, leaseName, owner, deps.lease.ttlMs);
+  if (lease === undefined) {
+    const holder = await storage.read((tx) => tx.getLease(leaseName));
+    throw new LockHeldError(leaseName, holder?.owner ?? 'another process', new Date(holder?.expiresAt ?? 0));
+  }
+  const holding = new AbortController();
+  const relay = () => holding.abort();
+  options.signal?.addEventListener('abort', relay, { once: true });
+  const keeper = keepLease(
+    storage,
+    lease,
+    deps.lease,
+    holding.signal,
+    () => holding.abort(),
+    () => {},
+  );
+  const started = performance.now();
+  try {
+    const generation = await storage.transaction(async (tx) => {
+      await checkLease(tx, lease);
+      const record = await tx.getProjection(name);
+      if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
+      if (record.buildingGeneration !== null) {
+        // A rebuild that died half-way: start over.
+        await discardGeneration(tx, projection, record.buildingGeneration);
+      }
+      const generation = Math.max(record.liveGeneration, record.buildingGeneration ?? 0) + 1;
+      const layout = layoutOf(projection, generation);
+      await tx.createGeneration(layout);
+      await projection.setup?.(tx.projectionTx(layout));
+      await tx.setCheckpoint(name, generation, 0n);
+      await tx.putProjection({ ...record, buildingGeneration: generation });
+      return generation;
+    });
+
+    const target: ApplyTarget = {
+      projection,
+      layout: layoutOf(projection, generation),
+      signal: holding.signal,
+      fence: async (tx) => {
+        await checkLease(tx, lease);
+        const record = await tx.getProjection(name);
+        if (record?.buildingGeneration !== generation) throw new Superseded(name, generation);
+      },
+    };
+    const batchSize = options.batchSize ?? Math.max(projection.batchSize, 1_000);
+    let position = 0n;
+    let done = 0;
+    let deadLetters = 0;
+    const report = async (phase: RebuildProgress['phase']) => {
+      if (options.onProgress === undefined && !emitter.has('rebuild.progress')) return;
+      const remaining = phase === 'done' ? 0 : await storage.countEventsAfter(position);
+      const elapsedMs = performance.now() - started;
+      const rate = elapsedMs > 0 ? (done / elapsedMs) * 1000 : 0;
+      const progress: RebuildProgress = {
+        projection: name,
+        generation,
+        phase,
+        done,
+        total: done + remaining,
+        rate: Math.round(rate),
+        etaMs: rate > 0 ? Math.round((remaining / rate) * 1000) : 0,
+        elapsedMs: Math.round(elapsedMs),
+      };
+      options.onProgress?.(progress);
+      emitter.emit('rebuild.progress', progress);
+    };
+
+    for (let attempt = 1; ; attempt++) {
+      // Replay in batches until the log has nothing more.
+      for (;;) {
+        holding.signal.throwIfAborted();
+        const page = await storage.store.readAll({ after: position, limit: batchSize });
+        if (page.events.length === 0) break;
+        const counts = await applyEvents(storage, target, page.events);
+        deadLetters += counts.dead;
+        position = page.last;
+        done += page.events.length;
+        await report('catching-up');
+      }
+      await report('swapping');
+      try {
+        const swapped = await storage.transaction((tx) => swap(tx, storage, target, position, batchSize));
+        position = swapped.position;
+        done += swapped.events;
+        break;
+      } catch (error) {
+        // A handler failed on the last events, or the live runner is ahead: replay more, then try again.
+        if (!(error instanceof NotCaughtUp) || attempt >= 20) throw error;
+      }
+    }
+    await report('done');
+    return {
+      projection: name,
+      generation,
+      position,
+      events: done,
+      elapsedMs: Math.round(performance.now() - started),
+      deadLetters,
+    };
+  } finally {
+    options.signal?.removeEventListener('abort', relay);
+    holding.abort();
+    await keeper;
+    await releaseLease(storage, lease).catch(() => {});
+  }
+}
+
+/**
+ * The swap, in one transaction: apply what was appended since the last batch, check that the new
+ * generation is not behind the live one, point readers at it and drop the old generation.
+ */
+async function swap(
+  tx: StorageTx,
+  storage: ProjectionStorage,
+  target: ApplyTarget,
+  from: bigint,
+  batchSize: number,
+): Promise<{ position: bigint; events: number }> {
+  const { projection, layout } = target;
+  const name = projection.name;
+  await target.fence(tx);
+  let position = from;
+  let events = 0;
+  for (;;) {
+    // Inside the transaction: on SQLite no append can commit until it ends.
+    const page = await storage.store.readAll({ after: position, limit: batchSize });
+    if (page.events.length === 0) break;
+    const counts = { applied: 0, parked: 0, dead: 0 };
+    const failure = await applyInTransaction(tx, target, page.events, 0, page.events.length, counts, []);
+    if (failure !== undefined) throw new NotCaughtUp();
+    position = page.last;
+    events += page.events.length;
+  }
+  const record = await tx.getProjection(name);
+  if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
+  const live = record.liveGeneration;
+  if (record.mode === 'async' && ((await tx.getCheckpoint(name, live)) ?? 0n) > position)
+    throw new NotCaughtUp();
+  await tx.setCheckpoint(name, layout.generation, position);
+  await tx.publishGeneration(layout);
+  await discardGeneration(tx, projection, live);
+  await tx.putProjection({
+    ...record,
+    liveGeneration: layout.generation,
+    buildingGeneration: null,
+    version: projection.version,
+  });
+  return { position, events };
+}
+
+async function discardGeneration(tx: StorageTx, projection: Projection, generation: number): Promise<void> {
+  await tx.dropGeneration(layoutOf(projection, generation));
+  await tx.deleteCheckpoint(projection.name, generation);
+  await tx.deleteDeadLetters(projection.name, generation);
+}

@@ -1,0 +1,348 @@
+import type { StoredEvent } from '../core/envelope.js';
+import { ErrorCodes, isFactumError, ProjectionNotFoundError } from '../core/errors.js';
+import { type ApplyTarget, applyEvents, layoutOf, Superseded } from './apply.js';
+import { carryOutAction, type DeadLetterActionResult } from './dead-letter-actions.js';
+import type { Emitter } from './emitter.js';
+import type { ProjectionEvents } from './events.js';
+import { type CheckedLeaseOptions, checkLease, keepLease, releaseLease, tryAcquireLease } from './lease.js';
+import { readStatus, runnerLeaseName } from './status.js';
+import type { LeaseRecord, ProjectionStorage } from './storage.js';
+import type { Projection } from './types.js';
+
+export interface RunnerDeps {
+  storage: ProjectionStorage;
+  owner: string;
+  lease: CheckedLeaseOptions;
+  /** How often the active runner checks lag, SLA and operator requests (ms). */
+  monitorEveryMs: number;
+  emitter: Emitter<ProjectionEvents>;
+}
+
+export type RunnerState = 'stopped' | 'standby' | 'active';
+
+interface Session {
+  enqueue<T>(work: () => Promise<T>): Promise<T>;
+  target: ApplyTarget;
+}
+
+/**
+ * Runs one async projection: competes for its lease; while it holds it, tails the global log from the
+ * projection's checkpoint through `subscribe`, gathers events into batches (up to batchSize, or what
+ * arrived before the event loop turned), and applies each batch and the checkpoint in one transaction.
+ * Any failure other than a handler's (which ends in the dead-letter table) restarts it from the stored
+ * checkpoint; losing the lease stops it writing at once (its transactions check the fencing token).
+ */
+export class AsyncRunner {
+  readonly projection: Projection;
+  readonly #deps: RunnerDeps;
+  #state: RunnerState = 'stopped';
+  #stop: AbortController | undefined;
+  #main: Promise<void> | undefined;
+  #session: Session | undefined;
+  #breached = false;
+  #deadAlerted = 0;
+  #monitoring = false;
+
+  constructor(projection: Projection, deps: RunnerDeps) {
+    this.projection = projection;
+    this.#deps = deps;
+  }
+
+  get state(): RunnerState {
+    return this.#state;
+  }
+
+  start(): void {
+    if (this.#main !== undefined) return;
+    const stop = new AbortController();
+    this.#stop = stop;
+    this.#state = 'standby';
+    this.#main = this.#run(stop.signal).finally(() => {
+      this.#state = 'stopped';
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stop?.abort();
+    await this.#main;
+    this.#main = undefined;
+    this.#stop = undefined;
+  }
+
+  /** Carries out a requested dead-letter action now, if this runner is the active one. */
+  async carryOut(id: number): Promise<DeadLetterActionResult | undefined> {
+    const session = this.#session;
+    if (session === undefined) return undefined;
+    const result = await session.enqueue(() => carryOutAction(this.#deps.storage, session.target, id));
+    await this.#monitor().catch(() => {});
+    return result;
+  }
+
+  async #run(stop: AbortSignal): Promise<void> {
+    const { storage, owner, lease: options, emitter } = this.#deps;
+    const name = this.projection.name;
+    const leaseName = runnerLeaseName(name);
+    let backoff = 0;
+    while (!stop.aborted) {
+      let lease: LeaseRecord | undefined;
+      try {
+        lease = await tryAcquireLease(storage, leaseName, owner, options.ttlMs);
+      } catch (error) {
+        if (isFactumError(error, ErrorCodes.STORE_CLOSED)) return;
+        this.#error(error);
+      }
+      if (lease === undefined) {
+        this.#state = 'standby';
+        await pause(options.acquireEveryMs, stop);
+        continue;
+      }
+      this.#state = 'active';
+      emitter.emit('lease', { projection: name, lease: leaseName, owner, state: 'acquired' });
+      const holding = new AbortController();
+      const relay = () => holding.abort();
+      stop.addEventListener('abort', relay, { once: true });
+      let lost = false;
+      let closed = false;
+      const keeper = keepLease(
+        storage,
+        lease,
+        options,
+        holding.signal,
+        () => {
+          lost = true;
+          holding.abort();
+        },
+        (error) => this.#error(error),
+      );
+      try {
+        while (!holding.signal.aborted) {
+          try {
+            await this.#runSession(lease, holding.signal);
+            backoff = 0;
+          } catch (error) {
+            if (error instanceof Superseded) continue;
+            if (isFactumError(error, ErrorCodes.LEASE_LOST)) {
+              lost = true;
+              break;
+            }
+            if (isFactumError(error, ErrorCodes.STORE_CLOSED)) {
+              closed = true;
+              break;
+            }
+            if (holding.signal.aborted) break;
+            this.#error(error);
+            backoff = Math.min(5_000, Math.max(100, backoff * 2));
+            await pause(backoff, holding.signal);
+          }
+        }
+      } finally {
+        holding.abort();
+        stop.removeEventListener('abort', relay);
+        await keeper;
+        this.#state = 'standby';
+        if (lost) {
+          emitter.emit('lease', { projection: name, lease: leaseName, owner, state: 'lost' });
+        } else if (!closed) {
+          await releaseLease(storage, lease).catch(() => {});
+          emitter.emit('lease', { projection: name, lease: leaseName, owner, state: 'released' });
+        }
+      }
+      if (closed) return;
+    }
+  }
+
+  async #runSession(lease: LeaseRecord, signal: AbortSignal): Promise<void> {
+    const { storage, emitter } = this.#deps;
+    const projection = this.projection;
+    const name = projection.name;
+    const start = await storage.read(async (tx) => {
+      const record = await tx.getProjection(name);
+      if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
+      const generation = record.liveGeneration;
+      return { generation, position: (await tx.getCheckpoint(name, generation)) ?? 0n };
+    });
+    const target: ApplyTarget = {
+      projection,
+      layout: layoutOf(projection, start.generation),
+      signal,
+      fence: async (tx) => {
+        await checkLease(tx, lease);
+        const record = await tx.getProjection(name);
+        if (record?.liveGeneration !== start.generation) throw new Superseded(name, start.generation);
+      },
+      onDeadLetter: (letter) => {
+        emitter.emit('dead-letter', { projection: name, ...letter });
+        if (letter.status === 'dead') void this.#monitor().catch(() => {});
+      },
+    };
+
+    let failed: unknown;
+    let ended = false;
+    let wake: () => void = () => {};
+    const ended$ = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    let chain: Promise<unknown> = Promise.resolve();
+    const enqueue = <T>(work: () => Promise<T>): Promise<T> => {
+      const run = chain.then(() => {
+        if (failed !== undefined) throw failed;
+        return work();
+      });
+      chain = run.catch((error: unknown) => {
+        if (failed === undefined && !ended) {
+          failed = error;
+          wake();
+        }
+      });
+      return run;
+    };
+
+    let batch: StoredEvent[] = [];
+    let scheduled = false;
+    const flush = () =>
+      enqueue(async () => {
+        if (batch.length === 0) return;
+        const events = batch;
+        batch = [];
+        await applyEvents(storage, target, events);
+        const position = events.at(-1)!.position;
+        if (emitter.has('checkpoint')) {
+          emitter.emit('checkpoint', {
+            projection: name,
+            generation: start.generation,
+            position,
+            events: events.length,
+          });
+        }
+      });
+
+    const subscription = storage.store.subscribe(
+      { after: start.position, batchSize: Math.max(projection.batchSize, 100) },
+      (event) => {
+        if (failed !== undefined) throw failed;
+        batch.push(event);
+        if (batch.length >= projection.batchSize) return flush();
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(() => {
+            scheduled = false;
+            if (!ended) flush().catch(() => {});
+          });
+        }
+      },
+    );
+    subscription.done.then(wake, (error: unknown) => {
+      if (failed === undefined) failed = (error as { cause?: unknown }).cause ?? error;
+      wake();
+    });
+    this.#session = { enqueue, target };
+    // Lag is checked beside the batches (a slow batch must not hide a breach); operator requests are
+    // carried out between batches.
+    const tick = () => {
+      void this.#monitor().catch((error: unknown) => this.#error(error));
+      void enqueue(() => this.#carryOutRequested(target)).catch(() => {});
+    };
+    const monitor = setInterval(tick, this.#deps.monitorEveryMs);
+    tick();
+    signal.addEventListener('abort', wake, { once: true });
+
+    try {
+      await ended$;
+    } finally {
+      signal.removeEventListener('abort', wake);
+      clearInterval(monitor);
+      this.#session = undefined;
+      await subscription.unsubscribe();
+      // A graceful stop commits what was already gathered.
+      if (failed === undefined) await flush().catch(() => {});
+      ended = true;
+      await chain;
+    }
+    if (failed !== undefined && !signal.aborted) throw failed;
+    if (failed instanceof Superseded || isFactumError(failed, ErrorCodes.LEASE_LOST)) throw failed;
+  }
+
+  /** Operator requests (retry/skip) waiting for this runner. */
+  async #carryOutRequested(target: ApplyTarget): Promise<void> {
+    const { storage } = this.#deps;
+    const pending = await storage.read((tx) =>
+      tx.listDeadLetters({
+        projection: this.projection.name,
+        generation: target.layout.generation,
+        withAction: true,
+        limit: 100,
+      }),
+    );
+    for (const letter of pending) await carryOutAction(storage, target, letter.id);
+  }
+
+  /** Lag, SLA and dead-letter alerts (one check at a time). */
+  async #monitor(): Promise<void> {
+    if (this.#monitoring) return;
+    this.#monitoring = true;
+    try {
+      await this.#checkLag();
+    } finally {
+      this.#monitoring = false;
+    }
+  }
+
+  async #checkLag(): Promise<void> {
+    const { storage, emitter } = this.#deps;
+    const [status] = await readStatus(storage, { name: this.projection.name });
+    if (status === undefined) return;
+    const name = this.projection.name;
+    if (status.sla !== null) {
+      const { maxLagMs } = status.sla;
+      if (status.breached && !this.#breached) {
+        this.#breached = true;
+        emitter.emit('alert', {
+          kind: 'sla-breached',
+          projection: name,
+          lagMs: status.lagMs,
+          maxLagMs,
+          behind: status.behind,
+        });
+      } else if (!status.breached && this.#breached) {
+        this.#breached = false;
+        emitter.emit('alert', { kind: 'sla-recovered', projection: name, lagMs: status.lagMs, maxLagMs });
+      }
+    }
+    if (status.deadLetters > 0 && status.deadLetters !== this.#deadAlerted) {
+      emitter.emit('alert', {
+        kind: 'dead-letters',
+        projection: name,
+        dead: status.deadLetters,
+        parked: status.parked,
+      });
+    }
+    this.#deadAlerted = status.deadLetters;
+  }
+
+  /** Whether the last lag check found the SLA breached. */
+  get breached(): boolean {
+    return this.#breached;
+  }
+
+  #error(error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.#deps.emitter.emit('error', { projection: this.projection.name, error: err });
+  }
+}
+
+/** Waits `ms` or until `signal` aborts, whichever comes first; never rejects. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,147 @@
+import type Database from 'better-sqlite3';
+import { ErrorCodes, ProjectionNotFoundError, ValidationError } from '../../core/errors.js';
+import { checkFilter, checkFind } from '../filter.js';
+import { assertDocumentId, physicalName, quoteIdent } from '../names.js';
+import type { GenerationLayout } from '../storage.js';
+import type { DocumentCollection, Filter, FindOptions, ProjectionTx } from '../types.js';
+import { countDocuments } from './sql/count-documents.js';
+import { deleteDocument } from './sql/delete-document.js';
+import { collectionTable } from './sql/field-expression.js';
+import { findDocuments } from './sql/find-documents.js';
+import { getDocument } from './sql/get-document.js';
+import { patchDocument } from './sql/patch-document.js';
+import { statement } from './sql/statement.js';
+import { upsertDocument } from './sql/upsert-document.js';
+
+const TOP_LEVEL_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** json_set takes two arguments per field; SQLite allows 127 arguments per function call. */
+const MAX_PATCH_FIELDS = 60;
+
+/** A collection stored as a table of (id, JSON text), fields indexed by json_extract expressions. */
+export class SqliteDocuments<T extends object> implements DocumentCollection<T> {
+  readonly #db: Database.Database;
+  readonly #table: string;
+  readonly #collection: string;
+
+  constructor(db: Database.Database, collection: string, generation: number) {
+    this.#db = db;
+    this.#collection = collection;
+    this.#table = collectionTable(collection, generation);
+  }
+
+  async get(id: string): Promise<T | undefined> {
+    assertDocumentId(id, this.#collection);
+    const json = getDocument(this.#db, this.#table, id);
+    return json === undefined ? undefined : (JSON.parse(json) as T);
+  }
+
+  async upsert(id: string, doc: T): Promise<void> {
+    assertDocumentId(id, this.#collection);
+    upsertDocument(this.#db, this.#table, id, documentJson(doc, this.#collection, id));
+  }
+
+  async patch(id: string, changes: Partial<T>): Promise<boolean> {
+    assertDocumentId(id, this.#collection);
+    if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) {
+      throw new ValidationError(
+        ErrorCodes.INVALID_ARGUMENT,
+        'changes',
+        `patch of ${this.#collection}/${id}: changes must be an object`,
+      );
+    }
+    const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return getDocument(this.#db, this.#table, id) !== undefined;
+    if (entries.length <= MAX_PATCH_FIELDS && entries.every(([k]) => TOP_LEVEL_KEY.test(k))) {
+      return patchDocument(
+        this.#db,
+        this.#table,
+        id,
+        entries.map(([k, v]) => [`$.${k}`, JSON.stringify(v)] as const),
+      );
+    }
+    const json = getDocument(this.#db, this.#table, id);
+    if (json === undefined) return false;
+    const merged = { ...(JSON.parse(json) as object), ...Object.fromEntries(entries) };
+    upsertDocument(this.#db, this.#table, id, JSON.stringify(merged));
+    return true;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    assertDocumentId(id, this.#collection);
+    return deleteDocument(this.#db, this.#table, id);
+  }
+
+  async find(filter?: Filter, options?: FindOptions): Promise<T[]> {
+    const rows = findDocuments(this.#db, this.#table, checkFilter(filter), checkFind(options));
+    return rows.map((json) => JSON.parse(json) as T);
+  }
+
+  async count(filter?: Filter): Promise<number> {
+    return countDocuments(this.#db, this.#table, checkFilter(filter));
+  }
+}
+
+/** The handler's transaction on SQLite: the generation's collections and raw tables, raw SQL on the same connection. */
+export class SqliteProjectionTx implements ProjectionTx {
+  readonly dialect = 'sqlite';
+  readonly #db: Database.Database;
+  readonly #layout: GenerationLayout;
+  readonly #collections = new Map<string, SqliteDocuments<object>>();
+
+  constructor(db: Database.Database, layout: GenerationLayout) {
+    this.#db = db;
+    this.#layout = layout;
+  }
+
+  documents<T extends object = Record<string, unknown>>(collection: string): DocumentCollection<T> {
+    let c = this.#collections.get(collection);
+    if (c === undefined) {
+      if (!Object.hasOwn(this.#layout.documents, collection)) {
+        throw new ProjectionNotFoundError(
+          `collection '${collection}' is not declared by projection ${this.#layout.projection} (declare it in documents)`,
+        );
+      }
+      c = new SqliteDocuments(this.#db, collection, this.#layout.generation);
+      this.#collections.set(collection, c);
+    }
+    return c as unknown as DocumentCollection<T>;
+  }
+
+  table(name: string): string {
+    if (!this.#layout.tables.includes(name)) {
+      throw new ProjectionNotFoundError(
+        `table '${name}' is not declared by projection ${this.#layout.projection} (declare it in tables)`,
+      );
+    }
+    return quoteIdent(physicalName(name, this.#layout.generation));
+  }
+
+  async sql<R = Record<string, unknown>>(query: string, params: readonly unknown[] = []): Promise<R[]> {
+    return statement<R>(this.#db, query).all(...params);
+  }
+
+  async exec(query: string, params: readonly unknown[] = []): Promise<number> {
+    if (params.length === 0 && hasSeveralStatements(query)) {
+      const before = this.#db.prepare('SELECT total_changes()').pluck().get() as number;
+      this.#db.exec(query);
+      return (this.#db.prepare('SELECT total_changes()').pluck().get() as number) - before;
+    }
+    return statement(this.#db, query).run(...params).changes;
+  }
+}
+
+function hasSeveralStatements(sql: string): boolean {
+  const trimmed = sql.trim().replace(/;+$/, '');
+  return trimmed.includes(';');
+}
+
+function documentJson(doc: unknown, collection: string, id: string): string {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'doc',
+      `Document ${collection}/${id} must be a JSON object, got ${Array.isArray(doc) ? 'an array' : typeof doc}`,
+    );
+  }
+  return JSON.stringify(doc);
+}

@@ -1,0 +1,19 @@
+import type Database from 'better-sqlite3';
+import type { CheckedFind, Condition } from '../../filter.js';
+import { compileFind, compileWhere } from './compile-filter.js';
+import { statement } from './statement.js';
+
+/** Documents' JSON text matching the conditions, ordered and paged. */
+export function findDocuments(
+  db: Database.Database,
+  table: string,
+  conditions: readonly Condition[],
+  find: CheckedFind,
+): string[] {
+  const params: unknown[] = [];
+  const where = compileWhere(conditions, params);
+  const tail = compileFind(find, params);
+  return statement<string>(db, `SELECT doc FROM ${table}${where}${tail}`)
+    .pluck()
+    .all(...params);
+}

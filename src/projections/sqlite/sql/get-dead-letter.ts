@@ -1,0 +1,12 @@
+import type Database from 'better-sqlite3';
+import type { DeadLetter } from '../../storage.js';
+import { DEAD_LETTER_COLUMNS, type DeadLetterRow, toDeadLetter } from './dead-letter-row.js';
+import { statement } from './statement.js';
+
+export function getDeadLetter(db: Database.Database, id: number): DeadLetter | undefined {
+  const row = statement<DeadLetterRow>(
+    db,
+    `SELECT ${DEAD_LETTER_COLUMNS} FROM factum_projection_dead_letters WHERE id = ?`,
+  ).get(id);
+  return row === undefined ? undefined : toDeadLetter(row);
+}

@@ -1,0 +1,221 @@
+import type Database from 'better-sqlite3';
+import type { StoredEvent } from '../../core/envelope.js';
+import type { SqliteEventStore } from '../../stores/sqlite/sqlite-store.js';
+import {
+  brandStorage,
+  type DeadLetter,
+  type DeadLetterQuery,
+  type GenerationLayout,
+  type LeaseRecord,
+  type NewDeadLetter,
+  type ProjectionRecord,
+  type ProjectionStorage,
+  type StorageTx,
+} from '../storage.js';
+import type { ProjectionTx } from '../types.js';
+import { SqliteProjectionTx } from './documents.js';
+import { addDeadLetter } from './sql/add-dead-letter.js';
+import { blockedKeys } from './sql/blocked-keys.js';
+import { claimObjects } from './sql/claim-objects.js';
+import { countDeadLetters } from './sql/count-dead-letters.js';
+import { createGeneration } from './sql/create-generation.js';
+import { deleteCheckpoint } from './sql/delete-checkpoint.js';
+import { deleteDeadLetter } from './sql/delete-dead-letter.js';
+import { deleteDeadLetters } from './sql/delete-dead-letters.js';
+import { dropGeneration } from './sql/drop-generation.js';
+import { getCheckpoint } from './sql/get-checkpoint.js';
+import { getDeadLetter } from './sql/get-dead-letter.js';
+import { getLease } from './sql/get-lease.js';
+import { headPosition } from './sql/head-position.js';
+import { listDeadLetters } from './sql/list-dead-letters.js';
+import { listProjections } from './sql/list-projections.js';
+import { ownerOf } from './sql/owner-of.js';
+import { getProjection } from './sql/projection-record.js';
+import { publishGeneration } from './sql/publish-generation.js';
+import { putLease } from './sql/put-lease.js';
+import { putProjection } from './sql/put-projection.js';
+import { setCheckpoint } from './sql/set-checkpoint.js';
+import { updateDeadLetter } from './sql/update-dead-letter.js';
+
+/** What projections need from a SQLite event store: its connection, gated transactions and append hooks. */
+export type SqliteStoreLike = SqliteEventStore;
+
+export function isSqliteStore(store: unknown): store is SqliteStoreLike {
+  const s = store as Partial<SqliteEventStore> | null;
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.transaction === 'function' &&
+    typeof s.read === 'function' &&
+    typeof s.addAppendHook === 'function' &&
+    'database' in s
+  );
+}
+
+const storages = new WeakMap<object, ProjectionStorage>();
+
+/**
+ * Projection storage in the SQLite store's own database file and connection: read models, checkpoints,
+ * dead letters and leases commit in the same transactions as each other (and, for inline projections,
+ * as the append).
+ */
+export function sqliteProjectionStorage(store: SqliteStoreLike): ProjectionStorage {
+  let storage = storages.get(store);
+  if (storage === undefined) {
+    storage = brandStorage(new SqliteProjectionStorage(store));
+    storages.set(store, storage);
+  }
+  return storage;
+}
+
+class SqliteProjectionStorage implements ProjectionStorage {
+  readonly dialect = 'sqlite';
+  readonly store: SqliteStoreLike;
+
+  constructor(store: SqliteStoreLike) {
+    this.store = store;
+  }
+
+  transaction<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
+    return this.store.transaction((db) => task(new SqliteStorageTx(db)));
+  }
+
+  read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
+    return this.store.read((db) => task(new SqliteStorageTx(db)));
+  }
+
+  head(): Promise<bigint> {
+    return this.store.read((db) => headPosition(db));
+  }
+
+  async countEventsAfter(position: bigint): Promise<number> {
+    const head = await this.head();
+    return head > position ? Number(head - position) : 0;
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  addAppendHook(hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>): () => void {
+    return this.store.addAppendHook((events, db) => hook(events, new SqliteStorageTx(db)));
+  }
+}
+
+let savepoints = 0;
+
+class SqliteStorageTx implements StorageTx {
+  readonly #db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  async getProjection(name: string): Promise<ProjectionRecord | undefined> {
+    return getProjection(this.#db, name);
+  }
+
+  async listProjections(): Promise<ProjectionRecord[]> {
+    return listProjections(this.#db);
+  }
+
+  async putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt'>): Promise<void> {
+    putProjection(this.#db, record, Date.now());
+  }
+
+  async claimObjects(
+    projection: string,
+    objects: readonly { name: string; kind: 'documents' | 'table' }[],
+  ): Promise<void> {
+    claimObjects(this.#db, projection, objects);
+  }
+
+  async ownerOf(name: string): Promise<string | undefined> {
+    return ownerOf(this.#db, name);
+  }
+
+  async getCheckpoint(projection: string, generation: number): Promise<bigint | undefined> {
+    return getCheckpoint(this.#db, projection, generation);
+  }
+
+  async setCheckpoint(projection: string, generation: number, position: bigint): Promise<void> {
+    setCheckpoint(this.#db, projection, generation, position, Date.now());
+  }
+
+  async deleteCheckpoint(projection: string, generation: number): Promise<void> {
+    deleteCheckpoint(this.#db, projection, generation);
+  }
+
+  async createGeneration(layout: GenerationLayout): Promise<void> {
+    createGeneration(this.#db, layout);
+  }
+
+  async dropGeneration(layout: GenerationLayout): Promise<void> {
+    dropGeneration(this.#db, layout);
+  }
+
+  async publishGeneration(layout: GenerationLayout): Promise<void> {
+    publishGeneration(this.#db, layout);
+  }
+
+  projectionTx(layout: GenerationLayout): ProjectionTx {
+    return new SqliteProjectionTx(this.#db, layout);
+  }
+
+  async savepoint<T>(task: () => Promise<T>): Promise<T> {
+    const name = `factum_sp_${++savepoints}`;
+    this.#db.exec(`SAVEPOINT ${name}`);
+    try {
+      const value = await task();
+      this.#db.exec(`RELEASE ${name}`);
+      return value;
+    } catch (error) {
+      this.#db.exec(`ROLLBACK TO ${name}`);
+      this.#db.exec(`RELEASE ${name}`);
+      throw error;
+    }
+  }
+
+  async addDeadLetter(letter: NewDeadLetter): Promise<number> {
+    return addDeadLetter(this.#db, letter, Date.now());
+  }
+
+  async getDeadLetter(id: number): Promise<DeadLetter | undefined> {
+    return getDeadLetter(this.#db, id);
+  }
+
+  async listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]> {
+    return listDeadLetters(this.#db, query);
+  }
+
+  async updateDeadLetter(
+    id: number,
+    changes: Partial<Pick<DeadLetter, 'status' | 'error' | 'attempts' | 'action'>>,
+  ): Promise<void> {
+    updateDeadLetter(this.#db, id, changes, Date.now());
+  }
+
+  async deleteDeadLetter(id: number): Promise<void> {
+    deleteDeadLetter(this.#db, id);
+  }
+
+  async deleteDeadLetters(projection: string, generation: number): Promise<void> {
+    deleteDeadLetters(this.#db, projection, generation);
+  }
+
+  async blockedKeys(projection: string, generation: number): Promise<Set<string>> {
+    return blockedKeys(this.#db, projection, generation);
+  }
+
+  async countDeadLetters(projection: string, generation: number): Promise<{ dead: number; parked: number }> {
+    return countDeadLetters(this.#db, projection, generation);
+  }
+
+  async getLease(name: string): Promise<LeaseRecord | undefined> {
+    return getLease(this.#db, name);
+  }
+
+  async putLease(lease: LeaseRecord): Promise<void> {
+    putLease(this.#db, lease);
+  }
+}
