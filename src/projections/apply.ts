@@ -171,17 +171,23 @@ export async function applyEvents(
   const counts: ApplyCounts = { applied: 0, parked: 0, dead: 0 };
   let from = 0;
   let to = events.length;
+  // A handler failure seen in a batch: once the events before it are committed, it is retried alone.
+  let known: Failure | undefined;
   while (from < events.length) {
+    if (known !== undefined && known.index === from) {
+      await applyWithRetries(storage, target, events, from, counts, known.error);
+      known = undefined;
+      from += 1;
+      to = events.length;
+      continue;
+    }
     const failure = await tryBatch(storage, target, events, from, to, counts);
     if (failure === undefined) {
       from = to;
       to = events.length;
-    } else if (failure.index > from) {
-      to = failure.index;
     } else {
-      await applyWithRetries(storage, target, events, from, counts, failure.error);
-      from += 1;
-      to = events.length;
+      known = failure;
+      to = failure.index;
     }
   }
   return counts;

@@ -3,7 +3,7 @@ import type { StoredEvent } from '../core/envelope.js';
 /** Something an operator should look at. */
 export type ProjectionAlert =
   | { kind: 'dead-letters'; projection: string; dead: number; parked: number }
-  | { kind: 'sla-breached'; projection: string; lagMs: number; maxLagMs: number; behind: number }
+  | { kind: 'sla-breached'; projection: string; lagMs: number; maxLagMs: number; behind?: number }
   | { kind: 'sla-recovered'; projection: string; lagMs: number; maxLagMs: number };
 
 export interface RebuildProgress {

@@ -35,6 +35,8 @@ export interface RebuildDeps {
 
 class NotCaughtUp extends Error {}
 
+let rebuilds = 0;
+
 /**
  * Rebuilds a projection without downtime: creates a fresh generation of its read model, replays the
  * whole log into it in batches (each committed with the generation's own checkpoint) while readers keep
@@ -51,7 +53,8 @@ export async function rebuildProjection(
   const { storage, owner, emitter } = deps;
   const name = projection.name;
   const leaseName = rebuildLeaseName(name);
-  const lease = await tryAcquireLease(storage, leaseName, owner, deps.lease.ttlMs);
+  // Each rebuild call is its own holder, so even two calls in one process exclude each other.
+  const lease = await tryAcquireLease(storage, leaseName, `${owner}#${++rebuilds}`, deps.lease.ttlMs);
   if (lease === undefined) {
     const holder = await storage.read((tx) => tx.getLease(leaseName));
     throw new LockHeldError(leaseName, holder?.owner ?? 'another process', new Date(holder?.expiresAt ?? 0));

@@ -42,6 +42,8 @@ export class AsyncRunner {
   #breached = false;
   #deadAlerted = 0;
   #monitoring = false;
+  /** Timestamp (ms) of the oldest event this runner received and has not committed yet. */
+  #oldestPending: () => number | undefined = () => undefined;
 
   constructor(projection: Projection, deps: RunnerDeps) {
     this.projection = projection;
@@ -198,13 +200,20 @@ export class AsyncRunner {
     };
 
     let batch: StoredEvent[] = [];
+    let inflight: StoredEvent | undefined;
+    this.#oldestPending = () => (inflight ?? batch[0])?.timestamp.getTime();
     let scheduled = false;
     const flush = () =>
       enqueue(async () => {
         if (batch.length === 0) return;
         const events = batch;
         batch = [];
-        await applyEvents(storage, target, events);
+        inflight = events[0];
+        try {
+          await applyEvents(storage, target, events);
+        } finally {
+          inflight = undefined;
+        }
         const position = events.at(-1)!.position;
         if (emitter.has('checkpoint')) {
           emitter.emit('checkpoint', {
@@ -252,6 +261,7 @@ export class AsyncRunner {
       signal.removeEventListener('abort', wake);
       clearInterval(monitor);
       this.#session = undefined;
+      this.#oldestPending = () => undefined;
       await subscription.unsubscribe();
       // A graceful stop commits what was already gathered.
       if (failed === undefined) await flush().catch(() => {});
@@ -289,9 +299,20 @@ export class AsyncRunner {
 
   async #checkLag(): Promise<void> {
     const { storage, emitter } = this.#deps;
-    const [status] = await readStatus(storage, { name: this.projection.name });
-    if (status === undefined) return;
     const name = this.projection.name;
+    // While a batch is open the database may be busy with it: its oldest event already tells the lag.
+    const pending = this.#oldestPending();
+    const sla = this.projection.sla;
+    if (pending !== undefined && sla !== undefined) {
+      const lagMs = storage.now() - pending;
+      if (lagMs > sla.maxLagMs && !this.#breached) {
+        this.#breached = true;
+        emitter.emit('alert', { kind: 'sla-breached', projection: name, lagMs, maxLagMs: sla.maxLagMs });
+        return;
+      }
+    }
+    const [status] = await readStatus(storage, { name });
+    if (status === undefined) return;
     if (status.sla !== null) {
       const { maxLagMs } = status.sla;
       if (status.breached && !this.#breached) {

@@ -76,8 +76,13 @@ class SqliteProjectionStorage implements ProjectionStorage {
     this.store = store;
   }
 
+  /**
+   * Projection transactions are atomic but not individually fsynced: everything they write is derived
+   * from the durable log, and a power loss can only take the newest commits back to an older
+   * checkpoint, from which the runner replays. Appends (and inline projections with them) stay durable.
+   */
   transaction<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
-    return this.store.transaction((db) => task(new SqliteStorageTx(db)));
+    return this.store.transaction((db) => task(new SqliteStorageTx(db)), { durable: false });
   }
 
   read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {

@@ -4,7 +4,12 @@ import { MissingDriverError } from '../../core/errors.js';
 import { createSqliteStoreWith, type SqliteEventStore, type SqliteStoreOptions } from './sqlite-store.js';
 
 export { migrations } from './migrations/index.js';
-export type { SqliteAppendHook, SqliteEventStore, SqliteStoreOptions } from './sqlite-store.js';
+export type {
+  SqliteAppendHook,
+  SqliteEventStore,
+  SqliteStoreOptions,
+  SqliteTransactionOptions,
+} from './sqlite-store.js';
 
 const require = createRequire(import.meta.url);
 

@@ -54,6 +54,15 @@ export interface SqliteStoreOptions {
 
 type BetterSqlite3 = typeof Database;
 
+export interface SqliteTransactionOptions {
+  /**
+   * false: commit without waiting for the disk (synchronous=NORMAL for this transaction): still atomic,
+   * but the last such commits may be lost on power loss. For rows derived from the log (projections,
+   * their checkpoints), which a restart rebuilds from the durable events. Default true.
+   */
+  durable?: boolean;
+}
+
 /**
  * Runs inside an append's transaction, after its events are inserted and before the commit (inline
  * projections use it). `events` are the stored events of this append; a throw rolls the whole append
@@ -97,6 +106,9 @@ export class SqliteEventStore implements EventStore {
   readonly #pollIntervalMs: number;
   readonly #gate = new TransactionGate();
   readonly #appendHooks = new Set<SqliteAppendHook>();
+  readonly #durable: boolean;
+  readonly #relaxed;
+  readonly #strict;
   readonly #begin;
   readonly #commit;
   readonly #rollback;
@@ -113,6 +125,9 @@ export class SqliteEventStore implements EventStore {
     this.#readStreamTx = db.transaction((streamId: string, options: ReadStreamOptions | undefined) =>
       this.#readStreamInTransaction(streamId, options),
     ).deferred;
+    this.#durable = options.synchronous !== 'NORMAL';
+    this.#relaxed = db.prepare('PRAGMA synchronous = NORMAL');
+    this.#strict = db.prepare('PRAGMA synchronous = FULL');
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
@@ -129,10 +144,23 @@ export class SqliteEventStore implements EventStore {
    * store's appends and reads wait for the commit (other processes wait on SQLite's write lock).
    * Projections and other components that must commit their rows atomically with a checkpoint use it.
    */
-  transaction<T>(task: (db: Database.Database) => T | Promise<T>): Promise<T> {
+  transaction<T>(
+    task: (db: Database.Database) => T | Promise<T>,
+    options: SqliteTransactionOptions = {},
+  ): Promise<T> {
     this.#assertOpen('transaction');
     if (this.#gate.inside()) return Promise.reject(new NestedTransactionError('start a transaction'));
-    return this.#gate.run(() => this.#inTransaction(() => task(this.#db)));
+    if (options.durable !== false || !this.#durable) {
+      return this.#gate.run(() => this.#inTransaction(() => task(this.#db)));
+    }
+    return this.#gate.run(async () => {
+      this.#relaxed.run();
+      try {
+        return await this.#inTransaction(() => task(this.#db));
+      } finally {
+        this.#strict.run();
+      }
+    });
   }
 
   /**
@@ -146,7 +174,7 @@ export class SqliteEventStore implements EventStore {
       try {
         return await task(this.#db);
       } catch (error) {
-        throw translate(error, 'read');
+        throw error instanceof Error ? translate(error, 'read') : error;
       }
     };
     return this.#gate.inside() ? run() : this.#gate.run(run);
@@ -172,7 +200,8 @@ export class SqliteEventStore implements EventStore {
       return value;
     } catch (error) {
       if (this.#db.inTransaction) this.#rollback.run();
-      throw translate(error, 'commit a transaction');
+      // What the task threw passes through as it is; only driver errors are translated.
+      throw error instanceof Error ? translate(error, 'commit a transaction') : error;
     }
   }
 
