@@ -1,0 +1,168 @@
+import { join } from 'node:path';
+import { createMemoryStore, ErrorCodes, InlineProjectionError, isFactumError, newEventId } from 'factum';
+import { createProjections, defineProjection, memoryProjectionStorage } from 'factum/projections';
+import { createSqliteStore, type SqliteEventStore } from 'factum/sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp.js';
+
+const dir = tempDir('factum-inline-');
+let n = 0;
+
+// #region inline-projection
+interface Balance {
+  account: string;
+  balance: number;
+  movements: number;
+}
+
+const balances = defineProjection({
+  name: 'balances',
+  handles: ['Deposited', 'Withdrawn'],
+  documents: { account_balances: { indexes: ['balance'] } },
+  async handle(event, tx) {
+    const { amount } = event.data as { amount: number };
+    const docs = tx.documents<Balance>('account_balances');
+    const current = (await docs.get(event.streamId)) ?? { account: event.streamId, balance: 0, movements: 0 };
+    const balance = current.balance + (event.type === 'Deposited' ? amount : -amount);
+    // Throwing here fails the append: the withdrawal is never stored.
+    if (balance < 0) throw new Error(`${event.streamId} would go to ${balance}`);
+    await docs.upsert(event.streamId, { ...current, balance, movements: current.movements + 1 });
+  },
+});
+// #endregion inline-projection
+
+const audit = defineProjection({
+  name: 'audit',
+  handles: ['Deposited', 'Withdrawn'],
+  documents: { audit_entries: {} },
+  async handle(event, tx) {
+    await tx.documents('audit_entries').upsert(event.id, { stream: event.streamId, type: event.type });
+  },
+});
+
+describe('inline projections (SQLite)', () => {
+  const stores: SqliteEventStore[] = [];
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+  });
+  const open = (file = join(dir, `inline-${++n}.db`)) => {
+    const store = createSqliteStore(file);
+    stores.push(store);
+    return store;
+  };
+
+  it('commits with the append: the read model is current the moment the append returns', async () => {
+    const store = open();
+    // #region inline-usage
+    const projections = await createProjections(store, { inline: [balances] });
+    await store.append('account-1', [{ type: 'Deposited', data: { amount: 100 } }]);
+    await store.append('account-1', [{ type: 'Withdrawn', data: { amount: 30 } }]);
+    const balance = await projections.documents<Balance>('account_balances').get('account-1');
+    // balance → { account: 'account-1', balance: 70, movements: 2 }
+    // #endregion inline-usage
+    expect(balance).toEqual({ account: 'account-1', balance: 70, movements: 2 });
+    const [status] = await projections.status('balances');
+    expect(status).toMatchObject({ mode: 'inline', behind: 0, lagMs: 0, local: undefined });
+    // waitFor is immediate for inline projections.
+    await projections.waitFor('balances', 2n, { timeoutMs: 1 });
+  });
+
+  it('a failing inline projection fails the append, and nothing is written: not the events, not any read model', async () => {
+    const store = open();
+    const projections = await createProjections(store, { inline: [audit, balances] });
+    await store.append('account-1', [{ type: 'Deposited', data: { amount: 10 } }]);
+    const error = await store
+      .append('account-1', [
+        { type: 'Deposited', data: { amount: 5 } },
+        { type: 'Withdrawn', data: { amount: 50 } },
+      ])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InlineProjectionError);
+    expect(isFactumError(error, ErrorCodes.INLINE_PROJECTION_FAILED)).toBe(true);
+    expect(error).toMatchObject({ projection: 'balances', streamId: 'account-1' });
+    expect((error as Error).message).toMatch(
+      /Inline projection balances failed on Withdrawn .* \(stream: account-1\): account-1 would go to -35; the append was rolled back/,
+    );
+    expect(((error as Error).cause as Error).message).toBe('account-1 would go to -35');
+    expect((await store.readStream('account-1')).version).toBe(1);
+    expect(await projections.documents('account_balances').get('account-1')).toMatchObject({ balance: 10 });
+    // The audit projection ran first and wrote two entries for the failed append: both rolled back.
+    expect(await projections.documents('audit_entries').count()).toBe(1);
+  });
+
+  it('applies an idempotent retry once', async () => {
+    const store = open();
+    const projections = await createProjections(store, { inline: [balances] });
+    const id = newEventId();
+    await store.append('account-1', [{ type: 'Deposited', data: { amount: 10 }, id }]);
+    await store.append('account-1', [{ type: 'Deposited', data: { amount: 10 }, id }]);
+    expect(await projections.documents('account_balances').get('account-1')).toMatchObject({
+      balance: 10,
+      movements: 1,
+    });
+  });
+
+  it('builds a new inline projection from the existing log before it goes live', async () => {
+    const store = open();
+    for (let i = 0; i < 30; i++)
+      await store.append(`account-${i % 3}`, [{ type: 'Deposited', data: { amount: 1 } }]);
+    const projections = await createProjections(store, { inline: [balances] });
+    const docs = projections.documents<Balance>('account_balances');
+    expect((await docs.find({}, { orderBy: 'account' })).map((d) => d.balance)).toEqual([10, 10, 10]);
+    await store.append('account-0', [{ type: 'Deposited', data: { amount: 5 } }]);
+    expect((await docs.get('account-0'))?.balance).toBe(15);
+    expect((await projections.status('balances'))[0]?.generation).toBe(2);
+  });
+
+  it('rebuilds an inline projection while appends continue, losing none of them', async () => {
+    const store = open();
+    const projections = await createProjections(store, { inline: [balances] });
+    for (let i = 0; i < 200; i++)
+      await store.append(`account-${i % 10}`, [{ type: 'Deposited', data: { amount: 1 } }]);
+    let appended = 0;
+    const writer = (async () => {
+      for (let i = 0; i < 100; i++) {
+        await store.append(`account-${i % 10}`, [{ type: 'Deposited', data: { amount: 1 } }]);
+        appended++;
+      }
+    })();
+    const result = await projections.rebuild('balances', { batchSize: 20 });
+    await writer;
+    expect(result.generation).toBe(2);
+    const docs = await projections.documents<Balance>('account_balances').find();
+    expect(docs.reduce((sum, d) => sum + d.balance, 0)).toBe(200 + appended);
+    expect(docs.every((d) => d.balance === d.movements)).toBe(true);
+  });
+
+  it('the same inline projection cannot be installed twice on one store (it would apply events twice)', async () => {
+    const store = open();
+    await createProjections(store, { inline: [balances] });
+    await expect(createProjections(store, { inline: [balances] })).rejects.toThrow(/already installed/);
+  });
+
+  it('the memory store cannot run inline projections', async () => {
+    const store = createMemoryStore();
+    await expect(
+      createProjections(store, { inline: [balances], storage: memoryProjectionStorage(store) }),
+    ).rejects.toSatisfy((e) => isFactumError(e, ErrorCodes.NOT_SUPPORTED));
+    await expect(createProjections(store, { async: [balances] })).rejects.toSatisfy((e) =>
+      isFactumError(e, ErrorCodes.NOT_SUPPORTED),
+    );
+  });
+
+  it('inline projections hold across processes sharing the file: another store instance sees committed rows only', async () => {
+    const file = join(dir, `inline-${++n}.db`);
+    const writer = open(file);
+    const reader = open(file);
+    const projections = await createProjections(writer, { inline: [balances] });
+    await writer.append('account-9', [{ type: 'Deposited', data: { amount: 7 } }]);
+    await writer.append('account-9', [{ type: 'Withdrawn', data: { amount: 9 } }]).catch(() => {});
+    const rows = reader.database
+      .prepare("SELECT json_extract(doc, '$.balance') FROM account_balances WHERE id = 'account-9'")
+      .pluck()
+      .all();
+    expect(rows).toEqual([7]);
+    expect((await reader.readStream('account-9')).version).toBe(1);
+    expect(projections.owner).toBeTypeOf('string');
+  });
+});
