@@ -1,0 +1,64 @@
+// The reference's OrderSummaryProjection as a Factum projection: one summary document per order,
+// kept by an async runner within an SLA. Read it with projections.documents('order_summaries').
+import type { EventStore } from 'factum';
+import {
+  createProjections,
+  defineProjection,
+  type ProjectionAlert,
+  type Projections,
+} from 'factum/projections';
+import type { OrderEvent } from './orders.js';
+
+// #region order-summary
+export interface OrderSummary {
+  orderId: string;
+  customer: string;
+  total: number;
+  status: 'placed' | 'shipped';
+}
+
+export const orderSummaryProjection = defineProjection({
+  name: 'order_summary',
+  handles: ['OrderPlaced', 'ItemAdded', 'OrderShipped'],
+  documents: { order_summaries: { indexes: ['status', 'customer'] } },
+  // Eventual consistency, bounded: past 2 s of lag the alert hook fires and `factum lag` fails.
+  sla: { maxLagMs: 2_000 },
+  async handle(event, tx) {
+    const summaries = tx.documents<OrderSummary>('order_summaries');
+    const orderId = event.streamId.slice('order-'.length);
+    const e = event as unknown as OrderEvent;
+    switch (e.type) {
+      case 'OrderPlaced':
+        await summaries.upsert(orderId, { orderId, customer: e.data.customer, total: 0, status: 'placed' });
+        break;
+      case 'ItemAdded': {
+        const summary = await summaries.get(orderId);
+        if (summary !== undefined) {
+          await summaries.patch(orderId, { total: summary.total + e.data.qty * e.data.price });
+        }
+        break;
+      }
+      case 'OrderShipped':
+        await summaries.patch(orderId, { status: 'shipped' });
+        break;
+    }
+  },
+});
+// #endregion order-summary
+
+/** Registers the projection on a store and starts its runner; alerts go to `onAlert`. */
+export async function startOrderSummaries(
+  store: EventStore,
+  onAlert: (alert: ProjectionAlert) => void = () => {},
+  storage?: Projections['storage'],
+): Promise<Projections> {
+  // #region order-summary-run
+  const projections = await createProjections(store, {
+    async: [orderSummaryProjection],
+    onAlert,
+    ...(storage === undefined ? {} : { storage }),
+  });
+  projections.start();
+  // #endregion order-summary-run
+  return projections;
+}
