@@ -25,6 +25,7 @@ export const ErrorCodes = {
   NOT_SUPPORTED: 'FACTUM_NOT_SUPPORTED',
   PROJECTION_NOT_FOUND: 'FACTUM_PROJECTION_NOT_FOUND',
   INLINE_PROJECTION_FAILED: 'FACTUM_INLINE_PROJECTION_FAILED',
+  TRANSACTION_CLOSED: 'FACTUM_TRANSACTION_CLOSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -112,6 +113,11 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   FACTUM_INLINE_PROJECTION_FAILED: {
     retriable: false,
     description: 'An inline projection threw; the append was rolled back and nothing was written.',
+  },
+  FACTUM_TRANSACTION_CLOSED: {
+    retriable: false,
+    description:
+      'A projection transaction was used after it ended (a handler kept `tx` or ran past its timeout).',
   },
 };
 
@@ -320,6 +326,16 @@ export class ProjectionNotFoundError extends FactumError {
   constructor(what: string) {
     super(ErrorCodes.PROJECTION_NOT_FOUND, `Not found: ${what}`);
     this.what = what;
+  }
+}
+
+/** A projection's `tx` was used after its transaction ended: nothing was written. */
+export class TransactionClosedError extends FactumError {
+  constructor(operation: string) {
+    super(
+      ErrorCodes.TRANSACTION_CLOSED,
+      `Cannot ${operation}: the projection transaction has ended (keep no reference to tx after the handler returns)`,
+    );
   }
 }
 

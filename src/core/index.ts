@@ -22,6 +22,7 @@ export {
   StoreCorruptError,
   StoreUnavailableError,
   SubscriptionHandlerError,
+  TransactionClosedError,
   UnsupportedStoreUrlError,
   ValidationError,
   WaitTimeoutError,

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../core/envelope.js';
-import { RetriesExhaustedError } from '../core/errors.js';
+import { RetriesExhaustedError, WaitTimeoutError } from '../core/errors.js';
 import { retry } from '../core/retry.js';
 import type { DeadLetterError, GenerationLayout, ProjectionStorage, StorageTx } from './storage.js';
 import type { Projection } from './types.js';
@@ -97,13 +97,37 @@ export async function applyInTransaction(
     }
     try {
       const result = projection.handle(event, ptx);
-      if (result !== undefined) await result;
+      if (result !== undefined) await withDeadline(result, projection, event);
       counts.applied++;
     } catch (error) {
       return { index: i, error };
     }
   }
   return undefined;
+}
+
+/**
+ * Waits for a handler's promise, at most the projection's timeoutMs: a handler that hangs would hold
+ * the transaction (and, on SQLite, the write lock) forever. The abandoned call's later rejection is
+ * swallowed; its tx is closed by then.
+ */
+export function withDeadline(work: Promise<void>, projection: Projection, event: StoredEvent): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new WaitTimeoutError(
+            `projection ${projection.name} to handle ${event.type} ${event.id} (stream: ${event.streamId})`,
+            projection.timeoutMs,
+          ),
+        ),
+      projection.timeoutMs,
+    );
+  });
+  const call = Promise.resolve(work);
+  call.catch(() => {});
+  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
 }
 
 const handledCache = new WeakMap<Projection, Set<string>>();

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, ProjectionNotFoundError, ValidationError } from '../core/errors.js';
-import { type ApplyTarget, handledTypes, toDeadLetterError } from './apply.js';
+import { type ApplyTarget, handledTypes, toDeadLetterError, withDeadline } from './apply.js';
 import type { DeadLetter, ProjectionStorage } from './storage.js';
 import type { ProjectionTx } from './types.js';
 
@@ -63,7 +63,9 @@ export async function carryOutAction(
   const { projection, layout } = target;
   const handles = handledTypes(projection);
   const apply = async (event: StoredEvent, ptx: ProjectionTx) => {
-    if (handles.has(event.type)) await projection.handle(event, ptx);
+    if (!handles.has(event.type)) return;
+    const result = projection.handle(event, ptx);
+    if (result !== undefined) await withDeadline(result, projection, event);
   };
   return storage.transaction(async (tx) => {
     await target.fence(tx);

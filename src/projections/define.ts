@@ -92,6 +92,10 @@ export function defineProjection<E extends StoredEvent = StoredEvent>(
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
     throw invalid('batchSize', `Projection ${name}: batchSize must be an integer from 1 to 10,000`);
   }
+  const timeoutMs = d.timeoutMs ?? 30_000;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw invalid('timeoutMs', `Projection ${name}: timeoutMs must be a positive number of ms`);
+  }
   const version = d.version ?? 1;
   if (!Number.isSafeInteger(version) || version < 1) {
     throw invalid('version', `Projection ${name}: version must be a positive integer`);
@@ -123,6 +127,7 @@ export function defineProjection<E extends StoredEvent = StoredEvent>(
     keyOf,
     retry: Object.freeze(retry),
     batchSize,
+    timeoutMs,
     version,
   });
 }

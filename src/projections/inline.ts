@@ -5,7 +5,7 @@ import {
   ProjectionNotFoundError,
   ValidationError,
 } from '../core/errors.js';
-import { handledTypes, layoutOf } from './apply.js';
+import { handledTypes, layoutOf, withDeadline } from './apply.js';
 import type { ProjectionStorage } from './storage.js';
 import type { Projection, ProjectionTx } from './types.js';
 
@@ -49,7 +49,7 @@ export function installInlineProjections(
         }
         try {
           const result = projection.handle(event, ptx);
-          if (result !== undefined) await result;
+          if (result !== undefined) await withDeadline(result, projection, event);
         } catch (error) {
           throw new InlineProjectionError(projection.name, event, error);
         }

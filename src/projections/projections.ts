@@ -1,4 +1,10 @@
-import { ErrorCodes, ProjectionNotFoundError, ValidationError, WaitTimeoutError } from '../core/errors.js';
+import {
+  ErrorCodes,
+  isFactumError,
+  ProjectionNotFoundError,
+  ValidationError,
+  WaitTimeoutError,
+} from '../core/errors.js';
 import type { EventStore } from '../core/store.js';
 import { projectionStorageFor } from './admin.js';
 import { type DeadLetterActionResult, requestDeadLetterAction } from './dead-letter-actions.js';
@@ -116,7 +122,13 @@ export async function createProjections(
   }
   installInlineProjections(storage, inlineProjections);
   for (const projection of toBuild) {
-    if ((await storage.head()) > 0n) await rebuildProjection({ storage, owner, lease, emitter }, projection);
+    if ((await storage.head()) === 0n) continue;
+    try {
+      await rebuildProjection({ storage, owner, lease, emitter }, projection);
+    } catch (error) {
+      // Another process is building it; meanwhile this one keeps the live generation current.
+      if (!isFactumError(error, ErrorCodes.LOCK_HELD)) throw error;
+    }
   }
 
   const monitorEveryMs = options.monitorEveryMs ?? 1_000;

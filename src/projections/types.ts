@@ -111,6 +111,11 @@ export interface ProjectionDefinition<E extends StoredEvent = StoredEvent> {
   retry?: HandlerRetryOptions;
   /** Events per transaction for async runs and rebuilds (default 500). */
   batchSize?: number;
+  /**
+   * How long one call of `handle` may take (ms, default 30,000). A handler that hangs past it counts
+   * as failed (retried, then dead-lettered); its transaction is rolled back and its `tx` closed.
+   */
+  timeoutMs?: number;
   /** Bump when the handler's output changes; status reports a projection whose stored version differs. */
   version?: number;
 }
@@ -128,5 +133,6 @@ export interface Projection {
   keyOf(event: StoredEvent): string | null;
   readonly retry: Required<HandlerRetryOptions>;
   readonly batchSize: number;
+  readonly timeoutMs: number;
   readonly version: number;
 }

@@ -106,11 +106,18 @@ export class MemoryProjectionTx implements ProjectionTx {
   readonly #tables: Map<string, MemoryTable>;
   readonly #layout: GenerationLayout;
   readonly #undo: Undo;
+  readonly #guard: (operation: string) => void;
 
-  constructor(tables: Map<string, MemoryTable>, layout: GenerationLayout, undo: Undo) {
+  constructor(
+    tables: Map<string, MemoryTable>,
+    layout: GenerationLayout,
+    undo: Undo,
+    guard: (operation: string) => void,
+  ) {
     this.#tables = tables;
     this.#layout = layout;
     this.#undo = undo;
+    this.#guard = guard;
   }
 
   documents<T extends object = Record<string, unknown>>(collection: string): DocumentCollection<T> {
@@ -121,6 +128,7 @@ export class MemoryProjectionTx implements ProjectionTx {
     }
     const physical = physicalName(collection, this.#layout.generation);
     const table = () => {
+      this.#guard(`use ${collection}`);
       const t = this.#tables.get(physical);
       if (t === undefined)
         throw new ProjectionNotFoundError(`table ${physical} (its generation was dropped)`);

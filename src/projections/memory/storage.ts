@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../core/envelope.js';
-import { ErrorCodes, NotSupportedError, ValidationError } from '../../core/errors.js';
+import { ErrorCodes, NotSupportedError, TransactionClosedError, ValidationError } from '../../core/errors.js';
 import type { EventStore } from '../../core/store.js';
 import { TransactionGate } from '../../core/transaction-gate.js';
 import { physicalName } from '../names.js';
@@ -68,17 +68,27 @@ class MemoryProjectionStorage implements ProjectionStorage {
   transaction<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
     return this.#gate.run(async () => {
       const undo: (() => void)[] = [];
+      const tx = new MemoryStorageTx(this.#state, undo);
       try {
-        return await task(new MemoryStorageTx(this.#state, undo));
+        return await task(tx);
       } catch (error) {
         for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
         throw error;
+      } finally {
+        tx.close();
       }
     });
   }
 
   read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
-    const run = () => task(new MemoryStorageTx(this.#state, undefined));
+    const run = async () => {
+      const tx = new MemoryStorageTx(this.#state, undefined);
+      try {
+        return await task(tx);
+      } finally {
+        tx.close();
+      }
+    };
     return this.#gate.inside() ? run() : this.#gate.run(run);
   }
 
@@ -110,10 +120,20 @@ class MemoryStorageTx implements StorageTx {
   /** Undo steps of the enclosing transaction; undefined for reads (writes are refused). */
   readonly #undo: (() => void)[] | undefined;
 
+  #open = true;
+
   constructor(state: State, undo: (() => void)[] | undefined) {
     this.#s = state;
     this.#undo = undo;
   }
+
+  close(): void {
+    this.#open = false;
+  }
+
+  #guard = (operation: string): void => {
+    if (!this.#open) throw new TransactionClosedError(operation);
+  };
 
   #record = (step: () => void): void => {
     if (this.#undo === undefined) {
@@ -206,7 +226,7 @@ class MemoryStorageTx implements StorageTx {
   }
 
   projectionTx(layout: GenerationLayout): ProjectionTx {
-    return new MemoryProjectionTx(this.#s.tables, layout, this.#record);
+    return new MemoryProjectionTx(this.#s.tables, layout, this.#record, this.#guard);
   }
 
   async savepoint<T>(task: () => Promise<T>): Promise<T> {

@@ -18,26 +18,29 @@ const TOP_LEVEL_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_PATCH_FIELDS = 60;
 
 /** A collection stored as a table of (id, JSON text), fields indexed by json_extract expressions. */
+/** The connection while the transaction is open; throws TransactionClosedError after. */
+export type Connection = (operation: string) => Database.Database;
+
 export class SqliteDocuments<T extends object> implements DocumentCollection<T> {
-  readonly #db: Database.Database;
+  readonly #conn: Connection;
   readonly #table: string;
   readonly #collection: string;
 
-  constructor(db: Database.Database, collection: string, generation: number) {
-    this.#db = db;
+  constructor(conn: Connection, collection: string, generation: number) {
+    this.#conn = conn;
     this.#collection = collection;
     this.#table = collectionTable(collection, generation);
   }
 
   async get(id: string): Promise<T | undefined> {
     assertDocumentId(id, this.#collection);
-    const json = getDocument(this.#db, this.#table, id);
+    const json = getDocument(this.#conn('get a document'), this.#table, id);
     return json === undefined ? undefined : (JSON.parse(json) as T);
   }
 
   async upsert(id: string, doc: T): Promise<void> {
     assertDocumentId(id, this.#collection);
-    upsertDocument(this.#db, this.#table, id, documentJson(doc, this.#collection, id));
+    upsertDocument(this.#conn('upsert a document'), this.#table, id, documentJson(doc, this.#collection, id));
   }
 
   async patch(id: string, changes: Partial<T>): Promise<boolean> {
@@ -49,47 +52,53 @@ export class SqliteDocuments<T extends object> implements DocumentCollection<T> 
         `patch of ${this.#collection}/${id}: changes must be an object`,
       );
     }
+    const db = this.#conn('patch a document');
     const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
-    if (entries.length === 0) return getDocument(this.#db, this.#table, id) !== undefined;
+    if (entries.length === 0) return getDocument(db, this.#table, id) !== undefined;
     if (entries.length <= MAX_PATCH_FIELDS && entries.every(([k]) => TOP_LEVEL_KEY.test(k))) {
       return patchDocument(
-        this.#db,
+        db,
         this.#table,
         id,
         entries.map(([k, v]) => [`$.${k}`, JSON.stringify(v)] as const),
       );
     }
-    const json = getDocument(this.#db, this.#table, id);
+    const json = getDocument(db, this.#table, id);
     if (json === undefined) return false;
     const merged = { ...(JSON.parse(json) as object), ...Object.fromEntries(entries) };
-    upsertDocument(this.#db, this.#table, id, JSON.stringify(merged));
+    upsertDocument(db, this.#table, id, JSON.stringify(merged));
     return true;
   }
 
   async delete(id: string): Promise<boolean> {
     assertDocumentId(id, this.#collection);
-    return deleteDocument(this.#db, this.#table, id);
+    return deleteDocument(this.#conn('delete a document'), this.#table, id);
   }
 
   async find(filter?: Filter, options?: FindOptions): Promise<T[]> {
-    const rows = findDocuments(this.#db, this.#table, checkFilter(filter), checkFind(options));
+    const rows = findDocuments(
+      this.#conn('find documents'),
+      this.#table,
+      checkFilter(filter),
+      checkFind(options),
+    );
     return rows.map((json) => JSON.parse(json) as T);
   }
 
   async count(filter?: Filter): Promise<number> {
-    return countDocuments(this.#db, this.#table, checkFilter(filter));
+    return countDocuments(this.#conn('count documents'), this.#table, checkFilter(filter));
   }
 }
 
 /** The handler's transaction on SQLite: the generation's collections and raw tables, raw SQL on the same connection. */
 export class SqliteProjectionTx implements ProjectionTx {
   readonly dialect = 'sqlite';
-  readonly #db: Database.Database;
+  readonly #conn: Connection;
   readonly #layout: GenerationLayout;
   readonly #collections = new Map<string, SqliteDocuments<object>>();
 
-  constructor(db: Database.Database, layout: GenerationLayout) {
-    this.#db = db;
+  constructor(conn: Connection, layout: GenerationLayout) {
+    this.#conn = conn;
     this.#layout = layout;
   }
 
@@ -101,7 +110,7 @@ export class SqliteProjectionTx implements ProjectionTx {
           `collection '${collection}' is not declared by projection ${this.#layout.projection} (declare it in documents)`,
         );
       }
-      c = new SqliteDocuments(this.#db, collection, this.#layout.generation);
+      c = new SqliteDocuments(this.#conn, collection, this.#layout.generation);
       this.#collections.set(collection, c);
     }
     return c as unknown as DocumentCollection<T>;
@@ -117,16 +126,17 @@ export class SqliteProjectionTx implements ProjectionTx {
   }
 
   async sql<R = Record<string, unknown>>(query: string, params: readonly unknown[] = []): Promise<R[]> {
-    return statement<R>(this.#db, query).all(...params);
+    return statement<R>(this.#conn('run raw SQL'), query).all(...params);
   }
 
   async exec(query: string, params: readonly unknown[] = []): Promise<number> {
+    const db = this.#conn('run raw SQL');
     if (params.length === 0 && hasSeveralStatements(query)) {
-      const before = this.#db.prepare('SELECT total_changes()').pluck().get() as number;
-      this.#db.exec(query);
-      return (this.#db.prepare('SELECT total_changes()').pluck().get() as number) - before;
+      const before = db.prepare('SELECT total_changes()').pluck().get() as number;
+      db.exec(query);
+      return (db.prepare('SELECT total_changes()').pluck().get() as number) - before;
     }
-    return statement(this.#db, query).run(...params).changes;
+    return statement(db, query).run(...params).changes;
   }
 }
 

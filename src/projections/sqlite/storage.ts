@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../core/envelope.js';
+import { TransactionClosedError } from '../../core/errors.js';
 import type { SqliteEventStore } from '../../stores/sqlite/sqlite-store.js';
 import {
   brandStorage,
@@ -82,11 +83,11 @@ class SqliteProjectionStorage implements ProjectionStorage {
    * checkpoint, from which the runner replays. Appends (and inline projections with them) stay durable.
    */
   transaction<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
-    return this.store.transaction((db) => task(new SqliteStorageTx(db)), { durable: false });
+    return this.store.transaction((db) => SqliteStorageTx.run(db, task), { durable: false });
   }
 
   read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
-    return this.store.read((db) => task(new SqliteStorageTx(db)));
+    return this.store.read((db) => SqliteStorageTx.run(db, task));
   }
 
   head(): Promise<bigint> {
@@ -103,7 +104,7 @@ class SqliteProjectionStorage implements ProjectionStorage {
   }
 
   addAppendHook(hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>): () => void {
-    return this.store.addAppendHook((events, db) => hook(events, new SqliteStorageTx(db)));
+    return this.store.addAppendHook((events, db) => SqliteStorageTx.run(db, (tx) => hook(events, tx)));
   }
 }
 
@@ -111,10 +112,26 @@ let savepoints = 0;
 
 class SqliteStorageTx implements StorageTx {
   readonly #db: Database.Database;
+  #open = true;
 
-  constructor(db: Database.Database) {
+  /** Runs `task` with a tx that refuses every use once the task has settled. */
+  static async run<T>(db: Database.Database, task: (tx: StorageTx) => Promise<T>): Promise<T> {
+    const tx = new SqliteStorageTx(db);
+    try {
+      return await task(tx);
+    } finally {
+      tx.#open = false;
+    }
+  }
+
+  private constructor(db: Database.Database) {
     this.#db = db;
   }
+
+  readonly #conn = (operation: string): Database.Database => {
+    if (!this.#open) throw new TransactionClosedError(operation);
+    return this.#db;
+  };
 
   async getProjection(name: string): Promise<ProjectionRecord | undefined> {
     return getProjection(this.#db, name);
@@ -164,7 +181,7 @@ class SqliteStorageTx implements StorageTx {
   }
 
   projectionTx(layout: GenerationLayout): ProjectionTx {
-    return new SqliteProjectionTx(this.#db, layout);
+    return new SqliteProjectionTx(this.#conn, layout);
   }
 
   async savepoint<T>(task: () => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import {
   type ProjectionStorage,
   type Projections,
   type ProjectionsOptions,
+  type ProjectionTx,
   type RebuildProgress,
   retryDeadLetter,
 } from 'factum/projections';
@@ -477,6 +478,44 @@ export function describeProjectionBehaviour(name: string, factory: BehaviourFact
       await b.waitFor('summary', second);
       expect(await b.documents('summary_docs').count()).toBe(20);
       expect((await b.status('summary'))[0]?.runner?.owner).toBe('instance-b');
+    });
+
+    it('a handler that hangs past timeoutMs fails (its writes rolled back); a tx kept after its handler is closed', async () => {
+      let kept: ProjectionTx | undefined;
+      const projection = defineProjection({
+        name: 'hanging',
+        handles: ['Hang', 'Keep'],
+        documents: { hanging_docs: {} },
+        timeoutMs: 50,
+        retry: { retries: 0 },
+        async handle(event, tx) {
+          const docs = tx.documents('hanging_docs');
+          if (event.type === 'Keep') {
+            kept = tx;
+            await docs.upsert(event.streamId, { ok: true });
+            return;
+          }
+          await docs.upsert('partial', { ok: false });
+          await new Promise(() => {});
+        },
+      });
+      const { store, projections } = await setup([projection]);
+      projections.start();
+      await store.append('k-1', [{ type: 'Keep', data: {} }]);
+      await store.append('h-1', [{ type: 'Hang', data: {} }]);
+      const { position } = await store.append('k-2', [{ type: 'Keep', data: {} }]);
+      await projections.waitFor('hanging', position);
+      const [dead] = await projections.listDeadLetters();
+      expect(dead?.event.type).toBe('Hang');
+      expect(dead?.error?.message).toMatch(
+        /^Timed out after 50 ms waiting for projection hanging to handle Hang /,
+      );
+      const docs = projections.documents('hanging_docs');
+      expect(await docs.get('partial')).toBeUndefined();
+      expect(await docs.count()).toBe(2);
+      await expect(kept!.documents('hanging_docs').get('k-1')).rejects.toSatisfy((e) =>
+        isFactumError(e, ErrorCodes.TRANSACTION_CLOSED),
+      );
     });
 
     it('waitFor times out with a typed error naming the position', async () => {
