@@ -4,8 +4,8 @@ import type { EventStore } from 'factum';
 import {
   createProjections,
   defineProjection,
-  type ProjectionAlert,
   type Projections,
+  type ProjectionsOptions,
 } from 'factum/projections';
 import type { OrderEvent } from './orders.js';
 
@@ -46,19 +46,14 @@ export const orderSummaryProjection = defineProjection({
 });
 // #endregion order-summary
 
-/** Registers the projection on a store and starts its runner; alerts go to `onAlert`. */
+/** Registers the projection on a store and starts its runner (options: onAlert, storage, lease …). */
 export async function startOrderSummaries(
   store: EventStore,
-  onAlert: (alert: ProjectionAlert) => void = () => {},
-  storage?: Projections['storage'],
+  options: Omit<ProjectionsOptions, 'async' | 'inline'> = {},
 ): Promise<Projections> {
   // #region order-summary-run
-  const projections = await createProjections(store, {
-    async: [orderSummaryProjection],
-    onAlert,
-    ...(storage === undefined ? {} : { storage }),
-  });
-  projections.start();
+  const projections = await createProjections(store, { ...options, async: [orderSummaryProjection] });
+  projections.start(); // the runner catches up from its checkpoint, then follows new events
   // #endregion order-summary-run
   return projections;
 }

@@ -10,7 +10,7 @@ import type { Projection } from './types.js';
 export interface RebuildOptions {
   /** Called after every batch, and once more when the new generation is live. */
   onProgress?: (progress: RebuildProgress) => void;
-  /** Events per transaction while replaying (default: the projection's batchSize, at least 1,000). */
+  /** Events per transaction while replaying (default: the projection's batchSize, at least 2,000). */
   batchSize?: number;
   signal?: AbortSignal;
 }
@@ -99,7 +99,7 @@ export async function rebuildProjection(
         if (record?.buildingGeneration !== generation) throw new Superseded(name, generation);
       },
     };
-    const batchSize = options.batchSize ?? Math.max(projection.batchSize, 1_000);
+    const batchSize = options.batchSize ?? Math.max(projection.batchSize, 2_000);
     let position = 0n;
     let done = 0;
     let deadLetters = 0;

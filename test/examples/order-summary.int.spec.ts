@@ -12,7 +12,7 @@ describe('orders example: OrderSummaryProjection', () => {
   it('keeps one summary per order, readable right after waitFor, within its SLA (SQLite)', async () => {
     const store = await openStore(`sqlite:${join(dir, 'orders.db')}`);
     const alerts: unknown[] = [];
-    const projections = await startOrderSummaries(store, (a) => alerts.push(a));
+    const projections = await startOrderSummaries(store, { onAlert: (a) => alerts.push(a) });
     try {
       await runOrder(store, '1');
       await store.append('order-2', [{ type: 'OrderPlaced', data: { orderId: '2', customer: 'Grace' } }]);
@@ -44,7 +44,7 @@ describe('orders example: OrderSummaryProjection', () => {
 
   it('runs unchanged on the memory store', async () => {
     const store = createMemoryStore();
-    const projections = await startOrderSummaries(store, () => {}, memoryProjectionStorage(store));
+    const projections = await startOrderSummaries(store, { storage: memoryProjectionStorage(store) });
     const { streamId } = await runOrder(store, '9');
     const head = (await store.readStream(streamId)).events.at(-1)!.position;
     await projections.waitFor('order_summary', head);
