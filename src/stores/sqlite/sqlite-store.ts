@@ -35,6 +35,7 @@ import { insertEventsStatement, MAX_ROWS_PER_INSERT } from './sql/insert-event.j
 import { readAllRows } from './sql/read-all.js';
 import { readStreamRows } from './sql/read-stream.js';
 import { prepareStreamVersion } from './sql/stream-version.js';
+import { storedEvents } from './stored-events.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -358,25 +359,6 @@ export class SqliteEventStore implements EventStore {
   #assertOpen(operation: string): void {
     if (this.#closed) throw new StoreClosedError(operation);
   }
-}
-
-/** The stored events of an append that just inserted them: positions and versions are consecutive. */
-function storedEvents(append: PreparedAppend, result: AppendResult, recordedAt: number): StoredEvent[] {
-  const count = append.events.length;
-  const firstPosition = result.position - BigInt(count - 1);
-  const firstVersion = result.nextExpectedVersion - count + 1;
-  return append.events.map((e, i) => ({
-    id: e.id,
-    type: e.type,
-    streamId: append.streamId,
-    category: append.category,
-    version: firstVersion + i,
-    position: firstPosition + BigInt(i),
-    schemaVersion: e.schemaVersion,
-    timestamp: new Date(recordedAt),
-    data: JSON.parse(e.data) as unknown,
-    metadata: JSON.parse(e.metadata) as StoredEvent['metadata'],
-  }));
 }
 
 /** Driver errors become Factum errors at this edge; Factum's own errors pass through unchanged. */
