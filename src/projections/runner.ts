@@ -20,6 +20,9 @@ export interface RunnerDeps {
 
 export type RunnerState = 'stopped' | 'standby' | 'active';
 
+/** The longest an event waits in a batch being gathered before the batch is committed (ms). */
+const MAX_GATHER_MS = 5;
+
 interface Session {
   enqueue<T>(work: () => Promise<T>): Promise<T>;
   target: ApplyTarget;
@@ -203,6 +206,7 @@ export class AsyncRunner {
     let inflight: StoredEvent | undefined;
     this.#oldestPending = () => (inflight ?? batch[0])?.timestamp.getTime();
     let scheduled = false;
+    let gatheringSince = 0;
     const flush = () =>
       enqueue(async () => {
         if (batch.length === 0) return;
@@ -229,8 +233,13 @@ export class AsyncRunner {
       { after: start.position, batchSize: Math.max(projection.batchSize, 100) },
       (event) => {
         if (failed !== undefined) throw failed;
+        if (batch.length === 0) gatheringSince = performance.now();
         batch.push(event);
-        if (batch.length >= projection.batchSize) return flush();
+        // Full, or held long enough while the event loop stays busy (a burst of appends in this
+        // process can keep the setImmediate below from running): commit now.
+        if (batch.length >= projection.batchSize || performance.now() - gatheringSince >= MAX_GATHER_MS) {
+          return flush();
+        }
         if (!scheduled) {
           scheduled = true;
           setImmediate(() => {
