@@ -117,7 +117,7 @@ describe('async runner processes', () => {
       raw.close();
       // The lease of a killed runner expires on its own (60 s here): take it over for the next round.
       const db = new Database(file);
-      db.prepare("UPDATE factum_leases SET expires_at = 0 WHERE name = 'projection:tally'").run();
+      db.prepare("UPDATE factum_projection_leases SET expires_at = 0 WHERE name = 'projection:tally'").run();
       db.close();
     }
     // The kill landed inside a batch (applied, not yet committed) at least once.

@@ -12,7 +12,7 @@ export function getLease(db: Database.Database, name: string): LeaseRecord | und
     expires_at: number;
   }>(
     db,
-    'SELECT name, owner, token, acquired_at, renewed_at, expires_at FROM factum_leases WHERE name = ?',
+    'SELECT name, owner, token, acquired_at, renewed_at, expires_at FROM factum_projection_leases WHERE name = ?',
   ).get(name);
   if (row === undefined) return undefined;
   return {

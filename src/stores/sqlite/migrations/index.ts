@@ -5,7 +5,7 @@ import { migration as m0002 } from './0002-forbid-event-updates.js';
 import { migration as m0003 } from './0003-forbid-event-deletes.js';
 import { migration as m0005 } from './0005-create-projections.js';
 import { migration as m0006 } from './0006-create-projection-dead-letters.js';
-import { migration as m0007 } from './0007-create-leases.js';
+import { migration as m0007 } from './0007-create-projection-leases.js';
 
 export interface Migration {
   version: number;
