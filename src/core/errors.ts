@@ -17,6 +17,12 @@ export const ErrorCodes = {
   UNSUPPORTED_STORE_URL: 'FACTUM_UNSUPPORTED_STORE_URL',
   MISSING_DRIVER: 'FACTUM_MISSING_DRIVER',
   SUBSCRIPTION_HANDLER_FAILED: 'FACTUM_SUBSCRIPTION_HANDLER_FAILED',
+  RETRIES_EXHAUSTED: 'FACTUM_RETRIES_EXHAUSTED',
+  ABORTED: 'FACTUM_ABORTED',
+  SCHEMA_VALIDATION: 'FACTUM_SCHEMA_VALIDATION',
+  UNKNOWN_EVENT_TYPE: 'FACTUM_UNKNOWN_EVENT_TYPE',
+  UPCAST_CHAIN_BROKEN: 'FACTUM_UPCAST_CHAIN_BROKEN',
+  UPCAST_FAILED: 'FACTUM_UPCAST_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -70,6 +76,31 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   FACTUM_SUBSCRIPTION_HANDLER_FAILED: {
     retriable: false,
     description: 'A subscription handler threw; the subscription stopped at that event.',
+  },
+  FACTUM_RETRIES_EXHAUSTED: {
+    retriable: false,
+    description: 'A retried operation kept failing with retriable errors; the last one is the cause.',
+  },
+  FACTUM_ABORTED: {
+    retriable: false,
+    description: 'The caller aborted the operation through its AbortSignal.',
+  },
+  FACTUM_SCHEMA_VALIDATION: {
+    retriable: false,
+    description: 'Event data does not match its registered JSON Schema; nothing was written.',
+  },
+  FACTUM_UNKNOWN_EVENT_TYPE: {
+    retriable: false,
+    description: 'A strict schema registry was asked to append an event type it does not know.',
+  },
+  FACTUM_UPCAST_CHAIN_BROKEN: {
+    retriable: false,
+    description:
+      'A stored event cannot be brought to the current schema version: an upcaster step is missing.',
+  },
+  FACTUM_UPCAST_FAILED: {
+    retriable: false,
+    description: 'An upcaster threw while converting a stored event.',
   },
 };
 
@@ -202,6 +233,125 @@ export class SubscriptionHandlerError extends FactumError {
     );
     this.eventId = eventId;
     this.position = position;
+  }
+}
+
+/** A retried operation failed on every attempt; `cause` is the last error. */
+export class RetriesExhaustedError extends FactumError {
+  readonly attempts: number;
+  readonly elapsedMs: number;
+
+  constructor(attempts: number, elapsedMs: number, cause: unknown) {
+    super(
+      ErrorCodes.RETRIES_EXHAUSTED,
+      `Gave up after ${attempts} attempts in ${Math.round(elapsedMs)} ms: ${describe(cause)}`,
+      { cause },
+    );
+    this.attempts = attempts;
+    this.elapsedMs = elapsedMs;
+  }
+}
+
+export class AbortedError extends FactumError {
+  constructor(operation: string, reason?: unknown) {
+    super(
+      ErrorCodes.ABORTED,
+      `${operation} was aborted${reason === undefined ? '' : `: ${describe(reason)}`}`,
+      reason === undefined ? {} : { cause: reason },
+    );
+  }
+}
+
+/** One schema violation: which event of the append, at which JSON path, and what is wrong. */
+export interface SchemaViolation {
+  /** Index of the event in the append. */
+  index: number;
+  type: string;
+  schemaVersion: number;
+  /** JSON Pointer into the event's data ('' for the data itself), e.g. '/items/0/qty'. */
+  path: string;
+  message: string;
+}
+
+/** Event data failed its registered schema. Lists every violation of every event; nothing was written. */
+export class SchemaValidationError extends FactumError {
+  readonly streamId: string;
+  readonly violations: readonly SchemaViolation[];
+
+  constructor(streamId: string, violations: readonly SchemaViolation[]) {
+    const lines = violations.map(
+      (v) =>
+        `events[${v.index}] ${v.type} v${v.schemaVersion} ${v.path === '' ? '(data)' : v.path}: ${v.message}`,
+    );
+    super(
+      ErrorCodes.SCHEMA_VALIDATION,
+      `Append to ${streamId} rejected: ${violations.length} schema violation${violations.length === 1 ? '' : 's'}\n  ${lines.join('\n  ')}`,
+    );
+    this.streamId = streamId;
+    this.violations = violations;
+  }
+}
+
+export class UnknownEventTypeError extends FactumError {
+  readonly streamId: string;
+  readonly type: string;
+
+  constructor(streamId: string, type: string) {
+    super(
+      ErrorCodes.UNKNOWN_EVENT_TYPE,
+      `Append to ${streamId} rejected: event type ${type} is not registered and the schema registry is strict`,
+    );
+    this.streamId = streamId;
+    this.type = type;
+  }
+}
+
+/** A stored event's schema version has no upcaster step towards the current version. */
+export class UpcastChainBrokenError extends FactumError {
+  readonly type: string;
+  readonly eventId: string;
+  /** The version the event was stored with. */
+  readonly storedVersion: number;
+  /** The version for which no step exists. */
+  readonly missingFrom: number;
+  /** The version the registry reads events as. */
+  readonly targetVersion: number;
+
+  constructor(
+    type: string,
+    eventId: string,
+    storedVersion: number,
+    missingFrom: number,
+    targetVersion: number,
+  ) {
+    super(
+      ErrorCodes.UPCAST_CHAIN_BROKEN,
+      `Cannot upcast ${type} (event ${eventId}) from schema v${storedVersion} to v${targetVersion}: no upcaster registered from v${missingFrom}`,
+    );
+    this.type = type;
+    this.eventId = eventId;
+    this.storedVersion = storedVersion;
+    this.missingFrom = missingFrom;
+    this.targetVersion = targetVersion;
+  }
+}
+
+export class UpcastFailedError extends FactumError {
+  readonly type: string;
+  readonly eventId: string;
+  readonly fromVersion: number;
+  readonly toVersion: number;
+
+  constructor(type: string, eventId: string, fromVersion: number, toVersion: number, cause: unknown) {
+    super(
+      ErrorCodes.UPCAST_FAILED,
+      `Upcaster ${type} v${fromVersion} → v${toVersion} failed on event ${eventId}: ${describe(cause)}`,
+      { cause },
+    );
+    this.type = type;
+    this.eventId = eventId;
+    this.fromVersion = fromVersion;
+    this.toVersion = toVersion;
   }
 }
 

@@ -16,7 +16,10 @@ describe('error catalog', () => {
     const codes = Object.values(ErrorCodes).sort();
     expect(Object.keys(errorCatalog).sort()).toEqual(codes);
     const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-    const documented = [...doc.matchAll(/^\|\s*`(FACTUM_[A-Z_]+)`\s*\|\s*(yes|no)\s*\|/gm)].map((m) => [m[1], m[2]]);
+    const documented = [...doc.matchAll(/^\|\s*`(FACTUM_[A-Z_]+)`\s*\|\s*(yes|no)\s*\|/gm)].map((m) => [
+      m[1],
+      m[2],
+    ]);
     expect(documented.map(([code]) => code).sort()).toEqual(codes);
     for (const [code, retriable] of documented) {
       expect(errorCatalog[code as keyof typeof errorCatalog].retriable).toBe(retriable === 'yes');

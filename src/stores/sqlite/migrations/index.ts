@@ -3,6 +3,7 @@ import { StoreCorruptError } from '../../../core/errors.js';
 import { migration as m0001 } from './0001-create-events.js';
 import { migration as m0002 } from './0002-forbid-event-updates.js';
 import { migration as m0003 } from './0003-forbid-event-deletes.js';
+import { migration as m0004 } from './0004-create-snapshots.js';
 
 export interface Migration {
   version: number;
@@ -11,7 +12,7 @@ export interface Migration {
 }
 
 /** Numbered migrations, applied in order, each once, each in its own transaction. */
-export const migrations: readonly Migration[] = [m0001, m0002, m0003];
+export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004];
 
 const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS factum_migrations (
   version    INTEGER PRIMARY KEY,

@@ -1,0 +1,4 @@
+import { createMemoryStore } from 'factum';
+import { describeCommandSideContract } from 'factum/testing';
+
+describeCommandSideContract('memory', () => createMemoryStore());
