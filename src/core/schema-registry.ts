@@ -245,7 +245,9 @@ export class SchemaRegistry {
         });
         continue;
       }
-      if (!compiled.validate(event.data)) {
+      if (!compiled.validate(event.data) && !validatesAsStored(compiled.validate, event.data)) {
+        // Report the violations of the data as it would be stored (a Date is its ISO string there).
+        compiled.validate(jsonCopy(event.data) ?? event.data);
         for (const error of compiled.validate.errors ?? []) {
           violations.push({
             index,
@@ -327,6 +329,25 @@ function toJsonSchema(type: string, version: number, schema: unknown): JsonSchem
   }
   // A private copy: later changes to the caller's object must not change what was registered.
   return structuredClone(schema) as JsonSchema;
+}
+
+/**
+ * Whether the data passes once turned into what the store keeps (JSON): a Date becomes its ISO
+ * string, undefined properties disappear. Only tried when the data as given failed.
+ */
+function validatesAsStored(validate: ValidateFunction, data: unknown): boolean {
+  const copy = jsonCopy(data);
+  return copy !== undefined && validate(copy) === true;
+}
+
+function jsonCopy(data: unknown): unknown {
+  try {
+    const json = JSON.stringify(data);
+    return json === undefined ? undefined : (JSON.parse(json) as unknown);
+  } catch {
+    // Not JSON at all: the store itself rejects it with FACTUM_INVALID_EVENT.
+    return undefined;
+  }
 }
 
 function describeError(error: ErrorObject): string {

@@ -190,4 +190,25 @@ describe('schema registry', () => {
     });
     expect(Object.keys(description.types)).toEqual(['A', 'B']);
   });
+
+  it('validates the data as it will be stored: a Date is checked as its ISO string', async () => {
+    const registry = createSchemaRegistry().register({
+      type: 'Shipped',
+      version: 1,
+      schema: {
+        type: 'object',
+        properties: { at: { type: 'string', format: 'date-time' }, note: { type: 'string' } },
+        required: ['at'],
+      },
+    });
+    const store = withSchemas(createMemoryStore(), registry);
+    await store.append('order-d', [{ type: 'Shipped', data: { at: new Date(0), note: undefined } }]);
+    expect((await store.readStream('order-d')).events[0]!.data).toEqual({ at: '1970-01-01T00:00:00.000Z' });
+    const error = await store
+      .append('order-d', [{ type: 'Shipped', data: { at: 'yesterday' } }])
+      .catch((e: unknown) => e);
+    expect((error as SchemaValidationError).violations).toEqual([
+      { index: 0, type: 'Shipped', schemaVersion: 1, path: '/at', message: 'must match format "date-time"' },
+    ]);
+  });
 });
