@@ -19,7 +19,7 @@ import type {
   Subscription,
 } from '../../core/store.js';
 import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
-import { AppendNotifier, pollingSubscription } from '../../core/subscription.js';
+import { AppendNotifier, SubscriptionSet } from '../../core/subscription.js';
 import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
 import { migrate } from './migrations/index.js';
 import type { EventRow } from './sql/event-row.js';
@@ -72,7 +72,7 @@ export function createSqliteStoreWith(
 export class SqliteEventStore implements EventStore, SnapshotCapable {
   readonly #db: Database.Database;
   readonly #notifier = new AppendNotifier();
-  readonly #subscriptions = new Set<Subscription>();
+  readonly #subscriptions = new SubscriptionSet();
   readonly #readCache = new Map<string, Database.Statement<unknown[], EventRow>>();
   readonly #streamVersion;
   readonly #insertCache = new Map<number, Database.Statement<unknown[]>>();
@@ -208,20 +208,16 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
   subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
     this.#assertOpen('subscribe');
     checkReadAllOptions({ after: options.after, types: options.types, categories: options.categories });
-    const subscription = pollingSubscription(
+    return this.#subscriptions.start(
       { readAll: (o) => this.readAll(o), notifier: this.#notifier, pollIntervalMs: this.#pollIntervalMs },
       options,
       handler,
     );
-    this.#subscriptions.add(subscription);
-    const forget = () => this.#subscriptions.delete(subscription);
-    subscription.done.then(forget, forget);
-    return subscription;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    await Promise.all([...this.#subscriptions].map((s) => s.unsubscribe()));
+    await this.#subscriptions.stopAll();
     this.#closed = true;
     this.#db.close();
   }
