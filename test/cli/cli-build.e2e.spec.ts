@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Builds the package as `npm run build` does (into a scratch folder inside the repository, so the
 // built files resolve the repository's node_modules) and runs the `factum` bin with plain Node.js.
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const out = join(root, '.tmp', `cli-e2e-${process.pid}`);
+mkdirSync(join(root, '.factum'), { recursive: true });
+const out = mkdtempSync(join(root, '.factum', 'cli-e2e-'));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
 
 beforeAll(() => {

@@ -1,4 +1,4 @@
-// The code samples of docs/command-side.md live here, between `// #region name` and `// #endregion`;
+// The code samples of docs/command-side.md live here, between `// #region name` and `// #endregion name`;
 // docs-samples.unit.spec.ts checks that the page shows exactly this code.
 import {
   auditTrail,
@@ -62,7 +62,7 @@ const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
   // Load from a snapshot instead of replaying the whole stream; bump schemaVersion when OrderState changes.
   snapshot: { every: 100, schemaVersion: 1 },
 };
-// #endregion
+// #endregion decider
 
 // #region registry
 const registry = createSchemaRegistry()
@@ -96,7 +96,7 @@ const registry = createSchemaRegistry()
     toVersion: 2,
     upcast: (data) => ({ ...data, currency: 'USD' }),
   });
-// #endregion
+// #endregion registry
 
 describe('docs/command-side.md samples', () => {
   it('handles commands', async () => {
@@ -117,7 +117,7 @@ describe('docs/command-side.md samples', () => {
     const refused = await handle('order-43', { type: 'ShipOrder', carrier: 'dhl' }).catch(
       (error: unknown) => error,
     );
-    // #endregion
+    // #endregion handle
     expect(placed.events).toEqual([
       { type: 'OrderPlaced', data: { orderId: '42', total: 4999, currency: 'EUR' } },
     ]);
@@ -136,7 +136,7 @@ describe('docs/command-side.md samples', () => {
     // SchemaValidationError: Append to order-44 rejected: 2 schema violations
     //   events[0] OrderPlaced v2 /total: must be >= 0
     //   events[0] OrderPlaced v2 /currency: must be equal to one of the allowed values: "USD", "EUR"
-    // #endregion
+    // #endregion invalid
     expect(error).toBeInstanceOf(SchemaValidationError);
     expect((error as Error).message).toBe(
       'Append to order-44 rejected: 2 schema violations\n' +
@@ -155,7 +155,7 @@ describe('docs/command-side.md samples', () => {
     const store = withSchemas(inner, registry);
     const [event] = (await store.readStream('order-7')).events;
     // event.schemaVersion: 2, event.data: { orderId: '7', total: 100, currency: 'USD' }
-    // #endregion
+    // #endregion upcast
     expect(event).toMatchObject({ schemaVersion: 2, data: { orderId: '7', total: 100, currency: 'USD' } });
     expect((await inner.readStream('order-7')).events[0]).toMatchObject({
       schemaVersion: 1,
@@ -181,7 +181,7 @@ describe('docs/command-side.md samples', () => {
       { type: 'CorrectAmount', total: 4500, reason: 'price keyed wrong' },
       { metadata: { userId: 'auditor' } },
     );
-    // #endregion
+    // #endregion correction
     // #region temporal
     const now = await loadState(store, orderDecider, 'order-42');
     const then = await loadState(store, orderDecider, 'order-42', { until: beforeCorrection });
@@ -191,7 +191,7 @@ describe('docs/command-side.md samples', () => {
     const trail = await auditTrail(store, 'order-42');
     // [{ when: Date, what: 'OrderPlaced', who: 'alice', data: { … } },
     //  { when: Date, what: 'OrderAmountCorrected', who: 'auditor', data: { total: 4500, reason: 'price keyed wrong' } }]
-    // #endregion
+    // #endregion temporal
     expect([now.state.total, then.state.total, atVersion1.state.total]).toEqual([4500, 5000, 5000]);
     expect(trail.map((e) => [e.what, e.who])).toEqual([
       ['OrderPlaced', 'alice'],
@@ -208,7 +208,7 @@ describe('docs/command-side.md samples', () => {
       onSnapshotError: (error, { operation, streamId }) =>
         console.warn(`snapshot ${operation} failed for ${streamId}`, error),
     });
-    // #endregion
+    // #endregion retry
     const results = await Promise.allSettled(
       Array.from({ length: 5 }, () =>
         handleWithRetry('order-9', { type: 'CorrectAmount', total: 1, reason: 'x' }),
@@ -230,6 +230,6 @@ describe('docs/command-side.md samples', () => {
     given([placed, { type: 'OrderShipped', data: { carrier: 'dhl' } }])
       .when({ type: 'ShipOrder', carrier: 'ups' })
       .thenNothingHappened();
-    // #endregion
+    // #endregion given
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // Every code block in a docs page that is preceded by `<!-- sample: path/to/file.ts#region -->` must
-// be exactly the code between `// #region region` and `// #endregion` in that file (dedented), so
+// be exactly the code between `// #region name` and `// #endregion name` in that file (dedented), so
 // the samples in the docs are compiled and run by the test suite.
 const root = join(import.meta.dirname, '..', '..');
 const pages = ['docs/command-side.md'];
@@ -12,7 +12,8 @@ function region(file: string, name: string): string {
   const lines = readFileSync(join(root, file), 'utf8').split('\n');
   const start = lines.findIndex((l) => l.trim() === `// #region ${name}`);
   if (start === -1) throw new Error(`${file} has no region ${name}`);
-  const end = lines.findIndex((l, i) => i > start && l.trim() === '// #endregion');
+  const end = lines.findIndex((l, i) => i > start && l.trim() === `// #endregion ${name}`);
+  if (end === -1) throw new Error(`${file} has no end of region ${name}`);
   const body = lines.slice(start + 1, end);
   const indent = Math.min(...body.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length));
   return body.map((l) => l.slice(indent)).join('\n');

@@ -3,4 +3,4 @@ import { createMemoryStore } from 'factum';
 import { describeCommandSideContract } from 'factum/testing';
 
 describeCommandSideContract('memory', () => createMemoryStore());
-// #endregion
+// #endregion contract
