@@ -18,14 +18,15 @@ function region(path: string, name: string): string {
 }
 
 describe('README', () => {
-  it('shows the quick start exactly as examples/quickstart.ts has it', () => {
+  it('shows every marked code block exactly as the tested file has it', () => {
     const readme = read('README.md');
-    const quick = readme.slice(readme.indexOf('## Quick start'));
-    const block = quick.slice(
-      quick.indexOf('```ts\n') + 6,
-      quick.indexOf('```\n', quick.indexOf('```ts\n') + 6),
-    );
-    expect(block).toBe(region('examples/quickstart.ts', 'quickstart'));
+    const marked = [...readme.matchAll(/<!-- region: ([^#]+)#(\S+) -->\n```ts\n([\s\S]*?)```\n/g)];
+    expect(marked.length).toBeGreaterThanOrEqual(4);
+    for (const [, path, name, block] of marked) {
+      expect(block, `${path}#${name}`).toBe(region(path!, name!));
+    }
+    // Every TypeScript block in README is one of them.
+    expect(readme.match(/```ts\n/g)).toHaveLength(marked.length);
   });
 
   it('quick start runs, and runs again on the same file', () => {
@@ -35,6 +36,7 @@ describe('README', () => {
         env,
         cwd: root,
         encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
     expect(run()).toMatch(/^1n order-42 OrderPlaced$/m);
     // Second run: 'no_stream' makes placing order-42 again fail with a ConcurrencyError, by design.
