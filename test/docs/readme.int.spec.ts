@@ -23,7 +23,9 @@ describe('README', () => {
     const marked = [...readme.matchAll(/<!-- region: ([^#]+)#(\S+) -->\n```ts\n([\s\S]*?)```\n/g)];
     expect(marked.length).toBeGreaterThanOrEqual(4);
     for (const [, path, name, block] of marked) {
-      expect(block, `${path}#${name}`).toBe(region(path!, name!));
+      expect(block, `${path}#${name} is out of date: run node scripts/sync-docs.mjs`).toBe(
+        region(path!, name!),
+      );
     }
     // Every TypeScript block in README is one of them.
     expect(readme.match(/```ts\n/g)).toHaveLength(marked.length);
