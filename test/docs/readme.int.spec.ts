@@ -8,27 +8,17 @@ const root = new URL('../..', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const dir = tempDir('factum-readme-');
 
-/** The text between `// #region name` and `// #endregion name` in a file. */
-function region(path: string, name: string): string {
-  const text = read(path);
-  const start = text.indexOf(`// #region ${name}\n`);
-  const end = text.indexOf(`// #endregion ${name}`);
-  if (start === -1 || end === -1) throw new Error(`region ${name} not found in ${path}`);
-  return text.slice(start + `// #region ${name}\n`.length, end);
-}
-
 describe('README', () => {
-  it('shows every marked code block exactly as the tested file has it', () => {
+  it('shows tested code: every marked block matches its region (scripts/sync-docs.mjs --check)', () => {
+    const out = execFileSync(process.execPath, ['scripts/sync-docs.mjs', '--check'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    const [, blocks] = /(\d+) marked code blocks/.exec(out) ?? [];
+    expect(Number(blocks)).toBeGreaterThanOrEqual(4);
+    // Every TypeScript block in README is a marked one.
     const readme = read('README.md');
-    const marked = [...readme.matchAll(/<!-- region: ([^#]+)#(\S+) -->\n```ts\n([\s\S]*?)```\n/g)];
-    expect(marked.length).toBeGreaterThanOrEqual(4);
-    for (const [, path, name, block] of marked) {
-      expect(block, `${path}#${name} is out of date: run node scripts/sync-docs.mjs`).toBe(
-        region(path!, name!),
-      );
-    }
-    // Every TypeScript block in README is one of them.
-    expect(readme.match(/```ts\n/g)).toHaveLength(marked.length);
+    expect(readme.match(/```ts\n/g)?.length).toBe(readme.match(/<!-- region: /g)?.length);
   });
 
   it('quick start runs, and runs again on the same file', () => {
