@@ -17,6 +17,12 @@ export const ErrorCodes = {
   UNSUPPORTED_STORE_URL: 'FACTUM_UNSUPPORTED_STORE_URL',
   MISSING_DRIVER: 'FACTUM_MISSING_DRIVER',
   SUBSCRIPTION_HANDLER_FAILED: 'FACTUM_SUBSCRIPTION_HANDLER_FAILED',
+  RETRIES_EXHAUSTED: 'FACTUM_RETRIES_EXHAUSTED',
+  BROKER_UNAVAILABLE: 'FACTUM_BROKER_UNAVAILABLE',
+  BROKER_CLOSED: 'FACTUM_BROKER_CLOSED',
+  PUBLISH_NOT_CONFIRMED: 'FACTUM_PUBLISH_NOT_CONFIRMED',
+  INVALID_MESSAGE: 'FACTUM_INVALID_MESSAGE',
+  LOCK_HELD: 'FACTUM_LOCK_HELD',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -70,6 +76,33 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   FACTUM_SUBSCRIPTION_HANDLER_FAILED: {
     retriable: false,
     description: 'A subscription handler threw; the subscription stopped at that event.',
+  },
+  FACTUM_RETRIES_EXHAUSTED: {
+    retriable: false,
+    description: 'A retried operation kept failing; the message names the attempts and the time spent.',
+  },
+  FACTUM_BROKER_UNAVAILABLE: {
+    retriable: true,
+    description:
+      'The message broker could not be reached or the connection was lost; the call can be retried.',
+  },
+  FACTUM_BROKER_CLOSED: {
+    retriable: false,
+    description: 'The broker adapter was closed; create a new one.',
+  },
+  FACTUM_PUBLISH_NOT_CONFIRMED: {
+    retriable: true,
+    description:
+      'The broker refused or did not confirm a publish in time; publish again (consumers deduplicate).',
+  },
+  FACTUM_INVALID_MESSAGE: {
+    retriable: false,
+    description: 'A received message is not a Factum event envelope, or its event fails its schema.',
+  },
+  FACTUM_LOCK_HELD: {
+    retriable: true,
+    description:
+      'Another process holds the lock (for example the relay of the same checkpoint); wait and retry.',
   },
 };
 
@@ -202,6 +235,51 @@ export class SubscriptionHandlerError extends FactumError {
     );
     this.eventId = eventId;
     this.position = position;
+  }
+}
+
+/** The broker could not be reached, or the connection dropped during the call. */
+export class BrokerUnavailableError extends FactumError {
+  constructor(message: string, options: FactumErrorOptions = {}) {
+    super(ErrorCodes.BROKER_UNAVAILABLE, message, options);
+  }
+}
+
+export class BrokerClosedError extends FactumError {
+  constructor(operation: string) {
+    super(ErrorCodes.BROKER_CLOSED, `Cannot ${operation}: the broker adapter is closed`);
+  }
+}
+
+/** The broker nacked a publish or did not confirm it; nothing says whether it was stored. */
+export class PublishNotConfirmedError extends FactumError {
+  readonly eventId: string | undefined;
+
+  constructor(message: string, eventId?: string, options: FactumErrorOptions = {}) {
+    super(ErrorCodes.PUBLISH_NOT_CONFIRMED, message, options);
+    this.eventId = eventId;
+  }
+}
+
+/** A received message that is not a Factum envelope, or whose event fails its schema: it is dead-lettered at once. */
+export class InvalidMessageError extends FactumError {
+  readonly reason: string;
+
+  constructor(reason: string, options: FactumErrorOptions = {}) {
+    super(ErrorCodes.INVALID_MESSAGE, `Invalid message: ${reason}`, options);
+    this.reason = reason;
+  }
+}
+
+/** A named lock (relay checkpoint, outbox) is held by another owner. */
+export class LockHeldError extends FactumError {
+  readonly lock: string;
+  readonly holder: string;
+
+  constructor(lock: string, holder: string) {
+    super(ErrorCodes.LOCK_HELD, `Lock ${lock} is held by ${holder}`);
+    this.lock = lock;
+    this.holder = holder;
   }
 }
 

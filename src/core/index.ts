@@ -2,15 +2,20 @@ export type { EventMetadata, NewEvent, StoredEvent } from './envelope.js';
 export { categoryOf } from './envelope.js';
 export type { ErrorCode, ExpectedVersionValue, FactumErrorOptions } from './errors.js';
 export {
+  BrokerClosedError,
+  BrokerUnavailableError,
   ConcurrencyError,
   DuplicateEventIdError,
   ErrorCodes,
   errorCatalog,
   FactumError,
+  InvalidMessageError,
   isConcurrencyError,
   isFactumError,
   isRetriable,
+  LockHeldError,
   MissingDriverError,
+  PublishNotConfirmedError,
   StoreClosedError,
   StoreCorruptError,
   StoreUnavailableError,
@@ -22,6 +27,8 @@ export type { ExpectedVersion } from './expected-version.js';
 export { matchesExpectedVersion } from './expected-version.js';
 export { isUuid, newEventId } from './ids.js';
 export { causedBy } from './metadata.js';
+export type { RetryOptions } from './retry.js';
+export { backoffDelay, retry, sleep } from './retry.js';
 export type {
   AllRead,
   AppendOptions,
