@@ -1,4 +1,5 @@
 import type * as Amqp from 'amqplib';
+import { Emitter } from '../../core/emitter.js';
 import type { StoredEvent } from '../../core/envelope.js';
 import {
   BrokerClosedError,
@@ -23,7 +24,6 @@ import type {
   PublishOptions,
 } from '../broker.js';
 import { resolveConsumeOptions } from '../shared/delivery.js';
-import { Emitter } from '../shared/emitter.js';
 import { assertName } from '../shared/naming.js';
 import { RabbitMqConsumer } from './consumer.js';
 import { toDeadLetter } from './dead-letters.js';
