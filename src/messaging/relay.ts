@@ -62,11 +62,20 @@ export function startRelay(options: RelayOptions): Relay {
   const emitter = new Emitter<RelayEvents>();
   const abort = new AbortController();
   const status: RelayStatus = { state: 'waiting-for-lease', published: 0, lastPosition: undefined };
+  // A wake-up that arrives while the relay is reading (not yet idle) must not be lost: remember it.
+  let woken = false;
   let wake: (() => void) | undefined;
-  const unwatch = source.watch?.(() => wake?.());
+  const unwatch = source.watch?.(() => {
+    woken = true;
+    wake?.();
+  });
 
   const idle = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (woken || abort.signal.aborted) {
+        resolve();
+        return;
+      }
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
@@ -120,6 +129,7 @@ export function startRelay(options: RelayOptions): Relay {
         await idle(Math.max(50, ttl / 3));
         continue;
       }
+      woken = false;
       const batch = await withRetry(() => source.next(batchSize));
       if (batch.events.length === 0) {
         await batch.commit();
