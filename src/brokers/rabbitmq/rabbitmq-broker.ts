@@ -5,7 +5,6 @@ import {
   BrokerClosedError,
   BrokerUnavailableError,
   ErrorCodes,
-  isFactumError,
   PublishNotConfirmedError,
   ValidationError,
 } from '../../core/errors.js';
@@ -28,6 +27,7 @@ import { assertName } from '../shared/naming.js';
 import { RabbitMqConsumer } from './consumer.js';
 import { toDeadLetter } from './dead-letters.js';
 import type { RabbitMqConnectionHost } from './host.js';
+import { message, redact, translate, waitForDrain, withSignal } from './support.js';
 import {
   deadLetterQueueName,
   declareExchanges,
@@ -413,51 +413,4 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
 function sameFilters(a: GroupOptions, b: GroupOptions): boolean {
   const key = (o: GroupOptions) => JSON.stringify([o.categories ?? null, o.types ?? null]);
   return key(a) === key(b);
-}
-
-function waitForDrain(channel: Amqp.ConfirmChannel): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      channel.off('close', onClose);
-      resolve();
-    };
-    const onClose = () => {
-      channel.off('drain', onDrain);
-      reject(new BrokerUnavailableError('The RabbitMQ channel closed while publishing'));
-    };
-    channel.once('drain', onDrain);
-    channel.once('close', onClose);
-  });
-}
-
-function withSignal<T>(promise: Promise<T>, signal: AbortSignal, onTimeout: () => Error): Promise<T> {
-  if (signal.aborted) return Promise.reject(onTimeout());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(onTimeout());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** Driver errors become Factum errors: a lost connection or channel is retriable. */
-export function translate(cause: unknown, operation: string): Error {
-  if (isFactumError(cause)) return cause as Error;
-  return new BrokerUnavailableError(`RabbitMQ could not ${operation}: ${message(cause)}`, { cause });
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
