@@ -8,6 +8,9 @@ import { eventLogSource, sqliteCheckpoints, sqliteLeases, startRelay } from 'fac
 import { createSqliteStore } from 'factum/sqlite';
 import { type BrokerKind, openBroker } from '../support/brokers.js';
 
+// Never outlive a test run that failed before killing or waiting for this process.
+setTimeout(() => process.exit(3), 60_000).unref();
+
 const [file, kind, namespace, crashAfterText] = process.argv.slice(2) as [string, BrokerKind, string, string];
 const crashAfter = Number(crashAfterText);
 const store = createSqliteStore(file);

@@ -161,6 +161,7 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
     try {
       conn = await this.#amqp.connect(this.#url, {
         clientProperties: { connection_name: this.#connectionName },
+        noDelay: true,
       });
     } catch (cause) {
       throw new BrokerUnavailableError(
