@@ -23,6 +23,11 @@ export const ErrorCodes = {
   UNKNOWN_EVENT_TYPE: 'FACTUM_UNKNOWN_EVENT_TYPE',
   UPCAST_CHAIN_BROKEN: 'FACTUM_UPCAST_CHAIN_BROKEN',
   UPCAST_FAILED: 'FACTUM_UPCAST_FAILED',
+  BROKER_UNAVAILABLE: 'FACTUM_BROKER_UNAVAILABLE',
+  BROKER_CLOSED: 'FACTUM_BROKER_CLOSED',
+  PUBLISH_NOT_CONFIRMED: 'FACTUM_PUBLISH_NOT_CONFIRMED',
+  INVALID_MESSAGE: 'FACTUM_INVALID_MESSAGE',
+  LOCK_HELD: 'FACTUM_LOCK_HELD',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -101,6 +106,29 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   FACTUM_UPCAST_FAILED: {
     retriable: false,
     description: 'An upcaster threw while converting a stored event.',
+  },
+  FACTUM_BROKER_UNAVAILABLE: {
+    retriable: true,
+    description:
+      'The message broker could not be reached or the connection was lost; the call can be retried.',
+  },
+  FACTUM_BROKER_CLOSED: {
+    retriable: false,
+    description: 'The broker adapter was closed; create a new one.',
+  },
+  FACTUM_PUBLISH_NOT_CONFIRMED: {
+    retriable: true,
+    description:
+      'The broker refused or did not confirm a publish in time; publish again (consumers deduplicate).',
+  },
+  FACTUM_INVALID_MESSAGE: {
+    retriable: false,
+    description: 'A received message is not a Factum event envelope, or its event fails its schema.',
+  },
+  FACTUM_LOCK_HELD: {
+    retriable: true,
+    description:
+      'Another process holds the lock (for example the relay of the same checkpoint); wait and retry.',
   },
 };
 
@@ -352,6 +380,51 @@ export class UpcastFailedError extends FactumError {
     this.eventId = eventId;
     this.fromVersion = fromVersion;
     this.toVersion = toVersion;
+  }
+}
+
+/** The broker could not be reached, or the connection dropped during the call. */
+export class BrokerUnavailableError extends FactumError {
+  constructor(message: string, options: FactumErrorOptions = {}) {
+    super(ErrorCodes.BROKER_UNAVAILABLE, message, options);
+  }
+}
+
+export class BrokerClosedError extends FactumError {
+  constructor(operation: string) {
+    super(ErrorCodes.BROKER_CLOSED, `Cannot ${operation}: the broker adapter is closed`);
+  }
+}
+
+/** The broker nacked a publish or did not confirm it; nothing says whether it was stored. */
+export class PublishNotConfirmedError extends FactumError {
+  readonly eventId: string | undefined;
+
+  constructor(message: string, eventId?: string, options: FactumErrorOptions = {}) {
+    super(ErrorCodes.PUBLISH_NOT_CONFIRMED, message, options);
+    this.eventId = eventId;
+  }
+}
+
+/** A received message that is not a Factum envelope, or whose event fails its schema: it is dead-lettered at once. */
+export class InvalidMessageError extends FactumError {
+  readonly reason: string;
+
+  constructor(reason: string, options: FactumErrorOptions = {}) {
+    super(ErrorCodes.INVALID_MESSAGE, `Invalid message: ${reason}`, options);
+    this.reason = reason;
+  }
+}
+
+/** A named lock (relay checkpoint, outbox) is held by another owner. */
+export class LockHeldError extends FactumError {
+  readonly lock: string;
+  readonly holder: string;
+
+  constructor(lock: string, holder: string) {
+    super(ErrorCodes.LOCK_HELD, `Lock ${lock} is held by ${holder}`);
+    this.lock = lock;
+    this.holder = holder;
   }
 }
 

@@ -21,15 +21,20 @@ export { categoryOf } from './envelope.js';
 export type { ErrorCode, ExpectedVersionValue, FactumErrorOptions, SchemaViolation } from './errors.js';
 export {
   AbortedError,
+  BrokerClosedError,
+  BrokerUnavailableError,
   ConcurrencyError,
   DuplicateEventIdError,
   ErrorCodes,
   errorCatalog,
   FactumError,
+  InvalidMessageError,
   isConcurrencyError,
   isFactumError,
   isRetriable,
+  LockHeldError,
   MissingDriverError,
+  PublishNotConfirmedError,
   RetriesExhaustedError,
   SchemaValidationError,
   StoreClosedError,
@@ -49,7 +54,7 @@ export type { AuditEntry, LoadedState, LoadStateOptions, SnapshotErrorHandler } 
 export { auditTrail, loadState } from './load-state.js';
 export { causedBy } from './metadata.js';
 export type { RetryOptions } from './retry.js';
-export { DEFAULT_RETRY, retry } from './retry.js';
+export { backoffDelay, DEFAULT_RETRY, retry, sleep } from './retry.js';
 export type { SchemaChange, SchemaChangeKind, SchemaLock } from './schema-compat.js';
 export { compareWithLock, lockRegistry, parseSchemaLock } from './schema-compat.js';
 export type {

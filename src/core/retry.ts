@@ -67,7 +67,7 @@ export async function retry<T>(
     } catch (error) {
       if (!shouldRetry(error, attempt)) throw error;
       if (attempt > retries) throw new RetriesExhaustedError(attempt, now() - started, error);
-      const base = Math.min(maxDelayMs, initialDelayMs * factor ** (attempt - 1));
+      const base = backoffDelay(attempt, { initialDelayMs, maxDelayMs, factor });
       const delayMs = base * (1 - jitter * random());
       options.onRetry?.({ attempt, delayMs, error });
       await wait(delayMs, signal);
@@ -75,7 +75,19 @@ export async function retry<T>(
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** The delay before retry number `retry` (1-based), before jitter. */
+export function backoffDelay(
+  retry: number,
+  options: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'factor'> = {},
+): number {
+  const initial = options.initialDelayMs ?? DEFAULT_RETRY.initialDelayMs;
+  const factor = options.factor ?? DEFAULT_RETRY.factor;
+  const max = options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
+  return Math.min(max, initial * factor ** Math.max(0, retry - 1));
+}
+
+/** Resolves after `ms`, or earlier when `signal` aborts (it never rejects). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (ms <= 0 || signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

@@ -184,3 +184,11 @@ describe('retry', () => {
     });
   });
 });
+
+describe('backoffDelay', () => {
+  it('grows by the factor from the initial delay up to the cap', async () => {
+    const { backoffDelay } = await import('factum');
+    const options = { initialDelayMs: 100, factor: 2, maxDelayMs: 1000 };
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, options))).toEqual([100, 200, 400, 800, 1000, 1000]);
+  });
+});
