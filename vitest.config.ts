@@ -9,11 +9,18 @@ const alias = [
   { find: /^factum\/sqlite$/, replacement: src('stores/sqlite/index.ts') },
   { find: /^factum\/projections$/, replacement: src('projections/index.ts') },
   { find: /^factum\/testing$/, replacement: src('testing/index.ts') },
+  { find: /^factum\/rabbitmq$/, replacement: src('brokers/rabbitmq/index.ts') },
+  { find: /^factum\/nats$/, replacement: src('brokers/nats/index.ts') },
+  { find: /^factum\/messaging$/, replacement: src('messaging/index.ts') },
 ];
 
 export default defineConfig({
   resolve: { alias },
   test: {
+    // CI also writes a JSON report, from which .ci/run prints a plain 'N passed, N failed' line.
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: '.factum/test-results.json' }]]
+      : ['default'],
     projects: [
       {
         resolve: { alias },

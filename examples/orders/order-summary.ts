@@ -1,5 +1,6 @@
 // The reference's OrderSummaryProjection as a Factum projection: one summary document per order,
-// kept by an async runner within an SLA. Read it with projections.documents('order_summaries').
+// kept by an async runner within an SLA, from events upcast by the example's schema registry. Read it
+// with projections.documents('order_summaries').
 import type { EventStore } from 'factum';
 import {
   createProjections,
@@ -7,12 +8,14 @@ import {
   type Projections,
   type ProjectionsOptions,
 } from 'factum/projections';
-import type { OrderEvent } from './orders.js';
+import type { OrderEvent } from './order.js';
+import { registry } from './schemas.js';
 
 // #region order-summary
 export interface OrderSummary {
   orderId: string;
   customer: string;
+  currency: string;
   total: number;
   status: 'placed' | 'shipped';
 }
@@ -29,7 +32,13 @@ export const orderSummaryProjection = defineProjection({
     const e = event as unknown as OrderEvent;
     switch (e.type) {
       case 'OrderPlaced':
-        await summaries.upsert(orderId, { orderId, customer: e.data.customer, total: 0, status: 'placed' });
+        await summaries.upsert(orderId, {
+          orderId,
+          customer: e.data.customer,
+          currency: e.data.currency,
+          total: 0,
+          status: 'placed',
+        });
         break;
       case 'ItemAdded': {
         const summary = await summaries.get(orderId);
@@ -52,7 +61,11 @@ export async function startOrderSummaries(
   options: Omit<ProjectionsOptions, 'async' | 'inline'> = {},
 ): Promise<Projections> {
   // #region order-summary-run
-  const projections = await createProjections(store, { ...options, async: [orderSummaryProjection] });
+  const projections = await createProjections(store, {
+    ...options,
+    async: [orderSummaryProjection],
+    schemas: registry, // handlers see v1 OrderPlaced events upcast to v2 (with a currency)
+  });
   projections.start(); // the runner catches up from its checkpoint, then follows new events
   // #endregion order-summary-run
   return projections;

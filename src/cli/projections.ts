@@ -1,7 +1,7 @@
 // `factum lag`, `factum dlq list|retry|skip` and `factum projections rebuild`: the operator's side of
 // projections. Register them on the `factum` program with registerProjectionCommands(program, io).
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { EventStore } from '../core/store.js';
 import { openStore } from '../open-store.js';
@@ -11,6 +11,7 @@ import { createProjections } from '../projections/projections.js';
 import type { ProjectionStatus } from '../projections/status.js';
 import type { DeadLetter } from '../projections/storage.js';
 import type { Projection } from '../projections/types.js';
+import { importModule } from './load-registry.js';
 
 export interface ProjectionCliIo {
   cwd: string;
@@ -154,7 +155,11 @@ export async function rebuildCommand(
   flags: StoreFlags & { projections: string },
 ): Promise<number> {
   const path = isAbsolute(flags.projections) ? flags.projections : resolve(io.cwd, flags.projections);
-  const loaded = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  if (!existsSync(path)) {
+    io.err(`factum: projections module not found: ${flags.projections} (looked at ${path})\n`);
+    return 2;
+  }
+  const loaded = (await importModule(path, io.cwd, '--projections')) as Record<string, unknown>;
   const asyncProjections = projectionList(loaded.projections ?? loaded.async);
   const inline = projectionList(loaded.inline);
   if (![...asyncProjections, ...inline].some((p) => p.name === name)) {

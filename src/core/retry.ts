@@ -1,77 +1,121 @@
-import { isRetriable as isRetriableFactumError, RetriesExhaustedError } from './errors.js';
+import { AbortedError, ErrorCodes, isRetriable, RetriesExhaustedError, ValidationError } from './errors.js';
 
-/** The one retry policy shape used across Factum. */
+/**
+ * The one retry helper of Factum: exponential backoff with jitter, a cap, and a bounded number of
+ * retries. Only retriable errors are retried (by default: Factum errors whose `retriable` is true);
+ * any other error reaches the caller unchanged at once. When every attempt failed, the last error
+ * is wrapped in a RetriesExhaustedError that says how many attempts were made and how long it took.
+ */
 export interface RetryOptions {
-  /** Retries after the first attempt (default 5): at most `retries + 1` attempts in all. */
+  /** Retries after the first attempt (default 5): at most `retries + 1` calls of `fn`. */
   retries?: number;
-  /** Delay before the first retry (ms, default 100). */
+  /** Delay before the first retry, before jitter (ms, default 10). */
   initialDelayMs?: number;
-  /** Upper bound of any one delay (ms, default 10,000). */
+  /** Upper bound of any delay (ms, default 1,000). */
   maxDelayMs?: number;
   /** Each delay is the previous one times this (default 2). */
   factor?: number;
-  /** Random spread applied to each delay, 0–1 (default 0.2: ±20 %). */
+  /**
+   * Share of each delay that is random, 0..1 (default 0.5): the delay is drawn uniformly from
+   * [delay × (1 − jitter), delay]. 1 is "full jitter"; 0 waits exactly the computed delay.
+   */
   jitter?: number;
-  /** Which errors are worth another attempt (default: Factum errors marked retriable). */
+  /** Which errors to retry (default: `isRetriable` from the error catalog). */
   isRetriable?: (error: unknown, attempt: number) => boolean;
-  /** Stops waiting and retrying; the promise rejects with the signal's reason. */
+  /** Stops retrying (and waiting) when aborted; the call then fails with an AbortedError. */
   signal?: AbortSignal;
+  /** Called before each wait, for logging or metrics. */
+  onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
+  /** Source of randomness in [0, 1) (tests inject a fixed one). */
+  random?: () => number;
+  /** How to wait (tests inject a fake). Must resolve early when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Clock for the elapsed time reported on exhaustion (ms). */
+  now?: () => number;
 }
 
-/** The delay before retry number `retry` (1-based), without jitter. */
-export function backoffDelay(
-  retry: number,
-  options: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'factor'> = {},
-): number {
-  const initial = options.initialDelayMs ?? 100;
-  const factor = options.factor ?? 2;
-  const max = options.maxDelayMs ?? 10_000;
-  return Math.min(max, initial * factor ** Math.max(0, retry - 1));
-}
+export const DEFAULT_RETRY = {
+  retries: 5,
+  initialDelayMs: 10,
+  maxDelayMs: 1000,
+  factor: 2,
+  jitter: 0.5,
+} as const;
 
-/**
- * Runs `fn` until it succeeds, retrying only errors that `isRetriable` accepts, with exponential
- * backoff and jitter between attempts. A non-retriable error is rethrown as it is; running out of
- * retries throws FACTUM_RETRIES_EXHAUSTED (RetriesExhaustedError) naming the attempts and the time
- * spent, with the last error as its cause.
- */
-export async function retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const retries = Math.max(0, options.retries ?? 5);
-  const jitter = Math.min(1, Math.max(0, options.jitter ?? 0.2));
-  const isRetriable = options.isRetriable ?? ((error: unknown) => isRetriableFactumError(error));
-  const started = Date.now();
+/** Calls `fn(attempt)` (attempt 1, 2, …) until it resolves, a non-retriable error occurs, or retries run out. */
+export async function retry<T>(
+  fn: (attempt: number) => Promise<T> | T,
+  options: RetryOptions = {},
+): Promise<T> {
+  const retries = check('retries', options.retries ?? DEFAULT_RETRY.retries, 0, true);
+  const initialDelayMs = check('initialDelayMs', options.initialDelayMs ?? DEFAULT_RETRY.initialDelayMs, 0);
+  const maxDelayMs = check('maxDelayMs', options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs, 0);
+  const factor = check('factor', options.factor ?? DEFAULT_RETRY.factor, 1);
+  const jitter = check('jitter', options.jitter ?? DEFAULT_RETRY.jitter, 0);
+  if (jitter > 1) throw invalid('jitter', jitter, 'between 0 and 1');
+  const shouldRetry = options.isRetriable ?? ((error: unknown) => isRetriable(error));
+  const random = options.random ?? Math.random;
+  const wait = options.sleep ?? sleep;
+  const now = options.now ?? (() => performance.now());
+  const { signal } = options;
+
+  const started = now();
   for (let attempt = 1; ; attempt++) {
-    options.signal?.throwIfAborted();
+    if (signal?.aborted) throw new AbortedError('retry', signal.reason);
     try {
       return await fn(attempt);
     } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (!isRetriable(error, attempt)) throw error;
-      if (attempt > retries) throw new RetriesExhaustedError(attempt, Date.now() - started, error);
-      const base = backoffDelay(attempt, options);
-      await sleep(base * (1 + jitter * (Math.random() * 2 - 1)), options.signal);
+      if (!shouldRetry(error, attempt)) throw error;
+      if (attempt > retries) throw new RetriesExhaustedError(attempt, now() - started, error);
+      const base = backoffDelay(attempt, { initialDelayMs, maxDelayMs, factor });
+      const delayMs = base * (1 - jitter * random());
+      options.onRetry?.({ attempt, delayMs, error });
+      await wait(delayMs, signal);
     }
   }
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+/** The delay before retry number `retry` (1-based), before jitter. */
+export function backoffDelay(
+  retry: number,
+  options: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'factor'> = {},
+): number {
+  const initial = options.initialDelayMs ?? DEFAULT_RETRY.initialDelayMs;
+  const factor = options.factor ?? DEFAULT_RETRY.factor;
+  const max = options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
+  return Math.min(max, initial * factor ** Math.max(0, retry - 1));
+}
+
+/** Resolves after `ms`, or earlier when `signal` aborts (it never rejects). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
       clearTimeout(timer);
-      reject(signal?.reason);
+      signal?.removeEventListener('abort', done);
+      resolve();
     };
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      Math.max(0, ms),
-    );
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+function check(field: string, value: unknown, min: number, integer = false): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    (integer && !Number.isSafeInteger(value))
+  ) {
+    throw invalid(field, value, `${integer ? 'an integer' : 'a number'} >= ${min}`);
+  }
+  return value;
+}
+
+function invalid(field: string, value: unknown, expected: string): ValidationError {
+  return new ValidationError(
+    ErrorCodes.INVALID_ARGUMENT,
+    field,
+    `retry option ${field} must be ${expected}, got ${String(value)}`,
+  );
 }

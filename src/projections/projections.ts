@@ -1,3 +1,4 @@
+import type { StoredEvent } from '../core/envelope.js';
 import {
   ErrorCodes,
   isFactumError,
@@ -5,6 +6,7 @@ import {
   ValidationError,
   WaitTimeoutError,
 } from '../core/errors.js';
+import type { SchemaRegistry } from '../core/schema-registry.js';
 import type { EventStore } from '../core/store.js';
 import { projectionStorageFor } from './admin.js';
 import { type DeadLetterActionResult, requestDeadLetterAction } from './dead-letter-actions.js';
@@ -18,7 +20,7 @@ import { registerProjection } from './register.js';
 import { AsyncRunner, type RunnerState } from './runner.js';
 import { type ProjectionStatus, readStatus } from './status.js';
 import type { DeadLetter, DeadLetterQuery, ProjectionStorage } from './storage.js';
-import type { DocumentReader, Projection } from './types.js';
+import type { DocumentReader, Projection, ProjectionTx } from './types.js';
 
 export interface ProjectionsOptions {
   /** Projections run by background runners from their checkpoints (eventually consistent, bounded by their SLA). */
@@ -35,6 +37,11 @@ export interface ProjectionsOptions {
   owner?: string;
   /** Called for every alert (dead letters above zero, SLA breached or recovered). */
   onAlert?: (alert: ProjectionAlert) => void;
+  /**
+   * The schema registry of the events: handlers then receive every event upcast to its type's current
+   * schema version, as `withSchemas(store, registry)` reads them (async, inline, rebuilds, retries).
+   */
+  schemas?: SchemaRegistry;
 }
 
 /** A projection's status from the database, plus what this process knows about it. */
@@ -93,8 +100,10 @@ export async function createProjections(
   options: ProjectionsOptions,
 ): Promise<Projections> {
   const storage = options.storage ?? projectionStorageFor(store);
-  const asyncProjections = [...(options.async ?? [])];
-  const inlineProjections = [...(options.inline ?? [])];
+  const schemas = options.schemas;
+  const prepare = (p: Projection) => (schemas === undefined ? p : upcasting(p, schemas));
+  const asyncProjections = (options.async ?? []).map(prepare);
+  const inlineProjections = (options.inline ?? []).map(prepare);
   const all = [...asyncProjections, ...inlineProjections];
   const names = all.map((p) => p.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
@@ -189,6 +198,15 @@ export async function createProjections(
     skipDeadLetter: (id) => act(id, 'skip'),
     on: (event, listener) => emitter.on(event, listener),
   };
+}
+
+/** The same projection, handed events upcast to their current schema version. */
+function upcasting(projection: Projection, schemas: SchemaRegistry): Projection {
+  return Object.freeze({
+    ...projection,
+    handle: (event: StoredEvent, tx: ProjectionTx) => projection.handle(schemas.upcast(event), tx),
+    keyOf: (event: StoredEvent) => projection.keyOf(schemas.upcast(event)),
+  });
 }
 
 /** Polls the live checkpoint, woken early by this process's runners; throws WaitTimeoutError at the deadline. */

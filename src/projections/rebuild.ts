@@ -57,7 +57,9 @@ export async function rebuildProjection(
   const lease = await tryAcquireLease(storage, leaseName, `${owner}#${++rebuilds}`, deps.lease.ttlMs);
   if (lease === undefined) {
     const holder = await storage.read((tx) => tx.getLease(leaseName));
-    throw new LockHeldError(leaseName, holder?.owner ?? 'another process', new Date(holder?.expiresAt ?? 0));
+    const until =
+      holder === undefined ? '' : ` until ${new Date(holder.expiresAt).toISOString()} unless renewed`;
+    throw new LockHeldError(leaseName, `${holder?.owner ?? 'another process'}${until}`);
   }
   const holding = new AbortController();
   const relay = () => holding.abort();

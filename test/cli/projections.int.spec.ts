@@ -1,33 +1,21 @@
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { createProjections, defineProjection } from 'factum/projections';
 import { createSqliteStore } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
-import { progressBar, registerProjectionCommands } from '../../src/cli/projections.js';
+import { runCli } from '../../src/cli/program.js';
+import { progressBar } from '../../src/cli/projections.js';
 import { tallyProjection } from '../fixtures/tally-projection.js';
 import { tempDir } from '../support/temp.js';
 
 const dir = tempDir('factum-cli-projections-');
 const fixtures = new URL('../fixtures/', import.meta.url).pathname;
 
+/** Runs the `factum` program as its bin does, capturing output and the exit code. */
 async function factum(args: string[], env: Record<string, string> = {}) {
   let out = '';
   let err = '';
-  let code = 0;
   const io = { cwd: fixtures, out: (t: string) => (out += t), err: (t: string) => (err += t), env };
-  const program = new Command('factum')
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
-  registerProjectionCommands(program, io, (c) => {
-    code = c;
-  });
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (error) {
-    // What the `factum` program does with an error a command throws.
-    err += `factum: ${(error as Error).message}\n`;
-    code = 2;
-  }
+  const code = await runCli(args, io);
   return { out, err, code };
 }
 

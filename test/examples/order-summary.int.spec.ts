@@ -3,7 +3,7 @@ import { createMemoryStore, openStore } from 'factum';
 import { memoryProjectionStorage, projectionStatus } from 'factum/projections';
 import { describe, expect, it } from 'vitest';
 import { type OrderSummary, startOrderSummaries } from '../../examples/orders/order-summary.js';
-import { runOrder } from '../../examples/orders/orders.js';
+import { runOrder, writeLegacyOrder } from '../../examples/orders/orders.js';
 import { tempDir } from '../support/temp.js';
 
 const dir = tempDir('factum-order-summary-');
@@ -15,7 +15,8 @@ describe('orders example: OrderSummaryProjection', () => {
     const projections = await startOrderSummaries(store, { onAlert: (a) => alerts.push(a) });
     try {
       await runOrder(store, '1');
-      await store.append('order-2', [{ type: 'OrderPlaced', data: { orderId: '2', customer: 'Grace' } }]);
+      // Written by an old version of the application: OrderPlaced v1, without a currency.
+      await writeLegacyOrder(store, '2');
       // #region order-summary-read
       const { position } = await store.append('order-2', [
         { type: 'ItemAdded', data: { sku: 'LAMP-3', qty: 1, price: 3999 } },
@@ -23,12 +24,15 @@ describe('orders example: OrderSummaryProjection', () => {
       await projections.waitFor('order_summary', position); // read-your-writes
       const summaries = projections.documents<OrderSummary>('order_summaries');
       const placed = await summaries.find({ status: 'placed' }, { orderBy: ['total', 'desc'] });
-      // placed → [{ orderId: '2', customer: 'Grace', total: 3999, status: 'placed' }]
+      // placed → [{ orderId: '2', customer: 'Grace', currency: 'USD', total: 3999, status: 'placed' }]
       // #endregion order-summary-read
-      expect(placed).toEqual([{ orderId: '2', customer: 'Grace', total: 3999, status: 'placed' }]);
+      expect(placed).toEqual([
+        { orderId: '2', customer: 'Grace', currency: 'USD', total: 3999, status: 'placed' },
+      ]);
       expect(await summaries.get('1')).toEqual({
         orderId: '1',
         customer: 'Ada',
+        currency: 'EUR',
         total: 2999,
         status: 'shipped',
       });

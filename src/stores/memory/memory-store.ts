@@ -2,6 +2,7 @@ import type { NewEvent, StoredEvent } from '../../core/envelope.js';
 import { ConcurrencyError, StoreClosedError } from '../../core/errors.js';
 import { matchesExpectedVersion } from '../../core/expected-version.js';
 import { resolveRetry, type StoredIdRecord } from '../../core/idempotency.js';
+import type { SnapshotCapable, SnapshotStore } from '../../core/snapshot.js';
 import type {
   AllRead,
   AppendOptions,
@@ -15,8 +16,9 @@ import type {
   Subscription,
 } from '../../core/store.js';
 import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
-import { AppendNotifier, pollingSubscription } from '../../core/subscription.js';
+import { AppendNotifier, SubscriptionSet } from '../../core/subscription.js';
 import { assertStreamId, prepareAppend } from '../../core/validation.js';
+import { MemorySnapshotStore } from './memory-snapshots.js';
 
 export interface MemoryStoreOptions {
   /** A clock for timestamps (tests of temporal reads). Defaults to the system clock. */
@@ -27,21 +29,27 @@ export interface MemoryStoreOptions {
  * An event store in process memory: for tests and examples. Same contract and guarantees as the
  * durable stores, except that nothing survives the process. Stored events are deeply frozen.
  */
-export function createMemoryStore(options: MemoryStoreOptions = {}): EventStore {
+export function createMemoryStore(options: MemoryStoreOptions = {}): EventStore & SnapshotCapable {
   return new MemoryEventStore(options);
 }
 
-class MemoryEventStore implements EventStore {
+class MemoryEventStore implements EventStore, SnapshotCapable {
   readonly #log: StoredEvent[] = [];
   readonly #streams = new Map<string, StoredEvent[]>();
   readonly #byId = new Map<string, StoredEvent>();
   readonly #notifier = new AppendNotifier();
-  readonly #subscriptions = new Set<Subscription>();
+  readonly #subscriptions = new SubscriptionSet();
   readonly #now: () => Date;
+  readonly #snapshots = new MemorySnapshotStore((operation) => this.#assertOpen(operation));
   #closed = false;
 
   constructor(options: MemoryStoreOptions) {
     this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Snapshots of deciders' state, kept beside the events (a cache: deleting them changes no result). */
+  get snapshots(): SnapshotStore {
+    return this.#snapshots;
   }
 
   async append(
@@ -94,7 +102,7 @@ class MemoryEventStore implements EventStore {
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamRead> {
     this.#assertOpen('readStream');
-    prepareStreamId(streamId);
+    assertStreamId(streamId);
     const o = checkReadStreamOptions(options);
     const stream = this.#streams.get(streamId) ?? [];
     let selected = stream.filter(
@@ -130,33 +138,22 @@ class MemoryEventStore implements EventStore {
   subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
     this.#assertOpen('subscribe');
     checkReadAllOptions({ after: options.after, types: options.types, categories: options.categories });
-    const subscription = pollingSubscription(
+    return this.#subscriptions.start(
       { readAll: (o) => this.readAll(o), notifier: this.#notifier, pollIntervalMs: 60_000 },
       options,
       handler,
     );
-    this.#subscriptions.add(subscription);
-    subscription.done.then(
-      () => this.#subscriptions.delete(subscription),
-      () => this.#subscriptions.delete(subscription),
-    );
-    return subscription;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    const open = [...this.#subscriptions];
-    await Promise.all(open.map((s) => s.unsubscribe()));
+    await this.#subscriptions.stopAll();
     this.#closed = true;
   }
 
   #assertOpen(operation: string): void {
     if (this.#closed) throw new StoreClosedError(operation);
   }
-}
-
-function prepareStreamId(streamId: string): void {
-  assertStreamId(streamId);
 }
 
 function deepFreeze<T>(value: T): T {

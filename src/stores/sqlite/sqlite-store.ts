@@ -11,6 +11,7 @@ import {
 } from '../../core/errors.js';
 import { matchesExpectedVersion } from '../../core/expected-version.js';
 import { resolveRetry } from '../../core/idempotency.js';
+import type { SnapshotCapable, SnapshotStore } from '../../core/snapshot.js';
 import type {
   AllRead,
   AppendOptions,
@@ -24,7 +25,7 @@ import type {
   Subscription,
 } from '../../core/store.js';
 import { type CheckedReadAllOptions, checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
-import { AppendNotifier, pollingSubscription } from '../../core/subscription.js';
+import { AppendNotifier, SubscriptionSet } from '../../core/subscription.js';
 import { TransactionGate } from '../../core/transaction-gate.js';
 import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
 import { migrate } from './migrations/index.js';
@@ -35,6 +36,7 @@ import { insertEventsStatement, MAX_ROWS_PER_INSERT } from './sql/insert-event.j
 import { readAllRows } from './sql/read-all.js';
 import { readStreamRows } from './sql/read-stream.js';
 import { prepareStreamVersion } from './sql/stream-version.js';
+import { SqliteSnapshotStore } from './sqlite-snapshots.js';
 import { storedEvents } from './stored-events.js';
 
 export interface SqliteStoreOptions {
@@ -94,10 +96,10 @@ export function createSqliteStoreWith(
   return new SqliteEventStore(db, options);
 }
 
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, SnapshotCapable {
   readonly #db: Database.Database;
   readonly #notifier = new AppendNotifier();
-  readonly #subscriptions = new Set<Subscription>();
+  readonly #subscriptions = new SubscriptionSet();
   readonly #readCache = new Map<string, Database.Statement<unknown[], EventRow>>();
   readonly #streamVersion;
   readonly #insertCache = new Map<number, Database.Statement<unknown[]>>();
@@ -115,6 +117,7 @@ export class SqliteEventStore implements EventStore {
   readonly #rollback;
   /** Set by #appendInTransaction when it inserted rows (not for an idempotent retry). */
   #lastWrite: { recordedAt: number } | undefined;
+  #snapshots: SqliteSnapshotStore | undefined;
   #closed = false;
 
   constructor(db: Database.Database, options: SqliteStoreOptions) {
@@ -132,6 +135,19 @@ export class SqliteEventStore implements EventStore {
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
+  }
+
+  /** Snapshots of deciders' state in the factum_snapshots table (a cache: deleting rows changes no result). */
+  get snapshots(): SnapshotStore {
+    this.#snapshots ??= new SqliteSnapshotStore(this.#db, (operation, run) => {
+      this.#assertOpen(operation);
+      try {
+        return run();
+      } catch (error) {
+        throw translate(error, operation);
+      }
+    });
+    return this.#snapshots;
   }
 
   /** The underlying better-sqlite3 connection, for projections and tooling that share the database file. */
@@ -336,20 +352,16 @@ export class SqliteEventStore implements EventStore {
   subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
     this.#assertOpen('subscribe');
     checkReadAllOptions({ after: options.after, types: options.types, categories: options.categories });
-    const subscription = pollingSubscription(
+    return this.#subscriptions.start(
       { readAll: (o) => this.readAll(o), notifier: this.#notifier, pollIntervalMs: this.#pollIntervalMs },
       options,
       handler,
     );
-    this.#subscriptions.add(subscription);
-    const forget = () => this.#subscriptions.delete(subscription);
-    subscription.done.then(forget, forget);
-    return subscription;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    await Promise.all([...this.#subscriptions].map((s) => s.unsubscribe()));
+    await this.#subscriptions.stopAll();
     // Let an open transaction finish before the connection goes.
     await this.#gate.run(() => {}).catch(() => {});
     this.#closed = true;
