@@ -229,30 +229,6 @@ export class AsyncRunner {
         }
       });
 
-    const subscription = storage.store.subscribe(
-      { after: start.position, batchSize: Math.max(projection.batchSize, 100) },
-      (event) => {
-        if (failed !== undefined) throw failed;
-        if (batch.length === 0) gatheringSince = performance.now();
-        batch.push(event);
-        // Full, or held long enough while the event loop stays busy (a burst of appends in this
-        // process can keep the setImmediate below from running): commit now.
-        if (batch.length >= projection.batchSize || performance.now() - gatheringSince >= MAX_GATHER_MS) {
-          return flush();
-        }
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(() => {
-            scheduled = false;
-            if (!ended) flush().catch(() => {});
-          });
-        }
-      },
-    );
-    subscription.done.then(wake, (error: unknown) => {
-      if (failed === undefined) failed = (error as { cause?: unknown }).cause ?? error;
-      wake();
-    });
     this.#session = { enqueue, target };
     // Lag is checked beside the batches (a slow batch must not hide a breach); operator requests are
     // carried out between batches.
@@ -264,6 +240,61 @@ export class AsyncRunner {
     tick();
     signal.addEventListener('abort', wake, { once: true });
 
+    // Catch up by reading pages directly (cheaper than event-by-event delivery), then go live.
+    let from = start.position;
+    await enqueue(async () => {
+      while (!signal.aborted) {
+        const page = await storage.store.readAll({ after: from, limit: projection.batchSize });
+        if (page.events.length === 0) return;
+        inflight = page.events[0];
+        try {
+          await applyEvents(storage, target, page.events);
+        } finally {
+          inflight = undefined;
+        }
+        from = page.last;
+        if (emitter.has('checkpoint')) {
+          emitter.emit('checkpoint', {
+            projection: name,
+            generation: start.generation,
+            position: from,
+            events: page.events.length,
+          });
+        }
+        if (page.events.length < projection.batchSize) return;
+      }
+    }).catch(() => {});
+
+    let subscription: ReturnType<typeof storage.store.subscribe> | undefined;
+    if (failed === undefined && !signal.aborted) {
+      subscription = storage.store.subscribe(
+        { after: from, batchSize: Math.max(projection.batchSize, 100) },
+        (event) => {
+          if (failed !== undefined) throw failed;
+          if (batch.length === 0) gatheringSince = performance.now();
+          batch.push(event);
+          // Full, or held long enough while the event loop stays busy (a burst of appends in this
+          // process can keep the setImmediate below from running): commit now.
+          if (batch.length >= projection.batchSize || performance.now() - gatheringSince >= MAX_GATHER_MS) {
+            return flush();
+          }
+          if (!scheduled) {
+            scheduled = true;
+            setImmediate(() => {
+              scheduled = false;
+              if (!ended) flush().catch(() => {});
+            });
+          }
+        },
+      );
+      subscription.done.then(wake, (error: unknown) => {
+        if (failed === undefined) failed = (error as { cause?: unknown }).cause ?? error;
+        wake();
+      });
+    } else {
+      wake();
+    }
+
     try {
       await ended$;
     } finally {
@@ -271,7 +302,7 @@ export class AsyncRunner {
       clearInterval(monitor);
       this.#session = undefined;
       this.#oldestPending = () => undefined;
-      await subscription.unsubscribe();
+      await subscription?.unsubscribe();
       // A graceful stop commits what was already gathered.
       if (failed === undefined) await flush().catch(() => {});
       ended = true;
@@ -295,8 +326,12 @@ export class AsyncRunner {
     for (const letter of pending) await carryOutAction(storage, target, letter.id);
   }
 
-  /** Lag, SLA and dead-letter alerts (one check at a time). */
+  /**
+   * Lag, SLA and dead-letter alerts. The in-memory check (the oldest event of the batch in progress)
+   * runs on every tick; the database check one at a time, since an open transaction can hold it up.
+   */
   async #monitor(): Promise<void> {
+    this.#checkPending();
     if (this.#monitoring) return;
     this.#monitoring = true;
     try {
@@ -306,20 +341,31 @@ export class AsyncRunner {
     }
   }
 
+  /** While a batch is open the database may be busy with it: its oldest event already tells the lag. */
+  #checkPending(): void {
+    const pending = this.#oldestPending();
+    const sla = this.projection.sla;
+    if (pending === undefined || sla === undefined || this.#breached) return;
+    if (!this.#pendingBreaches(sla.maxLagMs)) return;
+    const lagMs = this.#deps.storage.now() - pending;
+    this.#breached = true;
+    this.#deps.emitter.emit('alert', {
+      kind: 'sla-breached',
+      projection: this.projection.name,
+      lagMs,
+      maxLagMs: sla.maxLagMs,
+    });
+  }
+
+  /** Whether the batch in progress is older than `maxLagMs` (a database read may be older than it). */
+  #pendingBreaches(maxLagMs: number): boolean {
+    const pending = this.#oldestPending();
+    return pending !== undefined && this.#deps.storage.now() - pending > maxLagMs;
+  }
+
   async #checkLag(): Promise<void> {
     const { storage, emitter } = this.#deps;
     const name = this.projection.name;
-    // While a batch is open the database may be busy with it: its oldest event already tells the lag.
-    const pending = this.#oldestPending();
-    const sla = this.projection.sla;
-    if (pending !== undefined && sla !== undefined) {
-      const lagMs = storage.now() - pending;
-      if (lagMs > sla.maxLagMs && !this.#breached) {
-        this.#breached = true;
-        emitter.emit('alert', { kind: 'sla-breached', projection: name, lagMs, maxLagMs: sla.maxLagMs });
-        return;
-      }
-    }
     const [status] = await readStatus(storage, { name });
     if (status === undefined) return;
     if (status.sla !== null) {
@@ -333,7 +379,7 @@ export class AsyncRunner {
           maxLagMs,
           behind: status.behind,
         });
-      } else if (!status.breached && this.#breached) {
+      } else if (!status.breached && this.#breached && !this.#pendingBreaches(maxLagMs)) {
         this.#breached = false;
         emitter.emit('alert', { kind: 'sla-recovered', projection: name, lagMs: status.lagMs, maxLagMs });
       }
