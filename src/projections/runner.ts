@@ -4,8 +4,10 @@ import { type ApplyTarget, applyEvents, layoutOf, Superseded } from './apply.js'
 import { carryOutAction, type DeadLetterActionResult } from './dead-letter-actions.js';
 import type { Emitter } from './emitter.js';
 import type { ProjectionEvents } from './events.js';
+import { LagMonitor } from './lag-monitor.js';
 import { type CheckedLeaseOptions, checkLease, keepLease, releaseLease, tryAcquireLease } from './lease.js';
-import { readStatus, runnerLeaseName } from './status.js';
+import { pause } from './pause.js';
+import { runnerLeaseName } from './status.js';
 import type { LeaseRecord, ProjectionStorage } from './storage.js';
 import type { Projection } from './types.js';
 
@@ -42,15 +44,14 @@ export class AsyncRunner {
   #stop: AbortController | undefined;
   #main: Promise<void> | undefined;
   #session: Session | undefined;
-  #breached = false;
-  #deadAlerted = 0;
-  #monitoring = false;
   /** Timestamp (ms) of the oldest event this runner received and has not committed yet. */
   #oldestPending: () => number | undefined = () => undefined;
+  readonly #lag: LagMonitor;
 
   constructor(projection: Projection, deps: RunnerDeps) {
     this.projection = projection;
     this.#deps = deps;
+    this.#lag = new LagMonitor(projection, deps.storage, deps.emitter, () => this.#oldestPending());
   }
 
   get state(): RunnerState {
@@ -79,7 +80,7 @@ export class AsyncRunner {
     const session = this.#session;
     if (session === undefined) return undefined;
     const result = await session.enqueue(() => carryOutAction(this.#deps.storage, session.target, id));
-    await this.#monitor().catch(() => {});
+    await this.#lag.check().catch(() => {});
     return result;
   }
 
@@ -177,7 +178,7 @@ export class AsyncRunner {
       },
       onDeadLetter: (letter) => {
         emitter.emit('dead-letter', { projection: name, ...letter });
-        if (letter.status === 'dead') void this.#monitor().catch(() => {});
+        if (letter.status === 'dead') void this.#lag.check().catch(() => {});
       },
     };
 
@@ -233,7 +234,7 @@ export class AsyncRunner {
     // Lag is checked beside the batches (a slow batch must not hide a breach); operator requests are
     // carried out between batches.
     const tick = () => {
-      void this.#monitor().catch((error: unknown) => this.#error(error));
+      void this.#lag.check().catch((error: unknown) => this.#error(error));
       void enqueue(() => this.#carryOutRequested(target)).catch(() => {});
     };
     const monitor = setInterval(tick, this.#deps.monitorEveryMs);
@@ -326,99 +327,8 @@ export class AsyncRunner {
     for (const letter of pending) await carryOutAction(storage, target, letter.id);
   }
 
-  /**
-   * Lag, SLA and dead-letter alerts. The in-memory check (the oldest event of the batch in progress)
-   * runs on every tick; the database check one at a time, since an open transaction can hold it up.
-   */
-  async #monitor(): Promise<void> {
-    this.#checkPending();
-    if (this.#monitoring) return;
-    this.#monitoring = true;
-    try {
-      await this.#checkLag();
-    } finally {
-      this.#monitoring = false;
-    }
-  }
-
-  /** While a batch is open the database may be busy with it: its oldest event already tells the lag. */
-  #checkPending(): void {
-    const pending = this.#oldestPending();
-    const sla = this.projection.sla;
-    if (pending === undefined || sla === undefined || this.#breached) return;
-    if (!this.#pendingBreaches(sla.maxLagMs)) return;
-    const lagMs = this.#deps.storage.now() - pending;
-    this.#breached = true;
-    this.#deps.emitter.emit('alert', {
-      kind: 'sla-breached',
-      projection: this.projection.name,
-      lagMs,
-      maxLagMs: sla.maxLagMs,
-    });
-  }
-
-  /** Whether the batch in progress is older than `maxLagMs` (a database read may be older than it). */
-  #pendingBreaches(maxLagMs: number): boolean {
-    const pending = this.#oldestPending();
-    return pending !== undefined && this.#deps.storage.now() - pending > maxLagMs;
-  }
-
-  async #checkLag(): Promise<void> {
-    const { storage, emitter } = this.#deps;
-    const name = this.projection.name;
-    const [status] = await readStatus(storage, { name });
-    if (status === undefined) return;
-    if (status.sla !== null) {
-      const { maxLagMs } = status.sla;
-      if (status.breached && !this.#breached) {
-        this.#breached = true;
-        emitter.emit('alert', {
-          kind: 'sla-breached',
-          projection: name,
-          lagMs: status.lagMs,
-          maxLagMs,
-          behind: status.behind,
-        });
-      } else if (!status.breached && this.#breached && !this.#pendingBreaches(maxLagMs)) {
-        this.#breached = false;
-        emitter.emit('alert', { kind: 'sla-recovered', projection: name, lagMs: status.lagMs, maxLagMs });
-      }
-    }
-    if (status.deadLetters > 0 && status.deadLetters !== this.#deadAlerted) {
-      emitter.emit('alert', {
-        kind: 'dead-letters',
-        projection: name,
-        dead: status.deadLetters,
-        parked: status.parked,
-      });
-    }
-    this.#deadAlerted = status.deadLetters;
-  }
-
-  /** Whether the last lag check found the SLA breached. */
-  get breached(): boolean {
-    return this.#breached;
-  }
-
   #error(error: unknown): void {
     const err = error instanceof Error ? error : new Error(String(error));
     this.#deps.emitter.emit('error', { projection: this.projection.name, error: err });
   }
-}
-
-/** Waits `ms` or until `signal` aborts, whichever comes first; never rejects. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
