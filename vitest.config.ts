@@ -7,6 +7,7 @@ const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta
 const alias = [
   { find: /^factum$/, replacement: src('index.ts') },
   { find: /^factum\/sqlite$/, replacement: src('stores/sqlite/index.ts') },
+  { find: /^factum\/postgres$/, replacement: src('stores/postgres/index.ts') },
   { find: /^factum\/testing$/, replacement: src('testing/index.ts') },
 ];
 

@@ -17,6 +17,8 @@ export const ErrorCodes = {
   UNSUPPORTED_STORE_URL: 'FACTUM_UNSUPPORTED_STORE_URL',
   MISSING_DRIVER: 'FACTUM_MISSING_DRIVER',
   SUBSCRIPTION_HANDLER_FAILED: 'FACTUM_SUBSCRIPTION_HANDLER_FAILED',
+  RETRIES_EXHAUSTED: 'FACTUM_RETRIES_EXHAUSTED',
+  MIGRATION_REQUIRED: 'FACTUM_MIGRATION_REQUIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -70,6 +72,14 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   FACTUM_SUBSCRIPTION_HANDLER_FAILED: {
     retriable: false,
     description: 'A subscription handler threw; the subscription stopped at that event.',
+  },
+  FACTUM_RETRIES_EXHAUSTED: {
+    retriable: false,
+    description: 'A retriable operation kept failing until its retries ran out; the cause is the last error.',
+  },
+  FACTUM_MIGRATION_REQUIRED: {
+    retriable: false,
+    description: 'The database schema is behind this version of Factum; apply its migrations first.',
   },
 };
 
@@ -202,6 +212,37 @@ export class SubscriptionHandlerError extends FactumError {
     );
     this.eventId = eventId;
     this.position = position;
+  }
+}
+
+/** A retriable operation failed on every attempt; `cause` is the last error. */
+export class RetriesExhaustedError extends FactumError {
+  readonly attempts: number;
+  readonly elapsedMs: number;
+
+  constructor(operation: string, attempts: number, elapsedMs: number, cause: unknown) {
+    super(
+      ErrorCodes.RETRIES_EXHAUSTED,
+      `${operation} failed after ${attempts} attempts in ${Math.round(elapsedMs)} ms: ${describe(cause)}`,
+      { cause },
+    );
+    this.attempts = attempts;
+    this.elapsedMs = elapsedMs;
+  }
+}
+
+/** The database is not at the migration this version of Factum needs. */
+export class MigrationRequiredError extends FactumError {
+  readonly current: number;
+  readonly required: number;
+
+  constructor(where: string, current: number, required: number, hint: string) {
+    super(
+      ErrorCodes.MIGRATION_REQUIRED,
+      `${where} is at migration ${current}, this version of Factum needs ${required}: ${hint}`,
+    );
+    this.current = current;
+    this.required = required;
   }
 }
 

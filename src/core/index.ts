@@ -10,7 +10,9 @@ export {
   isConcurrencyError,
   isFactumError,
   isRetriable,
+  MigrationRequiredError,
   MissingDriverError,
+  RetriesExhaustedError,
   StoreClosedError,
   StoreCorruptError,
   StoreUnavailableError,
@@ -22,6 +24,8 @@ export type { ExpectedVersion } from './expected-version.js';
 export { matchesExpectedVersion } from './expected-version.js';
 export { isUuid, newEventId } from './ids.js';
 export { causedBy } from './metadata.js';
+export type { RetryOptions } from './retry.js';
+export { DEFAULT_RETRY_OPTIONS, retry } from './retry.js';
 export type {
   AllRead,
   AppendOptions,

@@ -1,0 +1,269 @@
+import type { Pool } from 'pg';
+import type { NewEvent } from '../../core/envelope.js';
+import { ConcurrencyError, StoreClosedError } from '../../core/errors.js';
+import { resolveRetry } from '../../core/idempotency.js';
+import type {
+  AllRead,
+  AppendOptions,
+  AppendResult,
+  CheckedReadAllOptions,
+  EventHandler,
+  EventStore,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StreamRead,
+  SubscribeOptions,
+  Subscription,
+} from '../../core/store.js';
+import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
+import { AppendNotifier, pollingSubscription, type SourcePage } from '../../core/subscription.js';
+import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
+import { translate, uniqueViolation } from './errors.js';
+import { type HeldBackStatus, HeldBackTracker } from './held-back.js';
+import { checkPostgresLimits } from './json-check.js';
+import type { SchemaNames } from './schema.js';
+import { AppendSignals, type PostgresStoreLogger } from './signals.js';
+import { appendEvents, appendSql } from './sql/append.js';
+import { readAllSql, readLog } from './sql/read-all.js';
+import { readStreamEvents, readStreamSql } from './sql/read-stream.js';
+
+/** How the store behaves once connected; see PostgresStoreOptions for connection and schema. */
+export interface PostgresStoreBehaviour {
+  /** How often live subscriptions poll when no notification arrives (ms, default 1,000). */
+  pollIntervalMs?: number;
+  /**
+   * How often they poll instead while committed events are held back by an unfinished transaction,
+   * which may end without any notification (ms, default 50).
+   */
+  heldBackPollIntervalMs?: number;
+  /** Wake subscriptions with LISTEN/NOTIFY (default true); false leaves polling only. */
+  listen?: boolean;
+  /**
+   * readAll waits (up to this long, ms, default 10,000) until this store's own last append is
+   * visible in the global log, so an append followed by readAll reads it. Never returns events out
+   * of order: after the wait it returns what is safe to read. 0 turns the wait off.
+   */
+  readYourWritesTimeoutMs?: number;
+  /** Receives what cannot be thrown to a caller: a failed NOTIFY, a lost LISTEN connection. */
+  logger?: PostgresStoreLogger;
+}
+
+/** Re-running an append whose insert raced another one (unique violation) is bounded. */
+const MAX_APPEND_ATTEMPTS = 20;
+const VERSION_CONSTRAINT = 'factum_events_stream_version_key';
+const EVENT_ID_CONSTRAINT = 'factum_events_event_id_key';
+
+export class PostgresEventStore implements EventStore {
+  readonly #pool: Pool;
+  readonly #ownsPool: boolean;
+  readonly #names: SchemaNames;
+  readonly #notifier = new AppendNotifier();
+  readonly #signals: AppendSignals;
+  readonly #heldBack = new HeldBackTracker();
+  readonly #subscriptions = new Set<Subscription>();
+  readonly #sql: { append: string; readAll: string; forward: string; backward: string };
+  readonly #pollIntervalMs: number;
+  readonly #heldBackPollIntervalMs: number;
+  readonly #readYourWritesTimeoutMs: number;
+  /** The highest position this store has appended (and seen committed). */
+  #lastAppended = 0n;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /** Use createPostgresStore(); the constructor does not check the schema. */
+  constructor(pool: Pool, ownsPool: boolean, names: SchemaNames, options: PostgresStoreBehaviour = {}) {
+    this.#pool = pool;
+    this.#ownsPool = ownsPool;
+    this.#names = names;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.#heldBackPollIntervalMs = options.heldBackPollIntervalMs ?? 50;
+    this.#readYourWritesTimeoutMs = options.readYourWritesTimeoutMs ?? 10_000;
+    this.#signals = new AppendSignals(pool, names, this.#notifier, {
+      listen: options.listen ?? true,
+      logger: options.logger,
+    });
+    this.#sql = {
+      append: appendSql(names),
+      readAll: readAllSql(names),
+      forward: readStreamSql(names, 'forward'),
+      backward: readStreamSql(names, 'backward'),
+    };
+  }
+
+  /** The pool this store uses, for projections and tooling that share the database. */
+  get pool(): Pool {
+    return this.#pool;
+  }
+
+  /** The PostgreSQL schema holding this store's tables. */
+  get schema(): string {
+    return this.#names.schema;
+  }
+
+  /** Whether live subscriptions currently have a LISTEN connection (false while reconnecting). */
+  get listening(): boolean {
+    return this.#signals.listening;
+  }
+
+  /**
+   * Gap safety, as the store's last read of the global log saw it: how long committed events have
+   * been held back behind a transaction that has not finished. Read it as a gauge; it is updated by
+   * every readAll and every subscription poll.
+   */
+  heldBack(): HeldBackStatus {
+    return this.#heldBack.status();
+  }
+
+  async append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult> {
+    this.#assertOpen('append');
+    const append = prepareAppend(streamId, events, options);
+    checkPostgresLimits(append);
+    for (let attempt = 1; ; attempt++) {
+      let outcome: Awaited<ReturnType<typeof appendEvents>>;
+      try {
+        outcome = await appendEvents(this.#pool, this.#names, append, this.#sql.append);
+      } catch (error) {
+        const constraint = uniqueViolation(error);
+        // Another append committed the same version or id after our snapshot: run again, and the
+        // statement will see it (and report a conflict, a retry or a duplicate, or append after it).
+        if (constraint === VERSION_CONSTRAINT || constraint === EVENT_ID_CONSTRAINT) {
+          if (attempt < MAX_APPEND_ATTEMPTS) continue;
+          throw await this.#conflictAfterRaces(append, error);
+        }
+        throw translate(error, `append to ${append.streamId}`);
+      }
+      if (outcome.found.size > 0) {
+        // Throws DuplicateEventIdError unless this is an exact retry of an earlier append.
+        const retry = resolveRetry(append, outcome.found, outcome.head);
+        if (retry !== undefined) return retry;
+      }
+      if (outcome.position === undefined) {
+        throw new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', outcome.head);
+      }
+      if (outcome.position > this.#lastAppended) this.#lastAppended = outcome.position;
+      this.#signals.appended();
+      return { nextExpectedVersion: outcome.head + append.events.length, position: outcome.position };
+    }
+  }
+
+  async #conflictAfterRaces(append: PreparedAppend, cause: unknown): Promise<ConcurrencyError> {
+    const { version } = await this.readStream(append.streamId, { direction: 'backward', limit: 1 });
+    return new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', version, { cause });
+  }
+
+  async readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamRead> {
+    this.#assertOpen('readStream');
+    assertStreamId(streamId);
+    const o = checkReadStreamOptions(options);
+    try {
+      return await readStreamEvents(
+        this.#pool,
+        this.#names,
+        o.direction === 'backward' ? this.#sql.backward : this.#sql.forward,
+        streamId,
+        {
+          fromVersion: o.fromVersion,
+          toVersion: o.toVersion,
+          until: o.until,
+          direction: o.direction,
+          limit: o.limit,
+        },
+      );
+    } catch (error) {
+      throw translate(error, `read stream ${streamId}`);
+    }
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<AllRead> {
+    this.#assertOpen('readAll');
+    const o = checkReadAllOptions(options);
+    const deadline = Date.now() + this.#readYourWritesTimeoutMs;
+    let delayMs = 1;
+    for (;;) {
+      const page = await this.#readPage(o);
+      const own = this.#lastAppended;
+      // Done unless this store's own last append is committed but still behind the horizon.
+      if (
+        page.horizon > own ||
+        own <= o.after ||
+        page.events.length === o.limit ||
+        Date.now() >= deadline ||
+        this.#closed
+      ) {
+        return { events: page.events, last: page.last };
+      }
+      await sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, 50);
+    }
+  }
+
+  async #readPage(o: CheckedReadAllOptions): Promise<SourcePage & { horizon: bigint }> {
+    let page: Awaited<ReturnType<typeof readLog>>;
+    try {
+      page = await readLog(
+        this.#pool,
+        this.#names,
+        this.#sql.readAll,
+        o.after,
+        o.limit,
+        o.types,
+        o.categories,
+      );
+    } catch (error) {
+      throw translate(error, 'read all');
+    }
+    this.#heldBack.observe(page.horizon, page.heldBack);
+    return {
+      events: page.events,
+      last: page.events.at(-1)?.position ?? o.after,
+      heldBack: page.heldBack,
+      horizon: page.horizon,
+    };
+  }
+
+  subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
+    this.#assertOpen('subscribe');
+    checkReadAllOptions({ after: options.after, types: options.types, categories: options.categories });
+    const subscription = pollingSubscription(
+      {
+        readAll: (o) => this.#readPage(checkReadAllOptions(o)),
+        notifier: this.#notifier,
+        pollIntervalMs: this.#pollIntervalMs,
+        heldBackPollIntervalMs: this.#heldBackPollIntervalMs,
+      },
+      options,
+      handler,
+    );
+    this.#subscriptions.add(subscription);
+    this.#signals.retain();
+    const forget = () => {
+      if (this.#subscriptions.delete(subscription)) this.#signals.release();
+    };
+    subscription.done.then(forget, forget);
+    return subscription;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await Promise.all([...this.#subscriptions].map((s) => s.unsubscribe()));
+    this.#closed = true;
+    await this.#signals.close();
+    if (this.#ownsPool) await this.#pool.end();
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed || this.#closing !== undefined) throw new StoreClosedError(operation);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
