@@ -16,7 +16,7 @@ import type {
   Subscription,
 } from '../../core/store.js';
 import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
-import { AppendNotifier, pollingSubscription, type SourcePage } from '../../core/subscription.js';
+import { AppendNotifier, type SourcePage, SubscriptionSet } from '../../core/subscription.js';
 import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
 import { translate, uniqueViolation } from './errors.js';
 import { type HeldBackStatus, HeldBackTracker } from './held-back.js';
@@ -60,7 +60,7 @@ export class PostgresEventStore implements EventStore {
   readonly #notifier = new AppendNotifier();
   readonly #signals: AppendSignals;
   readonly #heldBack = new HeldBackTracker();
-  readonly #subscriptions = new Set<Subscription>();
+  readonly #subscriptions = new SubscriptionSet();
   readonly #sql: { append: string; readAll: string; forward: string; backward: string };
   readonly #pollIntervalMs: number;
   readonly #heldBackPollIntervalMs: number;
@@ -228,7 +228,7 @@ export class PostgresEventStore implements EventStore {
   subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
     this.#assertOpen('subscribe');
     checkReadAllOptions({ after: options.after, types: options.types, categories: options.categories });
-    const subscription = pollingSubscription(
+    const subscription = this.#subscriptions.start(
       {
         readAll: (o) => this.#readPage(checkReadAllOptions(o)),
         notifier: this.#notifier,
@@ -238,12 +238,10 @@ export class PostgresEventStore implements EventStore {
       options,
       handler,
     );
-    this.#subscriptions.add(subscription);
+    // LISTEN only while someone subscribes.
     this.#signals.retain();
-    const forget = () => {
-      if (this.#subscriptions.delete(subscription)) this.#signals.release();
-    };
-    subscription.done.then(forget, forget);
+    const release = () => this.#signals.release();
+    subscription.done.then(release, release);
     return subscription;
   }
 
@@ -253,7 +251,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async #close(): Promise<void> {
-    await Promise.all([...this.#subscriptions].map((s) => s.unsubscribe()));
+    await this.#subscriptions.stopAll();
     this.#closed = true;
     await this.#signals.close();
     if (this.#ownsPool) await this.#pool.end();
