@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { NewEvent } from '../../core/envelope.js';
 import { ConcurrencyError, StoreClosedError } from '../../core/errors.js';
+import { matchesExpectedVersion } from '../../core/expected-version.js';
 import { resolveRetry } from '../../core/idempotency.js';
 import type {
   AllRead,
@@ -18,12 +19,21 @@ import type {
 import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
 import { AppendNotifier, type SourcePage, SubscriptionSet } from '../../core/subscription.js';
 import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
+import { AppendBatcher } from './append-batcher.js';
 import { translate, uniqueViolation } from './errors.js';
 import { type HeldBackStatus, HeldBackTracker } from './held-back.js';
-import { checkPostgresLimits } from './json-check.js';
+import { checkPostgresLimits } from './limits.js';
 import type { SchemaNames } from './schema.js';
 import { AppendSignals, type PostgresStoreLogger } from './signals.js';
-import { appendEvents, appendSql } from './sql/append.js';
+import {
+  type AppendStatements,
+  type AppendWritten,
+  appendBatch,
+  appendBatchSql,
+  appendEvents,
+  appendSql,
+} from './sql/append.js';
+import { type AppendConflict, appendConflictSql, readAppendConflict } from './sql/append-conflict.js';
 import { readAllSql, readLog } from './sql/read-all.js';
 import { readStreamEvents, readStreamSql } from './sql/read-stream.js';
 
@@ -44,6 +54,12 @@ export interface PostgresStoreBehaviour {
    * of order: after the wait it returns what is safe to read. 0 turns the wait off.
    */
   readYourWritesTimeoutMs?: number;
+  /**
+   * How many append statements run at once (default 4). Appends beyond that queue, and the next free
+   * slot writes all queued appends to distinct streams in one statement and one commit (group
+   * commit): each keeps its own expected-version check and outcome. 1 serialises appends.
+   */
+  maxConcurrentAppends?: number;
   /** Receives what cannot be thrown to a caller: a failed NOTIFY, a lost LISTEN connection. */
   logger?: PostgresStoreLogger;
 }
@@ -60,8 +76,16 @@ export class PostgresEventStore implements EventStore {
   readonly #notifier = new AppendNotifier();
   readonly #signals: AppendSignals;
   readonly #heldBack = new HeldBackTracker();
+  readonly #batcher: AppendBatcher;
   readonly #subscriptions = new SubscriptionSet();
-  readonly #sql: { append: string; readAll: string; forward: string; backward: string };
+  readonly #sql: {
+    append: AppendStatements;
+    batch: string;
+    conflict: string;
+    readAll: string;
+    forward: string;
+    backward: string;
+  };
   readonly #pollIntervalMs: number;
   readonly #heldBackPollIntervalMs: number;
   readonly #readYourWritesTimeoutMs: number;
@@ -78,12 +102,23 @@ export class PostgresEventStore implements EventStore {
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#heldBackPollIntervalMs = options.heldBackPollIntervalMs ?? 50;
     this.#readYourWritesTimeoutMs = options.readYourWritesTimeoutMs ?? 10_000;
+    this.#batcher = new AppendBatcher(
+      {
+        single: (append) => this.#appendAlone(append),
+        batch: (appends) => this.#appendBatch(appends),
+        replayable: (error) => uniqueViolation(error) !== undefined,
+        written: (written) => this.#written(written),
+      },
+      options.maxConcurrentAppends ?? 4,
+    );
     this.#signals = new AppendSignals(pool, names, this.#notifier, {
       listen: options.listen ?? true,
       logger: options.logger,
     });
     this.#sql = {
       append: appendSql(names),
+      batch: appendBatchSql(names),
+      conflict: appendConflictSql(names),
       readAll: readAllSql(names),
       forward: readStreamSql(names, 'forward'),
       backward: readStreamSql(names, 'backward'),
@@ -122,37 +157,75 @@ export class PostgresEventStore implements EventStore {
     this.#assertOpen('append');
     const append = prepareAppend(streamId, events, options);
     checkPostgresLimits(append);
+    return this.#batcher.submit(append);
+  }
+
+  /** One append in its own statement, with everything that follows a conflict. */
+  async #appendAlone(append: PreparedAppend): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
-      let outcome: Awaited<ReturnType<typeof appendEvents>>;
+      let written: AppendWritten | undefined;
+      let idStored = false;
       try {
-        outcome = await appendEvents(this.#pool, this.#names, append, this.#sql.append);
+        written = await appendEvents(this.#pool, this.#names, this.#sql.append, append);
       } catch (error) {
         const constraint = uniqueViolation(error);
-        // Another append committed the same version or id after our snapshot: run again, and the
-        // statement will see it (and report a conflict, a retry or a duplicate, or append after it).
-        if (constraint === VERSION_CONSTRAINT || constraint === EVENT_ID_CONSTRAINT) {
+        if (constraint === VERSION_CONSTRAINT) {
+          // Another append took this version after our snapshot; run again and the statement sees it.
           if (attempt < MAX_APPEND_ATTEMPTS) continue;
           throw await this.#conflictAfterRaces(append, error);
         }
-        throw translate(error, `append to ${append.streamId}`);
+        if (constraint !== EVENT_ID_CONSTRAINT) throw translate(error, `append to ${append.streamId}`);
+        idStored = true;
       }
-      if (outcome.found.size > 0) {
+      if (written !== undefined) {
+        this.#written(written);
+        return { nextExpectedVersion: written.version, position: written.position };
+      }
+      // Nothing written: the expected version did not match, or an id is stored already.
+      const conflict = await this.#readConflict(append);
+      if (conflict.found.size > 0) {
         // Throws DuplicateEventIdError unless this is an exact retry of an earlier append.
-        const retry = resolveRetry(append, outcome.found, outcome.head);
+        const retry = resolveRetry(append, conflict.found, conflict.head);
         if (retry !== undefined) return retry;
       }
-      if (outcome.position === undefined) {
-        throw new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', outcome.head);
-      }
-      if (outcome.position > this.#lastAppended) this.#lastAppended = outcome.position;
-      this.#signals.appended();
-      return { nextExpectedVersion: outcome.head + append.events.length, position: outcome.position };
+      const again = idStored || matchesExpectedVersion(append.expectedVersion, conflict.head);
+      if (again && attempt < MAX_APPEND_ATTEMPTS) continue;
+      throw new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', conflict.head);
+    }
+  }
+
+  #written(written: AppendWritten): void {
+    if (written.position > this.#lastAppended) this.#lastAppended = written.position;
+    this.#signals.appended();
+  }
+
+  async #appendBatch(appends: readonly PreparedAppend[]): Promise<Map<string, AppendWritten>> {
+    try {
+      return await appendBatch(this.#pool, this.#names, this.#sql.batch, appends);
+    } catch (error) {
+      if (uniqueViolation(error) !== undefined) throw error;
+      throw translate(error, `append to ${appends.map((a) => a.streamId).join(', ')}`);
+    }
+  }
+
+  async #readConflict(append: PreparedAppend): Promise<AppendConflict> {
+    const callerIds = append.hasCallerIds ? append.events.filter((e) => e.callerId).map((e) => e.id) : [];
+    try {
+      return await readAppendConflict(
+        this.#pool,
+        this.#names,
+        this.#sql.conflict,
+        append.streamId,
+        callerIds,
+      );
+    } catch (error) {
+      throw translate(error, `append to ${append.streamId}`);
     }
   }
 
   async #conflictAfterRaces(append: PreparedAppend, cause: unknown): Promise<ConcurrencyError> {
-    const { version } = await this.readStream(append.streamId, { direction: 'backward', limit: 1 });
-    return new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', version, { cause });
+    const { head } = await this.#readConflict(append);
+    return new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', head, { cause });
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamRead> {

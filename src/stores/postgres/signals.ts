@@ -7,6 +7,9 @@ import type { SchemaNames } from './schema.js';
 import { listen } from './sql/listen.js';
 import { notifyAppended } from './sql/notify.js';
 
+/** The shortest time between two NOTIFYs of one store while appends keep coming (ms). */
+const NOTIFY_SPACING_MS = 5;
+
 /** Where the store reports what it cannot throw to a caller (a failed NOTIFY, a lost LISTEN). */
 export interface PostgresStoreLogger {
   warn(message: string, details?: Record<string, unknown>): void;
@@ -14,7 +17,8 @@ export interface PostgresStoreLogger {
 
 /**
  * The live part of a PostgreSQL store. Outbound: after each committed append, one NOTIFY on the
- * schema's channel (coalesced: while one is in flight, the next appends share a single follow-up).
+ * schema's channel, coalesced: while one is in flight, the next appends share a single follow-up,
+ * sent at least NOTIFY_SPACING_MS after the previous one (at idle, every append notifies at once).
  * Inbound: while anyone subscribes, one pooled connection LISTENs and wakes the local subscribers;
  * when that connection is lost it is replaced with backoff, and the subscribers are woken once it
  * is back, so nothing announced during the outage waits for the poll interval.
@@ -64,15 +68,20 @@ export class AppendSignals {
   }
 
   async #send(): Promise<void> {
-    do {
+    for (;;) {
       this.#again = false;
+      const started = performance.now();
       try {
         await notifyAppended(this.#pool, this.#names.channel, this.#id);
       } catch (error) {
         // Subscribers elsewhere still find the events at their next poll.
         this.#logger?.warn('factum/postgres: NOTIFY after append failed', { error });
       }
-    } while (this.#again && !this.#closed);
+      if (!this.#again || this.#closed) break;
+      // Under load, appends share notifications: at most one per NOTIFY_SPACING_MS.
+      const wait = NOTIFY_SPACING_MS - (performance.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
     this.#sending = undefined;
   }
 

@@ -4,8 +4,9 @@ import type { PostgresMigration } from './migration.js';
  * The append-only event log. `position` = appending transaction id * 2^16 + sequence in that
  * transaction (see position.ts); readers only read below the oldest running transaction, so a
  * transaction that commits late can never land behind a position a reader has already passed.
- * data and metadata are jsonb (queryable and indexable; strings may not contain U+0000, which the
- * store refuses up front with a ValidationError).
+ * data and metadata are json, not jsonb: stored and returned as the exact JSON text that was appended
+ * (jsonb would refuse \u0000 in strings and costs more CPU to write and to read back); cast to jsonb
+ * in a query when you need its operators.
  */
 export const migration: PostgresMigration = {
   version: 1,
@@ -19,8 +20,8 @@ export const migration: PostgresMigration = {
   category       text        NOT NULL,
   type           text        NOT NULL,
   schema_version integer     NOT NULL,
-  data           jsonb       NOT NULL,
-  metadata       jsonb       NOT NULL,
+  data           json        NOT NULL,
+  metadata       json        NOT NULL,
   recorded_at    timestamptz NOT NULL,
   CONSTRAINT factum_events_pkey PRIMARY KEY (position),
   CONSTRAINT factum_events_stream_version_key UNIQUE (stream_id, version),

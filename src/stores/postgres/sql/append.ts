@@ -1,109 +1,113 @@
 import type { Pool } from 'pg';
-import type { StoredIdRecord } from '../../../core/idempotency.js';
 import type { PreparedAppend } from '../../../core/validation.js';
 import type { SchemaNames } from '../schema.js';
 import { FACTUM_TYPES } from './event-row.js';
 
-/** What one append statement found and did. */
-export interface AppendOutcome {
-  /** The stream's version before the append (0: no stream). */
-  head: number;
-  /** Position of the last event written; undefined when nothing was written. */
-  position: bigint | undefined;
-  /** Where the append's caller-given ids are already stored (empty when none is). */
-  found: Map<string, StoredIdRecord>;
+/** The append statements of one schema: one event (scalar parameters) and several (arrays). */
+export interface AppendStatements {
+  one: string;
+  many: string;
 }
 
+/** Expected-version codes bound as $3 (a version n >= 0 is bound as itself; 0 is 'no_stream'). */
 const ANY = -1;
 const STREAM_EXISTS = -2;
 
 /**
- * The whole append in one statement (one round trip, one implicit transaction): read the stream's
- * head, look up caller-given ids, and insert every event only when no id is already stored and the
- * head matches the expected version. Each event's position is the transaction id * 2^16 plus its
- * ordinal in the append. The unique (stream_id, version) and (event_id) constraints catch the races
- * the snapshot cannot see; the caller re-runs the statement after such a violation.
+ * The append is one INSERT … SELECT (one round trip, one implicit transaction): it reads the stream's
+ * head and inserts the events at head+1… only when the head matches the expected version. Each event's
+ * position is its transaction's id * 2^16 plus its ordinal in the append. It returns the version and
+ * position of the last event written, and no row when the expected version did not match. The unique (stream_id, version)
+ * and (event_id) constraints catch what the statement's snapshot cannot see: a concurrent append to
+ * the same stream, or an id stored already. Planned once per connection (a prepared statement).
  */
-export function appendSql(names: SchemaNames): string {
-  return `WITH head AS (
-  SELECT coalesce(max(version), 0) AS v FROM ${names.events} WHERE stream_id = $1
-), found AS (
-  SELECT event_id, stream_id, version, position FROM ${names.events} WHERE event_id = ANY ($4::uuid[])
-), written AS (
-  INSERT INTO ${names.events}
-    (position, event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at)
-  SELECT pg_current_xact_id()::text::bigint * 65536 + e.n, e.id, $1, head.v + e.n, $2, e.type,
-         e.schema_version, e.data, e.metadata, date_trunc('milliseconds', now())
-  FROM head, unnest($5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])
+export function appendSql(names: SchemaNames): AppendStatements {
+  const head = `(SELECT coalesce(max(version), 0) AS v FROM ${names.events} WHERE stream_id = $1) AS h`;
+  const matches = `CASE $3::bigint WHEN ${ANY} THEN true WHEN ${STREAM_EXISTS} THEN h.v > 0 ELSE h.v = $3::bigint END`;
+  const insert = `INSERT INTO ${names.events}
+  (position, event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at)`;
+  return {
+    one: `${insert}
+SELECT pg_current_xact_id()::text::bigint * 65536 + 1, $4::uuid, $1, h.v + 1, $2, $5, $6::int,
+       $7::json, $8::json, date_trunc('milliseconds', now())
+FROM ${head}
+WHERE ${matches}
+RETURNING version, position`,
+    many: `WITH w AS (
+${insert}
+SELECT pg_current_xact_id()::text::bigint * 65536 + e.n, e.id, $1, h.v + e.n, $2, e.type, e.schema_version,
+       e.data, e.metadata, date_trunc('milliseconds', now())
+FROM ${head},
+     ROWS FROM (unnest($4::uuid[]), unnest($5::text[]), unnest($6::int[]),
+                json_array_elements($7::json), json_array_elements($8::json))
        WITH ORDINALITY AS e (id, type, schema_version, data, metadata, n)
-  WHERE NOT EXISTS (SELECT FROM found)
-    AND CASE $3::bigint WHEN ${ANY} THEN true WHEN ${STREAM_EXISTS} THEN head.v > 0 ELSE head.v = $3::bigint END
-  RETURNING position
+WHERE ${matches}
+RETURNING version, position
 )
-SELECT true AS head, head.v AS version, (SELECT max(position) FROM written) AS position,
-       NULL::text AS event_id, NULL::text AS stream_id
-FROM head
-UNION ALL
-SELECT false, version, position, event_id::text, stream_id FROM found`;
+SELECT max(version), max(position) FROM w HAVING count(*) > 0`,
+  };
 }
 
-/** Runs the append statement on any connection of the pool. */
+/** What the append wrote: the version and position of its last event, or undefined (no match). */
+export interface AppendWritten {
+  version: number;
+  position: bigint;
+}
+
 export async function appendEvents(
   pool: Pool,
   names: SchemaNames,
+  statements: AppendStatements,
   append: PreparedAppend,
-  sql: string,
-): Promise<AppendOutcome> {
+): Promise<AppendWritten | undefined> {
   const events = append.events;
-  const n = events.length;
-  const ids = new Array<string>(n);
-  const types = new Array<string>(n);
-  const schemaVersions = new Array<number>(n);
-  const data = new Array<string>(n);
-  const metadata = new Array<string>(n);
-  const callerIds: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const e = events[i]!;
-    ids[i] = e.id;
-    types[i] = e.type;
-    schemaVersions[i] = e.schemaVersion;
-    data[i] = e.data;
-    metadata[i] = e.metadata;
-    if (e.callerId) callerIds.push(e.id);
-  }
-  const result = await pool.query<unknown[]>({
-    name: `${names.statementPrefix}append`,
-    text: sql,
-    values: [
-      append.streamId,
-      append.category,
-      encodeExpected(append.expectedVersion),
-      callerIds,
-      ids,
-      types,
-      schemaVersions,
-      data,
-      metadata,
-    ],
-    rowMode: 'array',
-    types: FACTUM_TYPES,
-  });
-  let head = 0;
-  let position: bigint | undefined;
-  const found = new Map<string, StoredIdRecord>();
-  for (const row of result.rows) {
-    if (row[0] === true) {
-      head = row[1] as number;
-      position = row[2] === null ? undefined : BigInt(row[2] as string);
-    } else {
-      found.set(row[3] as string, {
-        streamId: row[4] as string,
-        version: row[1] as number,
-        position: BigInt(row[2] as string),
-      });
+  const expected = encodeExpected(append.expectedVersion);
+  let result: { rows: unknown[][] };
+  if (events.length === 1) {
+    const e = events[0]!;
+    result = await pool.query<unknown[]>({
+      name: `${names.statementPrefix}append_one`,
+      text: statements.one,
+      values: [append.streamId, append.category, expected, e.id, e.type, e.schemaVersion, e.data, e.metadata],
+      rowMode: 'array',
+      types: FACTUM_TYPES,
+    });
+  } else {
+    const n = events.length;
+    const ids = new Array<string>(n);
+    const types = new Array<string>(n);
+    const schemaVersions = new Array<number>(n);
+    let data = '[';
+    let metadata = '[';
+    for (let i = 0; i < n; i++) {
+      const e = events[i]!;
+      ids[i] = e.id;
+      types[i] = e.type;
+      schemaVersions[i] = e.schemaVersion;
+      // The JSON texts are already valid JSON: joining them makes one JSON array, parsed once.
+      data += i === 0 ? e.data : `,${e.data}`;
+      metadata += i === 0 ? e.metadata : `,${e.metadata}`;
     }
+    result = await pool.query<unknown[]>({
+      name: `${names.statementPrefix}append_many`,
+      text: statements.many,
+      values: [
+        append.streamId,
+        append.category,
+        expected,
+        ids,
+        types,
+        schemaVersions,
+        `${data}]`,
+        `${metadata}]`,
+      ],
+      rowMode: 'array',
+      types: FACTUM_TYPES,
+    });
   }
-  return { head, position, found };
+  const last = result.rows.at(-1);
+  if (last === undefined) return undefined;
+  return { version: last[0] as number, position: BigInt(last[1] as string) };
 }
 
 function encodeExpected(expected: PreparedAppend['expectedVersion']): number {
@@ -118,4 +122,93 @@ function encodeExpected(expected: PreparedAppend['expectedVersion']): number {
     default:
       return expected;
   }
+}
+
+/**
+ * Several appends to distinct streams in one statement (one transaction, one commit): each append
+ * checks its own stream's head against its own expected version, and only the appends that match
+ * are written. Every event is numbered across the whole statement, so each append's events stay
+ * contiguous in the global log. Returns one row per append written: its stream, last version and position.
+ */
+export function appendBatchSql(names: SchemaNames): string {
+  // The heads are read once per append, before any row is inserted (MATERIALIZED keeps the planner
+  // from running the head lookup once per event, against a growing index).
+  return `WITH r AS MATERIALIZED (
+  SELECT q.a, q.stream_id, q.category, h.v
+  FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::bigint[]))
+         WITH ORDINALITY AS q (stream_id, category, expected, a)
+  CROSS JOIN LATERAL (SELECT coalesce(max(version), 0) AS v FROM ${names.events} WHERE stream_id = q.stream_id) AS h
+  WHERE CASE q.expected WHEN ${ANY} THEN true WHEN ${STREAM_EXISTS} THEN h.v > 0 ELSE h.v = q.expected END
+), w AS (
+INSERT INTO ${names.events}
+  (position, event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at)
+SELECT pg_current_xact_id()::text::bigint * 65536 + e.n, e.id, r.stream_id, r.v + e.k, r.category, e.type,
+       e.schema_version, e.data, e.metadata, date_trunc('milliseconds', now())
+FROM ROWS FROM (unnest($4::int[]), unnest($5::int[]), unnest($6::uuid[]), unnest($7::text[]), unnest($8::int[]),
+                json_array_elements($9::json), json_array_elements($10::json))
+       WITH ORDINALITY AS e (a, k, id, type, schema_version, data, metadata, n)
+JOIN r ON r.a = e.a
+RETURNING stream_id, version, position
+)
+SELECT stream_id, max(version), max(position) FROM w GROUP BY stream_id`;
+}
+
+/** Runs the batch statement; returns, per stream written, the version and position of its last event. */
+export async function appendBatch(
+  pool: Pool,
+  names: SchemaNames,
+  sql: string,
+  appends: readonly PreparedAppend[],
+): Promise<Map<string, AppendWritten>> {
+  const streamIds: string[] = [];
+  const categories: string[] = [];
+  const expected: number[] = [];
+  const owner: number[] = [];
+  const ordinal: number[] = [];
+  const ids: string[] = [];
+  const types: string[] = [];
+  const schemaVersions: number[] = [];
+  let data = '[';
+  let metadata = '[';
+  let first = true;
+  for (let a = 0; a < appends.length; a++) {
+    const append = appends[a]!;
+    streamIds.push(append.streamId);
+    categories.push(append.category);
+    expected.push(encodeExpected(append.expectedVersion));
+    for (let k = 0; k < append.events.length; k++) {
+      const e = append.events[k]!;
+      owner.push(a + 1);
+      ordinal.push(k + 1);
+      ids.push(e.id);
+      types.push(e.type);
+      schemaVersions.push(e.schemaVersion);
+      data += first ? e.data : `,${e.data}`;
+      metadata += first ? e.metadata : `,${e.metadata}`;
+      first = false;
+    }
+  }
+  const result = await pool.query<unknown[]>({
+    name: `${names.statementPrefix}append_batch`,
+    text: sql,
+    values: [
+      streamIds,
+      categories,
+      expected,
+      owner,
+      ordinal,
+      ids,
+      types,
+      schemaVersions,
+      `${data}]`,
+      `${metadata}]`,
+    ],
+    rowMode: 'array',
+    types: FACTUM_TYPES,
+  });
+  const written = new Map<string, AppendWritten>();
+  for (const row of result.rows) {
+    written.set(row[0] as string, { version: row[1] as number, position: BigInt(row[2] as string) });
+  }
+  return written;
 }
