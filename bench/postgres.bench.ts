@@ -7,8 +7,10 @@
 // (c) readAll catch-up of 100,000 events in pages of 1,000 — raw: keyset-paged SELECT of the same rows;
 // (d) append -> live subscriber latency at idle (another store, woken by LISTEN/NOTIFY) — raw: INSERT
 //     + NOTIFY in one transaction, time until a LISTENing client hears it.
-// Each throughput figure is the best of FACTUM_BENCH_ROUNDS (default 2) rounds, raw and Factum
-// interleaved. A fresh schema per run, dropped at the end.
+// Each throughput figure is the best of FACTUM_BENCH_ROUNDS (default 3) rounds, raw and Factum
+// interleaved (alternating which goes first). Factum runs with its defaults (maxConcurrentAppends 4:
+// appends beyond 4 in flight are group-committed); FACTUM_BENCH_APPENDS overrides that. A fresh
+// schema per run, dropped at the end.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { newEventId } from '../src/core/ids.js';
@@ -17,7 +19,7 @@ import { createPostgresStore } from '../src/stores/postgres/index.js';
 import { benchPayload, type Figure, percentile, rate, report, since } from './support.js';
 
 const url = process.env.FACTUM_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const ROUNDS = Number(process.env.FACTUM_BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.FACTUM_BENCH_ROUNDS ?? 3);
 const SINGLE = 20_000;
 const STREAMS = 2_000;
 const WRITERS = 16;
@@ -252,11 +254,27 @@ try {
   const raw = { single: [] as number[], batched: [] as number[] };
   const factum = { single: [] as number[], batched: [] as number[] };
   const batchStore = await openStore('batched');
+  // Raw first in even rounds, Factum first in odd ones, so that drift on a shared machine hits both.
   for (let round = 0; round < ROUNDS; round++) {
-    raw.single.push(await rawSingle(round));
-    factum.single.push(await factumSingle(round));
-    raw.batched.push(await rawBatched(round));
-    factum.batched.push(await factumBatched(batchStore, round * BATCH_STREAMS));
+    const pairs: [() => Promise<void>, () => Promise<void>][] = [
+      [
+        async () => void raw.single.push(await rawSingle(round)),
+        async () => void factum.single.push(await factumSingle(round)),
+      ],
+      [
+        async () => void raw.batched.push(await rawBatched(round)),
+        async () => void factum.batched.push(await factumBatched(batchStore, round * BATCH_STREAMS)),
+      ],
+    ];
+    for (const [rawRun, factumRun] of pairs) {
+      if (round % 2 === 0) {
+        await rawRun();
+        await factumRun();
+      } else {
+        await factumRun();
+        await rawRun();
+      }
+    }
   }
   await batchStore.close();
 
@@ -280,8 +298,9 @@ try {
   const rawReads: number[] = [];
   const reads: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    if (round % 2 === 1) reads.push(await factumRead(readStore));
     rawReads.push(await rawRead(rawReadTable));
-    reads.push(await factumRead(readStore));
+    if (round % 2 === 0) reads.push(await factumRead(readStore));
   }
   await readStore.close();
 
@@ -310,6 +329,7 @@ try {
       server: (await pool.query('SHOW server_version')).rows[0].server_version,
       synchronousCommit: (await pool.query('SHOW synchronous_commit')).rows[0].synchronous_commit,
       rounds: ROUNDS,
+      maxConcurrentAppends: process.env.FACTUM_BENCH_APPENDS ?? 'default (4)',
       writers: WRITERS,
       singleEvents: SINGLE,
       streams: STREAMS,

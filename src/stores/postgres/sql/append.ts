@@ -38,7 +38,7 @@ ${insert}
 SELECT pg_current_xact_id()::text::bigint * 65536 + e.n, e.id, $1, h.v + e.n, $2, e.type, e.schema_version,
        e.data, e.metadata, date_trunc('milliseconds', now())
 FROM ${head},
-     ROWS FROM (unnest($4::uuid[]), unnest($5::text[]), unnest($6::int[]),
+     ROWS FROM (unnest($4::uuid[]), json_array_elements_text($5::json), unnest($6::int[]),
                 json_array_elements($7::json), json_array_elements($8::json))
        WITH ORDINALITY AS e (id, type, schema_version, data, metadata, n)
 WHERE ${matches}
@@ -95,9 +95,9 @@ export async function appendEvents(
         append.streamId,
         append.category,
         expected,
-        ids,
-        types,
-        schemaVersions,
+        arrayLiteral(ids),
+        JSON.stringify(types),
+        arrayLiteral(schemaVersions),
         `${data}]`,
         `${metadata}]`,
       ],
@@ -108,6 +108,15 @@ export async function appendEvents(
   const last = result.rows.at(-1);
   if (last === undefined) return undefined;
   return { version: last[0] as number, position: BigInt(last[1] as string) };
+}
+
+/**
+ * A PostgreSQL array literal of values that never need quoting: integers and canonical UUIDs (the
+ * ids were validated by prepareAppend). Strings go as JSON arrays instead; both skip the driver's
+ * per-element escaping.
+ */
+function arrayLiteral(values: readonly (number | string)[]): string {
+  return `{${values.join(',')}}`;
 }
 
 function encodeExpected(expected: PreparedAppend['expectedVersion']): number {
@@ -135,7 +144,7 @@ export function appendBatchSql(names: SchemaNames): string {
   // from running the head lookup once per event, against a growing index).
   return `WITH r AS MATERIALIZED (
   SELECT q.a, q.stream_id, q.category, h.v
-  FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::bigint[]))
+  FROM ROWS FROM (json_array_elements_text($1::json), json_array_elements_text($2::json), unnest($3::bigint[]))
          WITH ORDINALITY AS q (stream_id, category, expected, a)
   CROSS JOIN LATERAL (SELECT coalesce(max(version), 0) AS v FROM ${names.events} WHERE stream_id = q.stream_id) AS h
   WHERE CASE q.expected WHEN ${ANY} THEN true WHEN ${STREAM_EXISTS} THEN h.v > 0 ELSE h.v = q.expected END
@@ -144,7 +153,8 @@ INSERT INTO ${names.events}
   (position, event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at)
 SELECT pg_current_xact_id()::text::bigint * 65536 + e.n, e.id, r.stream_id, r.v + e.k, r.category, e.type,
        e.schema_version, e.data, e.metadata, date_trunc('milliseconds', now())
-FROM ROWS FROM (unnest($4::int[]), unnest($5::int[]), unnest($6::uuid[]), unnest($7::text[]), unnest($8::int[]),
+FROM ROWS FROM (unnest($4::int[]), unnest($5::int[]), unnest($6::uuid[]), json_array_elements_text($7::json),
+                unnest($8::int[]),
                 json_array_elements($9::json), json_array_elements($10::json))
        WITH ORDINALITY AS e (a, k, id, type, schema_version, data, metadata, n)
 JOIN r ON r.a = e.a
@@ -192,14 +202,14 @@ export async function appendBatch(
     name: `${names.statementPrefix}append_batch`,
     text: sql,
     values: [
-      streamIds,
-      categories,
-      expected,
-      owner,
-      ordinal,
-      ids,
-      types,
-      schemaVersions,
+      JSON.stringify(streamIds),
+      JSON.stringify(categories),
+      arrayLiteral(expected),
+      arrayLiteral(owner),
+      arrayLiteral(ordinal),
+      arrayLiteral(ids),
+      JSON.stringify(types),
+      arrayLiteral(schemaVersions),
       `${data}]`,
       `${metadata}]`,
     ],
