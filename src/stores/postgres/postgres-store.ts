@@ -111,8 +111,16 @@ export class PostgresEventStore implements EventStore {
       },
       options.maxConcurrentAppends ?? 4,
     );
+    // LISTEN holds one pooled connection for as long as anyone subscribes: never the pool's only one.
+    const poolMax = (pool as { options?: { max?: unknown } }).options?.max;
+    const tooSmall = typeof poolMax === 'number' && poolMax < 2;
+    if (tooSmall && options.listen !== false) {
+      options.logger?.warn(
+        'factum/postgres: the pool has a single connection; subscriptions poll instead of LISTEN',
+      );
+    }
     this.#signals = new AppendSignals(pool, names, this.#notifier, {
-      listen: options.listen ?? true,
+      listen: (options.listen ?? true) && !tooSmall,
       logger: options.logger,
     });
     this.#sql = {
