@@ -39,6 +39,7 @@ export class AppendBatcher {
   #queue: Pending[] = [];
   readonly #streamsInFlight = new Set<string>();
   #inFlight = 0;
+  #drained: (() => void)[] = [];
 
   constructor(runner: AppendRunner, maxInFlight: number) {
     this.#runner = runner;
@@ -62,8 +63,17 @@ export class AppendBatcher {
         this.#inFlight--;
         for (const p of batch) this.#streamsInFlight.delete(p.append.streamId);
         this.#pump();
+        if (this.#inFlight === 0 && this.#queue.length === 0) {
+          for (const resolve of this.#drained.splice(0)) resolve();
+        }
       });
     }
+  }
+
+  /** Resolves once every submitted append has its outcome. */
+  drain(): Promise<void> {
+    if (this.#inFlight === 0 && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
   }
 
   /** The queued appends the next statement can carry, in order; the rest stay queued, in order. */

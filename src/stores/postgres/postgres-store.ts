@@ -333,6 +333,8 @@ export class PostgresEventStore implements EventStore {
 
   async #close(): Promise<void> {
     await this.#subscriptions.stopAll();
+    // Appends already accepted finish (and notify) before the pool goes away.
+    await this.#batcher.drain();
     this.#closed = true;
     await this.#signals.close();
     if (this.#ownsPool) await this.#pool.end();

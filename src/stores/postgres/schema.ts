@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 
 /** The longest schema name accepted: its derived names (channel, lock keys) stay within 63 bytes. */
@@ -17,7 +18,10 @@ export interface SchemaNames {
   readonly migrations: string;
   /** The LISTEN/NOTIFY channel that announces appends to this schema (unquoted). */
   readonly channel: string;
-  /** Prefix for the names of this schema's prepared statements (unique per schema). */
+  /**
+   * Prefix for the names of this schema's prepared statements: unique per schema and short, since
+   * PostgreSQL keeps only the first 63 bytes of a statement name.
+   */
   readonly statementPrefix: string;
 }
 
@@ -46,6 +50,6 @@ export function schemaNames(schema: unknown): SchemaNames {
     events: `${quoted}.factum_events`,
     migrations: `${quoted}.factum_migrations`,
     channel: `factum_${schema}`,
-    statementPrefix: `factum_${schema}_`,
+    statementPrefix: `factum_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}_`,
   };
 }

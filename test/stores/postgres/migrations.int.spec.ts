@@ -72,6 +72,23 @@ describe.skipIf(!postgres.available)('PostgreSQL schema and migrations', () => {
     }
   });
 
+  it('works with the longest schema name it accepts', async () => {
+    const schema = `${nextSchema()}_`.padEnd(48, 'x');
+    dropLater(schema);
+    const store = await createPostgresStore({ pool, schema, migrate: true });
+    await store.append('order-1', [
+      { type: 'A', data: {} },
+      { type: 'B', data: {} },
+    ]);
+    expect((await store.readStream('order-1')).events.map((e) => e.type)).toEqual(['A', 'B']);
+    expect((await store.readStream('order-1', { direction: 'backward' })).events.map((e) => e.type)).toEqual([
+      'B',
+      'A',
+    ]);
+    expect((await store.readAll()).events).toHaveLength(2);
+    await store.close();
+  });
+
   it('needs exactly one of pool and connectionString', async () => {
     await expect(createPostgresStore({})).rejects.toBeInstanceOf(ValidationError);
     await expect(createPostgresStore({ pool, connectionString: services.postgres })).rejects.toMatchObject({
