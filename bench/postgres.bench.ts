@@ -8,8 +8,8 @@
 // (d) append -> live subscriber latency at idle (another store, woken by LISTEN/NOTIFY) — raw: INSERT
 //     + NOTIFY in one transaction, time until a LISTENing client hears it.
 // Each throughput figure is the best of FACTUM_BENCH_ROUNDS (default 3) rounds, raw and Factum
-// interleaved (alternating which goes first). Factum runs with its defaults (maxConcurrentAppends 4:
-// appends beyond 4 in flight are group-committed); FACTUM_BENCH_APPENDS overrides that. A fresh
+// interleaved (alternating which goes first). Factum runs with its defaults (maxConcurrentAppends 2:
+// appends beyond 2 in flight are group-committed); FACTUM_BENCH_APPENDS overrides that. A fresh
 // schema per run, dropped at the end.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -329,7 +329,7 @@ try {
       server: (await pool.query('SHOW server_version')).rows[0].server_version,
       synchronousCommit: (await pool.query('SHOW synchronous_commit')).rows[0].synchronous_commit,
       rounds: ROUNDS,
-      maxConcurrentAppends: process.env.FACTUM_BENCH_APPENDS ?? 'default (4)',
+      maxConcurrentAppends: process.env.FACTUM_BENCH_APPENDS ?? 'default (2)',
       writers: WRITERS,
       singleEvents: SINGLE,
       streams: STREAMS,

@@ -55,7 +55,7 @@ export interface PostgresStoreBehaviour {
    */
   readYourWritesTimeoutMs?: number;
   /**
-   * How many append statements run at once (default 4). Appends beyond that queue, and the next free
+   * How many append statements run at once (default 2). Appends beyond that queue, and the next free
    * slot writes all queued appends to distinct streams in one statement and one commit (group
    * commit): each keeps its own expected-version check and outcome. 1 serialises appends.
    */
@@ -63,6 +63,13 @@ export interface PostgresStoreBehaviour {
   /** Receives what cannot be thrown to a caller: a failed NOTIFY, a lost LISTEN connection. */
   logger?: PostgresStoreLogger;
 }
+
+/**
+ * Two statements in flight keep one executing while the other waits for its commit to reach disk;
+ * with more writers, each statement carries more appends. Measured on two cores with 16 writers:
+ * database CPU per single-event append falls from ~95 µs (no grouping) to ~35 µs at 2.
+ */
+const DEFAULT_CONCURRENT_APPENDS = 2;
 
 /** Re-running an append whose insert raced another one (unique violation) is bounded. */
 const MAX_APPEND_ATTEMPTS = 20;
@@ -109,7 +116,7 @@ export class PostgresEventStore implements EventStore {
         replayable: (error) => uniqueViolation(error) !== undefined,
         written: (written) => this.#written(written),
       },
-      options.maxConcurrentAppends ?? 4,
+      options.maxConcurrentAppends ?? DEFAULT_CONCURRENT_APPENDS,
     );
     // LISTEN holds one pooled connection for as long as anyone subscribes: never the pool's only one.
     const poolMax = (pool as { options?: { max?: unknown } }).options?.max;
