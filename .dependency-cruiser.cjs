@@ -19,9 +19,13 @@ module.exports = {
     {
       name: 'core-imports-no-driver',
       severity: 'error',
-      comment: 'Drivers are loaded only by the subpath that needs them.',
+      comment:
+        'Drivers are loaded only by the subpath that needs them. The one runtime library core may use is the JSON Schema validator of the schema registry (ajv, ajv-formats).',
       from: { path: '^src/core/' },
-      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-peer', 'npm-optional'] },
+      to: {
+        dependencyTypes: ['npm', 'npm-dev', 'npm-peer', 'npm-optional'],
+        pathNot: '^node_modules/(ajv|ajv-formats)/',
+      },
     },
     {
       name: 'main-entry-imports-no-driver',

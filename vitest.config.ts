@@ -9,6 +9,9 @@ const alias = [
   { find: /^factum\/sqlite$/, replacement: src('stores/sqlite/index.ts') },
   { find: /^factum\/postgres$/, replacement: src('stores/postgres/index.ts') },
   { find: /^factum\/testing$/, replacement: src('testing/index.ts') },
+  { find: /^factum\/rabbitmq$/, replacement: src('brokers/rabbitmq/index.ts') },
+  { find: /^factum\/nats$/, replacement: src('brokers/nats/index.ts') },
+  { find: /^factum\/messaging$/, replacement: src('messaging/index.ts') },
 ];
 
 export default defineConfig({

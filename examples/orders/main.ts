@@ -1,21 +1,35 @@
 // The orders example: `npm start`. Opens the embedded SQLite store (or FACTUM_STORE_URL), runs one
-// order through place → add items → ship, and prints the stream, the state and the tail of the global log.
+// order through place → add items → ship with a decider, and prints the stream, the state, a temporal
+// query, the audit trail, an old (v1) event read as v2, and the tail of the global log.
 import { openStore } from 'factum';
-import { runOrder } from './orders.js';
+import { runOrder, writeLegacyOrder } from './orders.js';
 
 const url = process.env.FACTUM_STORE_URL ?? 'sqlite:./data/orders.db';
-const store = await openStore(url);
+const rawStore = await openStore(url);
 try {
   const orderId = new Date().toISOString().replace(/[-:.TZ]/g, '');
-  const { streamId, events, version, state } = await runOrder(store, orderId);
+  const { streamId, store, events, version, state, asPlaced, audit } = await runOrder(rawStore, orderId);
 
   console.log(`Store: ${url}\n`);
   console.log(`Stream ${streamId} (version ${version}):`);
   for (const e of events) {
-    console.log(`  v${e.version}  ${e.type.padEnd(13)} ${JSON.stringify(e.data)}  by ${e.metadata.userId}`);
+    console.log(
+      `  v${e.version}  ${e.type.padEnd(13)} schema v${e.schemaVersion}  ${JSON.stringify(e.data)}`,
+    );
   }
-  console.log('\nState (a fold of the events):');
-  console.log(`  ${JSON.stringify(state)}`);
+  console.log(`\nState now:         ${JSON.stringify(state)}`);
+  console.log(`State at version 2: ${JSON.stringify(asPlaced)}`);
+  console.log('\nAudit trail:');
+  for (const entry of audit) {
+    console.log(`  ${entry.when.toISOString()}  ${entry.what.padEnd(13)} by ${entry.who ?? '?'}`);
+  }
+
+  await writeLegacyOrder(rawStore, 'legacy-1');
+  const [stored] = (await rawStore.readStream('order-legacy-1')).events;
+  const [upcast] = (await store.readStream('order-legacy-1')).events;
+  console.log('\nAn order placed before currencies existed:');
+  console.log(`  stored  (schema v${stored?.schemaVersion}): ${JSON.stringify(stored?.data)}`);
+  console.log(`  read as (schema v${upcast?.schemaVersion}): ${JSON.stringify(upcast?.data)}`);
 
   // The global log: every event of every stream, in one order a consumer can resume from.
   const tail = [];
@@ -28,8 +42,8 @@ try {
   }
   console.log(`\nGlobal log (last ${tail.length} events; resume a consumer with { after: position }):`);
   for (const e of tail) {
-    console.log(`  #${e.position}  ${e.streamId.padEnd(24)} ${e.type}`);
+    console.log(`  #${e.position}  ${e.streamId.padEnd(26)} ${e.type}`);
   }
 } finally {
-  await store.close();
+  await rawStore.close();
 }

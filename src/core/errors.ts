@@ -18,6 +18,16 @@ export const ErrorCodes = {
   MISSING_DRIVER: 'FACTUM_MISSING_DRIVER',
   SUBSCRIPTION_HANDLER_FAILED: 'FACTUM_SUBSCRIPTION_HANDLER_FAILED',
   RETRIES_EXHAUSTED: 'FACTUM_RETRIES_EXHAUSTED',
+  ABORTED: 'FACTUM_ABORTED',
+  SCHEMA_VALIDATION: 'FACTUM_SCHEMA_VALIDATION',
+  UNKNOWN_EVENT_TYPE: 'FACTUM_UNKNOWN_EVENT_TYPE',
+  UPCAST_CHAIN_BROKEN: 'FACTUM_UPCAST_CHAIN_BROKEN',
+  UPCAST_FAILED: 'FACTUM_UPCAST_FAILED',
+  BROKER_UNAVAILABLE: 'FACTUM_BROKER_UNAVAILABLE',
+  BROKER_CLOSED: 'FACTUM_BROKER_CLOSED',
+  PUBLISH_NOT_CONFIRMED: 'FACTUM_PUBLISH_NOT_CONFIRMED',
+  INVALID_MESSAGE: 'FACTUM_INVALID_MESSAGE',
+  LOCK_HELD: 'FACTUM_LOCK_HELD',
   MIGRATION_REQUIRED: 'FACTUM_MIGRATION_REQUIRED',
 } as const;
 
@@ -75,7 +85,51 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   },
   FACTUM_RETRIES_EXHAUSTED: {
     retriable: false,
-    description: 'A retriable operation kept failing until its retries ran out; the cause is the last error.',
+    description: 'A retried operation kept failing with retriable errors; the last one is the cause.',
+  },
+  FACTUM_ABORTED: {
+    retriable: false,
+    description: 'The caller aborted the operation through its AbortSignal.',
+  },
+  FACTUM_SCHEMA_VALIDATION: {
+    retriable: false,
+    description: 'Event data does not match its registered JSON Schema; nothing was written.',
+  },
+  FACTUM_UNKNOWN_EVENT_TYPE: {
+    retriable: false,
+    description: 'A strict schema registry was asked to append an event type it does not know.',
+  },
+  FACTUM_UPCAST_CHAIN_BROKEN: {
+    retriable: false,
+    description:
+      'A stored event cannot be brought to the current schema version: an upcaster step is missing.',
+  },
+  FACTUM_UPCAST_FAILED: {
+    retriable: false,
+    description: 'An upcaster threw while converting a stored event.',
+  },
+  FACTUM_BROKER_UNAVAILABLE: {
+    retriable: true,
+    description:
+      'The message broker could not be reached or the connection was lost; the call can be retried.',
+  },
+  FACTUM_BROKER_CLOSED: {
+    retriable: false,
+    description: 'The broker adapter was closed; create a new one.',
+  },
+  FACTUM_PUBLISH_NOT_CONFIRMED: {
+    retriable: true,
+    description:
+      'The broker refused or did not confirm a publish in time; publish again (consumers deduplicate).',
+  },
+  FACTUM_INVALID_MESSAGE: {
+    retriable: false,
+    description: 'A received message is not a Factum event envelope, or its event fails its schema.',
+  },
+  FACTUM_LOCK_HELD: {
+    retriable: true,
+    description:
+      'Another process holds the lock (for example the relay of the same checkpoint); wait and retry.',
   },
   FACTUM_MIGRATION_REQUIRED: {
     retriable: false,
@@ -215,15 +269,15 @@ export class SubscriptionHandlerError extends FactumError {
   }
 }
 
-/** A retriable operation failed on every attempt; `cause` is the last error. */
+/** A retried operation failed on every attempt; `cause` is the last error. */
 export class RetriesExhaustedError extends FactumError {
   readonly attempts: number;
   readonly elapsedMs: number;
 
-  constructor(operation: string, attempts: number, elapsedMs: number, cause: unknown) {
+  constructor(attempts: number, elapsedMs: number, cause: unknown) {
     super(
       ErrorCodes.RETRIES_EXHAUSTED,
-      `${operation} failed after ${attempts} attempts in ${Math.round(elapsedMs)} ms: ${describe(cause)}`,
+      `Gave up after ${attempts} attempts in ${Math.round(elapsedMs)} ms: ${describe(cause)}`,
       { cause },
     );
     this.attempts = attempts;
@@ -243,6 +297,154 @@ export class MigrationRequiredError extends FactumError {
     );
     this.current = current;
     this.required = required;
+  }
+}
+
+export class AbortedError extends FactumError {
+  constructor(operation: string, reason?: unknown) {
+    super(
+      ErrorCodes.ABORTED,
+      `${operation} was aborted${reason === undefined ? '' : `: ${describe(reason)}`}`,
+      reason === undefined ? {} : { cause: reason },
+    );
+  }
+}
+
+/** One schema violation: which event of the append, at which JSON path, and what is wrong. */
+export interface SchemaViolation {
+  /** Index of the event in the append. */
+  index: number;
+  type: string;
+  schemaVersion: number;
+  /** JSON Pointer into the event's data ('' for the data itself), e.g. '/items/0/qty'. */
+  path: string;
+  message: string;
+}
+
+/** Event data failed its registered schema. Lists every violation of every event; nothing was written. */
+export class SchemaValidationError extends FactumError {
+  readonly streamId: string;
+  readonly violations: readonly SchemaViolation[];
+
+  constructor(streamId: string, violations: readonly SchemaViolation[]) {
+    const lines = violations.map(
+      (v) =>
+        `events[${v.index}] ${v.type} v${v.schemaVersion} ${v.path === '' ? '(data)' : v.path}: ${v.message}`,
+    );
+    super(
+      ErrorCodes.SCHEMA_VALIDATION,
+      `Append to ${streamId} rejected: ${violations.length} schema violation${violations.length === 1 ? '' : 's'}\n  ${lines.join('\n  ')}`,
+    );
+    this.streamId = streamId;
+    this.violations = violations;
+  }
+}
+
+export class UnknownEventTypeError extends FactumError {
+  readonly streamId: string;
+  readonly type: string;
+
+  constructor(streamId: string, type: string) {
+    super(
+      ErrorCodes.UNKNOWN_EVENT_TYPE,
+      `Append to ${streamId} rejected: event type ${type} is not registered and the schema registry is strict`,
+    );
+    this.streamId = streamId;
+    this.type = type;
+  }
+}
+
+/** A stored event's schema version has no upcaster step towards the current version. */
+export class UpcastChainBrokenError extends FactumError {
+  readonly type: string;
+  readonly eventId: string;
+  /** The version the event was stored with. */
+  readonly storedVersion: number;
+  /** The version for which no step exists. */
+  readonly missingFrom: number;
+  /** The version the registry reads events as. */
+  readonly targetVersion: number;
+
+  constructor(
+    type: string,
+    eventId: string,
+    storedVersion: number,
+    missingFrom: number,
+    targetVersion: number,
+  ) {
+    super(
+      ErrorCodes.UPCAST_CHAIN_BROKEN,
+      `Cannot upcast ${type} (event ${eventId}) from schema v${storedVersion} to v${targetVersion}: no upcaster registered from v${missingFrom}`,
+    );
+    this.type = type;
+    this.eventId = eventId;
+    this.storedVersion = storedVersion;
+    this.missingFrom = missingFrom;
+    this.targetVersion = targetVersion;
+  }
+}
+
+export class UpcastFailedError extends FactumError {
+  readonly type: string;
+  readonly eventId: string;
+  readonly fromVersion: number;
+  readonly toVersion: number;
+
+  constructor(type: string, eventId: string, fromVersion: number, toVersion: number, cause: unknown) {
+    super(
+      ErrorCodes.UPCAST_FAILED,
+      `Upcaster ${type} v${fromVersion} → v${toVersion} failed on event ${eventId}: ${describe(cause)}`,
+      { cause },
+    );
+    this.type = type;
+    this.eventId = eventId;
+    this.fromVersion = fromVersion;
+    this.toVersion = toVersion;
+  }
+}
+
+/** The broker could not be reached, or the connection dropped during the call. */
+export class BrokerUnavailableError extends FactumError {
+  constructor(message: string, options: FactumErrorOptions = {}) {
+    super(ErrorCodes.BROKER_UNAVAILABLE, message, options);
+  }
+}
+
+export class BrokerClosedError extends FactumError {
+  constructor(operation: string) {
+    super(ErrorCodes.BROKER_CLOSED, `Cannot ${operation}: the broker adapter is closed`);
+  }
+}
+
+/** The broker nacked a publish or did not confirm it; nothing says whether it was stored. */
+export class PublishNotConfirmedError extends FactumError {
+  readonly eventId: string | undefined;
+
+  constructor(message: string, eventId?: string, options: FactumErrorOptions = {}) {
+    super(ErrorCodes.PUBLISH_NOT_CONFIRMED, message, options);
+    this.eventId = eventId;
+  }
+}
+
+/** A received message that is not a Factum envelope, or whose event fails its schema: it is dead-lettered at once. */
+export class InvalidMessageError extends FactumError {
+  readonly reason: string;
+
+  constructor(reason: string, options: FactumErrorOptions = {}) {
+    super(ErrorCodes.INVALID_MESSAGE, `Invalid message: ${reason}`, options);
+    this.reason = reason;
+  }
+}
+
+/** A named lock (relay checkpoint, outbox) is held by another owner. */
+export class LockHeldError extends FactumError {
+  readonly lock: string;
+  readonly holder: string;
+
+  constructor(lock: string, holder: string) {
+    super(ErrorCodes.LOCK_HELD, `Lock ${lock} is held by ${holder}`);
+    this.lock = lock;
+    this.holder = holder;
   }
 }
 

@@ -62,7 +62,7 @@ export interface SubscribeOptions {
    * How reads that fail with a retriable error (the database restarting, a lost connection) are
    * retried before the subscription gives up. Default: retry until unsubscribed, backing off to 2 s.
    */
-  retry?: Partial<Omit<RetryOptions, 'signal'>>;
+  retry?: Omit<RetryOptions, 'signal'>;
 }
 
 export interface SubscriptionStatus {

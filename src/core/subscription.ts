@@ -67,8 +67,8 @@ export interface PollingSubscriptionSource {
 }
 
 /** Subscriptions retry failed reads until unsubscribed unless told otherwise. */
-const SUBSCRIPTION_RETRY: Partial<RetryOptions> = {
-  retries: Number.POSITIVE_INFINITY,
+const SUBSCRIPTION_RETRY: RetryOptions = {
+  retries: Number.MAX_SAFE_INTEGER,
   initialDelayMs: 50,
   maxDelayMs: 2000,
   factor: 2,
@@ -95,12 +95,12 @@ export function pollingSubscription(
   const isRetriable = options.retry?.isRetriable ?? isRetriableError;
   let unavailable: SubscriptionStatus['unavailable'];
   let heldBackSince: Date | undefined;
-  const retryOptions: Partial<RetryOptions> = {
+  const retryOptions: RetryOptions = {
     ...SUBSCRIPTION_RETRY,
     ...options.retry,
     signal: abort.signal,
-    isRetriable: (error) => {
-      if (!isRetriable(error)) return false;
+    isRetriable: (error, attempt) => {
+      if (!isRetriable(error, attempt)) return false;
       const err = error instanceof Error ? error : new Error(String(error));
       unavailable = {
         since: unavailable?.since ?? new Date(),

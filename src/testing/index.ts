@@ -1,2 +1,13 @@
+export type { BrokerContractSetup } from './broker-contract.js';
+export { describeBrokerContract, interleaved, waitFor } from './broker-contract.js';
+export type { CommandSideStoreFactory } from './command-side/fixtures.js';
+export { describeCommandSideContract } from './command-side/index.js';
+export type {
+  DeciderGiven,
+  DeciderThen,
+  DeciderWhen,
+  ErrorExpectation,
+} from './decider-spec.js';
+export { deciderSpec } from './decider-spec.js';
 export type { StoreContractOptions, StoreFactory } from './store-contract.js';
 export { describeEventStoreContract } from './store-contract.js';

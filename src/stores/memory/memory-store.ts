@@ -2,6 +2,7 @@ import type { NewEvent, StoredEvent } from '../../core/envelope.js';
 import { ConcurrencyError, StoreClosedError } from '../../core/errors.js';
 import { matchesExpectedVersion } from '../../core/expected-version.js';
 import { resolveRetry, type StoredIdRecord } from '../../core/idempotency.js';
+import type { SnapshotCapable, SnapshotStore } from '../../core/snapshot.js';
 import type {
   AllRead,
   AppendOptions,
@@ -17,6 +18,7 @@ import type {
 import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
 import { AppendNotifier, SubscriptionSet } from '../../core/subscription.js';
 import { assertStreamId, prepareAppend } from '../../core/validation.js';
+import { MemorySnapshotStore } from './memory-snapshots.js';
 
 export interface MemoryStoreOptions {
   /** A clock for timestamps (tests of temporal reads). Defaults to the system clock. */
@@ -27,21 +29,27 @@ export interface MemoryStoreOptions {
  * An event store in process memory: for tests and examples. Same contract and guarantees as the
  * durable stores, except that nothing survives the process. Stored events are deeply frozen.
  */
-export function createMemoryStore(options: MemoryStoreOptions = {}): EventStore {
+export function createMemoryStore(options: MemoryStoreOptions = {}): EventStore & SnapshotCapable {
   return new MemoryEventStore(options);
 }
 
-class MemoryEventStore implements EventStore {
+class MemoryEventStore implements EventStore, SnapshotCapable {
   readonly #log: StoredEvent[] = [];
   readonly #streams = new Map<string, StoredEvent[]>();
   readonly #byId = new Map<string, StoredEvent>();
   readonly #notifier = new AppendNotifier();
   readonly #subscriptions = new SubscriptionSet();
   readonly #now: () => Date;
+  readonly #snapshots = new MemorySnapshotStore((operation) => this.#assertOpen(operation));
   #closed = false;
 
   constructor(options: MemoryStoreOptions) {
     this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Snapshots of deciders' state, kept beside the events (a cache: deleting them changes no result). */
+  get snapshots(): SnapshotStore {
+    return this.#snapshots;
   }
 
   async append(

@@ -118,7 +118,7 @@ export class AppendSignals {
       let connection: { client: PoolClient; lost: Promise<Error | undefined> };
       try {
         connection = await retry(() => this.#connect(signal), {
-          retries: Number.POSITIVE_INFINITY,
+          retries: Number.MAX_SAFE_INTEGER,
           initialDelayMs: 50,
           maxDelayMs: 2000,
           signal,

@@ -5,6 +5,7 @@ import type { NewEvent } from '../../core/envelope.js';
 import { ConcurrencyError, FactumError, StoreClosedError, StoreUnavailableError } from '../../core/errors.js';
 import { matchesExpectedVersion } from '../../core/expected-version.js';
 import { resolveRetry } from '../../core/idempotency.js';
+import type { SnapshotCapable, SnapshotStore } from '../../core/snapshot.js';
 import type {
   AllRead,
   AppendOptions,
@@ -28,6 +29,7 @@ import { insertEventsStatement, MAX_ROWS_PER_INSERT } from './sql/insert-event.j
 import { readAllRows } from './sql/read-all.js';
 import { readStreamRows } from './sql/read-stream.js';
 import { prepareStreamVersion } from './sql/stream-version.js';
+import { SqliteSnapshotStore } from './sqlite-snapshots.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -67,7 +69,7 @@ export function createSqliteStoreWith(
   return new SqliteEventStore(db, options);
 }
 
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, SnapshotCapable {
   readonly #db: Database.Database;
   readonly #notifier = new AppendNotifier();
   readonly #subscriptions = new SubscriptionSet();
@@ -78,6 +80,7 @@ export class SqliteEventStore implements EventStore {
   readonly #readStreamTx;
   readonly #now: () => Date;
   readonly #pollIntervalMs: number;
+  #snapshots: SqliteSnapshotStore | undefined;
   #closed = false;
 
   constructor(db: Database.Database, options: SqliteStoreOptions) {
@@ -89,6 +92,19 @@ export class SqliteEventStore implements EventStore {
     this.#readStreamTx = db.transaction((streamId: string, options: ReadStreamOptions | undefined) =>
       this.#readStreamInTransaction(streamId, options),
     ).deferred;
+  }
+
+  /** Snapshots of deciders' state in the factum_snapshots table (a cache: deleting rows changes no result). */
+  get snapshots(): SnapshotStore {
+    this.#snapshots ??= new SqliteSnapshotStore(this.#db, (operation, run) => {
+      this.#assertOpen(operation);
+      try {
+        return run();
+      } catch (error) {
+        throw translate(error, operation);
+      }
+    });
+    return this.#snapshots;
   }
 
   /** The underlying better-sqlite3 connection, for projections and tooling that share the database file. */

@@ -1,0 +1,80 @@
+import { Command, CommanderError } from 'commander';
+import { isFactumError } from '../core/errors.js';
+import { CliUsageError } from './load-registry.js';
+import { type CliIo, schemaCheck, schemaExport, schemaLock } from './schema-commands.js';
+
+export type { CliIo } from './schema-commands.js';
+
+/**
+ * Runs the `factum` command line with `argv` (without the node and script entries) and returns the
+ * exit code: 0 success, 1 a failed check, 2 a usage or load error.
+ */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('factum')
+    .description('Factum: event sourcing, CQRS and messaging for TypeScript')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError();
+  const schema = program
+    .command('schema')
+    .description('Event schemas: lock file, compatibility check, export');
+  const registryOption = [
+    '--registry <module>',
+    'module exporting `registry` (default: factum.config.{ts,mts,mjs,js})',
+  ] as const;
+  const lockOption = [
+    '--lock <file>',
+    'lock file (default: the module’s `schemaLock`, else factum.schema.lock.json)',
+  ] as const;
+  schema
+    .command('lock')
+    .description('write the registered schemas to the lock file (commit it)')
+    .option(...registryOption)
+    .option(...lockOption)
+    .action(async (flags) => {
+      exitCode = await schemaLock(io, flags);
+    });
+  schema
+    .command('check')
+    .description('compare the registered schemas with the lock file; exit 1 on a breaking change')
+    .option(...registryOption)
+    .option(...lockOption)
+    .action(async (flags) => {
+      exitCode = await schemaCheck(io, flags);
+    });
+  schema
+    .command('export')
+    .description('export the registry as a contract document')
+    .option('--asyncapi', 'AsyncAPI 3.0 (JSON)')
+    .option('--out <file>', 'write to a file instead of standard output')
+    .option('--title <title>', 'info.title of the document', 'Factum events')
+    .option('--doc-version <version>', 'info.version of the document', '1.0.0')
+    .option(...registryOption)
+    .action(async (flags) => {
+      exitCode = await schemaExport(io, flags);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CliUsageError || isFactumError(error)) {
+      io.err(`factum: ${(error as Error).message}\n`);
+      return 2;
+    }
+    io.err(`factum: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 2;
+  }
+}
+
+function processIo(): CliIo {
+  return {
+    cwd: process.cwd(),
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  };
+}
