@@ -3,6 +3,7 @@ import type { NewEvent } from '../../core/envelope.js';
 import { ConcurrencyError, StoreClosedError } from '../../core/errors.js';
 import { matchesExpectedVersion } from '../../core/expected-version.js';
 import { resolveRetry } from '../../core/idempotency.js';
+import type { SnapshotCapable, SnapshotStore } from '../../core/snapshot.js';
 import type {
   AllRead,
   AppendOptions,
@@ -23,6 +24,7 @@ import { AppendBatcher } from './append-batcher.js';
 import { translate, uniqueViolation } from './errors.js';
 import { type HeldBackStatus, HeldBackTracker } from './held-back.js';
 import { checkPostgresLimits } from './limits.js';
+import { PostgresSnapshotStore } from './postgres-snapshots.js';
 import type { SchemaNames } from './schema.js';
 import { AppendSignals, type PostgresStoreLogger } from './signals.js';
 import {
@@ -76,7 +78,7 @@ const MAX_APPEND_ATTEMPTS = 20;
 const VERSION_CONSTRAINT = 'factum_events_stream_version_key';
 const EVENT_ID_CONSTRAINT = 'factum_events_event_id_key';
 
-export class PostgresEventStore implements EventStore {
+export class PostgresEventStore implements EventStore, SnapshotCapable {
   readonly #pool: Pool;
   readonly #ownsPool: boolean;
   readonly #names: SchemaNames;
@@ -98,6 +100,7 @@ export class PostgresEventStore implements EventStore {
   readonly #readYourWritesTimeoutMs: number;
   /** The highest position this store has appended (and seen committed). */
   #lastAppended = 0n;
+  #snapshots: PostgresSnapshotStore | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -143,6 +146,14 @@ export class PostgresEventStore implements EventStore {
   /** The pool this store uses, for projections and tooling that share the database. */
   get pool(): Pool {
     return this.#pool;
+  }
+
+  /** Snapshots of deciders' state in the factum_snapshots table (a cache: deleting rows changes no result). */
+  get snapshots(): SnapshotStore {
+    this.#snapshots ??= new PostgresSnapshotStore(this.#pool, this.#names, (operation) =>
+      this.#assertOpen(operation),
+    );
+    return this.#snapshots;
   }
 
   /** The PostgreSQL schema holding this store's tables. */

@@ -14,6 +14,8 @@ export interface SchemaNames {
   readonly quoted: string;
   /** `"schema".factum_events` */
   readonly events: string;
+  /** `"schema".factum_snapshots` */
+  readonly snapshots: string;
   /** `"schema".factum_migrations` */
   readonly migrations: string;
   /** The LISTEN/NOTIFY channel that announces appends to this schema (unquoted). */
@@ -48,6 +50,7 @@ export function schemaNames(schema: unknown): SchemaNames {
     schema,
     quoted,
     events: `${quoted}.factum_events`,
+    snapshots: `${quoted}.factum_snapshots`,
     migrations: `${quoted}.factum_migrations`,
     channel: `factum_${schema}`,
     statementPrefix: `factum_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}_`,

@@ -5,12 +5,13 @@ import type { SchemaNames } from '../schema.js';
 import { migration as m0001 } from './0001-create-events.js';
 import { migration as m0002 } from './0002-forbid-event-updates.js';
 import { migration as m0003 } from './0003-forbid-event-deletes.js';
+import { migration as m0004 } from './0004-create-snapshots.js';
 import type { PostgresMigration } from './migration.js';
 
 export type { PostgresMigration } from './migration.js';
 
 /** Numbered migrations of a Factum PostgreSQL schema, applied in order, each once. */
-export const migrations: readonly PostgresMigration[] = [m0001, m0002, m0003];
+export const migrations: readonly PostgresMigration[] = [m0001, m0002, m0003, m0004];
 
 const LATEST = migrations.at(-1)?.version ?? 0;
 
