@@ -25,10 +25,11 @@ interface Pending {
 const MAX_BATCH_EVENTS = Math.min(2000, MAX_EVENTS_PER_TRANSACTION);
 
 /**
- * Client-side group commit. Appends run at once while fewer than `maxInFlight` statements are
- * running; beyond that they queue, and the next free slot takes every queued append it can (distinct
- * streams, up to MAX_BATCH_EVENTS events) into one statement: one transaction and one commit for
- * many appends, which is what a database bound by commits and round trips needs. Each append keeps
+ * Client-side group commit. Appends start as soon as the current turn of the event loop ends, while
+ * fewer than `maxInFlight` statements are running; beyond that they queue, and each free slot takes
+ * its share of the queue (distinct streams, up to MAX_BATCH_EVENTS events) into one statement: one
+ * transaction and one commit for many appends, which is what a database bound by commits and round
+ * trips needs. Each append keeps
  * its own expected-version check and its own outcome; appends to one stream never share a batch or
  * run concurrently, and go in the order they were made. A batch that hits a unique violation (a race
  * with another process, or an id stored already) is replayed append by append.
@@ -39,6 +40,7 @@ export class AppendBatcher {
   #queue: Pending[] = [];
   readonly #streamsInFlight = new Set<string>();
   #inFlight = 0;
+  #scheduled = false;
   #drained: (() => void)[] = [];
 
   constructor(runner: AppendRunner, maxInFlight: number) {
@@ -49,20 +51,35 @@ export class AppendBatcher {
   submit(append: PreparedAppend): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ append, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /**
+   * Starts statements once the current turn of the event loop is over, so that appends made
+   * together (say, by every writer a finished statement released) are seen together.
+   */
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
       this.#pump();
     });
   }
 
   #pump(): void {
     while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
-      const batch = this.#take();
+      // Share the queue between the free slots, so statements stay alike in size.
+      const share = Math.ceil(this.#queue.length / (this.#maxInFlight - this.#inFlight));
+      const batch = this.#take(share);
       if (batch.length === 0) return;
       this.#inFlight++;
       for (const p of batch) this.#streamsInFlight.add(p.append.streamId);
       void this.#run(batch).finally(() => {
         this.#inFlight--;
         for (const p of batch) this.#streamsInFlight.delete(p.append.streamId);
-        this.#pump();
+        this.#schedule();
         if (this.#inFlight === 0 && this.#queue.length === 0) {
           for (const resolve of this.#drained.splice(0)) resolve();
         }
@@ -76,8 +93,8 @@ export class AppendBatcher {
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
-  /** The queued appends the next statement can carry, in order; the rest stay queued, in order. */
-  #take(): Pending[] {
+  /** Up to `max` queued appends the next statement can carry, in order; the rest stay queued, in order. */
+  #take(max: number): Pending[] {
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     const streams = new Set<string>();
@@ -85,7 +102,7 @@ export class AppendBatcher {
     for (const p of this.#queue) {
       const id = p.append.streamId;
       const size = p.append.events.length;
-      const fits = batch.length === 0 || events + size <= MAX_BATCH_EVENTS;
+      const fits = batch.length === 0 || (batch.length < max && events + size <= MAX_BATCH_EVENTS);
       if (fits && !streams.has(id) && !this.#streamsInFlight.has(id)) {
         batch.push(p);
         events += size;

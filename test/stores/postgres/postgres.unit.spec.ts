@@ -117,12 +117,45 @@ describe('AppendBatcher', () => {
     return { runner, log };
   }
 
-  it('runs appends at once while slots are free and batches what queues behind them', async () => {
+  it('groups appends made together, shares them between free slots, and batches what queues behind', async () => {
     const { runner, log } = fakeRunner();
-    const batcher = new AppendBatcher(runner, 1);
-    const results = await Promise.all(['a', 'b', 'c', 'd'].map((s) => batcher.submit(append(s))));
-    expect(log).toEqual([['a'], ['b', 'c', 'd']]);
+    const one = new AppendBatcher(runner, 1);
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map((s) => one.submit(append(s))));
+    expect(log).toEqual([['a', 'b', 'c', 'd']]);
     expect(results.map((r) => r.nextExpectedVersion)).toEqual([1, 1, 1, 1]);
+
+    // While 'e' holds one of two slots, the five appends made next all go to the other one.
+    log.length = 0;
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const two = new AppendBatcher(
+      {
+        ...runner,
+        single: async (a) => {
+          await gate;
+          return runner.single(a);
+        },
+      },
+      2,
+    );
+    const first = two.submit(append('e'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = ['f', 'g', 'h', 'i', 'j'].map((s) => two.submit(append(s)));
+    await Promise.all(rest);
+    release();
+    await first;
+    expect(log).toEqual([['f', 'g', 'h', 'i', 'j'], ['e']]);
+
+    log.length = 0;
+    const three = new AppendBatcher(runner, 3);
+    await Promise.all(['k', 'l', 'm', 'n', 'o', 'p', 'q'].map((s) => three.submit(append(s))));
+    expect(log).toEqual([
+      ['k', 'l', 'm'],
+      ['n', 'o'],
+      ['p', 'q'],
+    ]);
   });
 
   it('never puts two appends to one stream in a batch or in flight together, and keeps their order', async () => {
@@ -143,13 +176,13 @@ describe('AppendBatcher', () => {
     const batcher = new AppendBatcher(first.runner, 1);
     const ok = await Promise.all(['a', 'b', 'c'].map((s) => batcher.submit(append(s))));
     expect(ok).toHaveLength(3);
-    expect(first.log).toEqual([['a'], ['b', 'c'], ['b'], ['c']]);
+    expect(first.log).toEqual([['a', 'b', 'c'], ['a'], ['b'], ['c']]);
 
     const down = new StoreUnavailableError('down');
     const second = fakeRunner({ failBatchOnce: down });
     const other = new AppendBatcher(second.runner, 1);
     const settled = await Promise.allSettled(['a', 'b', 'c'].map((s) => other.submit(append(s))));
-    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect(settled.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect((settled[1] as PromiseRejectedResult).reason).toBe(down);
   });
 });
