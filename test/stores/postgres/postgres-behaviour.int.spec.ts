@@ -97,6 +97,29 @@ describe.skipIf(!postgres.available)('PostgreSQL store specifics', () => {
     await store.close();
   });
 
+  it('without LISTEN, subscribers still find appends from another store by polling', async () => {
+    const writer = await open();
+    const reader = await createPostgresStore({
+      pool,
+      schema: writer.schema,
+      listen: false,
+      pollIntervalMs: 20,
+    });
+    const seen: string[] = [];
+    const subscription = reader.subscribe({}, (e) => {
+      seen.push(e.streamId);
+    });
+    await writer.append('order-1', [{ type: 'Placed', data: {} }]);
+    await writer.append('order-2', [{ type: 'Placed', data: {} }]);
+    const deadline = Date.now() + 10_000;
+    while (seen.length < 2 && Date.now() < deadline) await sleep(10);
+    expect(seen).toEqual(['order-1', 'order-2']);
+    expect(reader.listening).toBe(false);
+    await subscription.unsubscribe();
+    await reader.close();
+    await writer.close();
+  });
+
   it('an append followed by readAll reads it, even while an unrelated transaction holds readers back', async () => {
     const store = await open();
     const impatient = await createPostgresStore({ pool, schema: store.schema, readYourWritesTimeoutMs: 0 });
