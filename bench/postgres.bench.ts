@@ -7,7 +7,7 @@
 // (c) readAll catch-up of 100,000 events in pages of 1,000 — raw: keyset-paged SELECT of the same rows;
 // (d) append -> live subscriber latency at idle (another store, woken by LISTEN/NOTIFY) — raw: INSERT
 //     + NOTIFY in one transaction, time until a LISTENing client hears it.
-// Each throughput figure is the best of FACTUM_BENCH_ROUNDS (default 3) rounds, raw and Factum
+// Each throughput figure is the best of FACTUM_BENCH_ROUNDS (default 5) rounds, raw and Factum
 // interleaved (alternating which goes first). Factum runs with its defaults (maxConcurrentAppends 2:
 // appends beyond 2 in flight are group-committed); FACTUM_BENCH_APPENDS overrides that. A fresh
 // schema per run, dropped at the end.
@@ -19,7 +19,7 @@ import { createPostgresStore } from '../src/stores/postgres/index.js';
 import { benchPayload, type Figure, percentile, rate, report, since } from './support.js';
 
 const url = process.env.FACTUM_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const ROUNDS = Number(process.env.FACTUM_BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.FACTUM_BENCH_ROUNDS ?? 5);
 const SINGLE = 20_000;
 const STREAMS = 2_000;
 const WRITERS = 16;
