@@ -11,7 +11,7 @@ const pool = new pg.Pool({
 pool.on('error', (error) => console.warn('idle PostgreSQL connection lost:', error.message));
 const schema = process.env.FACTUM_PG_SCHEMA ?? 'shop';
 
-// At deploy time (this is what `factum migrate` runs): create or upgrade the schema.
+// At deploy time (`npx factum migrate postgres://… --schema shop` does the same): create or upgrade the schema.
 await migrate({ pool, schema });
 
 // At start-up: a store over the application's pool. close() leaves the pool to its owner.

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isFactumError } from '../core/errors.js';
 import { CliUsageError } from './load-registry.js';
+import { migrateCommand } from './migrate-command.js';
 import { type CliIo, schemaCheck, schemaExport, schemaLock } from './schema-commands.js';
 
 export type { CliIo } from './schema-commands.js';
@@ -53,6 +54,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .option(...registryOption)
     .action(async (flags) => {
       exitCode = await schemaExport(io, flags);
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending migrations: postgres://… (one schema) or sqlite:<file>')
+    .argument('<url>', 'store URL')
+    .option('--schema <name>', 'PostgreSQL schema', 'factum')
+    .action(async (url: string, flags) => {
+      exitCode = await migrateCommand(io, url, flags);
     });
 
   try {
