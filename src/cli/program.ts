@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isFactumError } from '../core/errors.js';
 import { CliUsageError } from './load-registry.js';
+import { migrateCommand } from './migrate-command.js';
 import { registerProjectionCommands } from './projections.js';
 import { type CliIo, schemaCheck, schemaExport, schemaLock } from './schema-commands.js';
 
@@ -59,6 +60,14 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   registerProjectionCommands(program, io, (code) => {
     exitCode = code;
   });
+  program
+    .command('migrate')
+    .description('apply pending migrations: postgres://… (one schema) or sqlite:<file>')
+    .argument('<url>', 'store URL')
+    .option('--schema <name>', 'PostgreSQL schema', 'factum')
+    .action(async (url: string, flags) => {
+      exitCode = await migrateCommand(io, url, flags);
+    });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -35,6 +35,7 @@ export const ErrorCodes = {
   PROJECTION_NOT_FOUND: 'FACTUM_PROJECTION_NOT_FOUND',
   INLINE_PROJECTION_FAILED: 'FACTUM_INLINE_PROJECTION_FAILED',
   TRANSACTION_CLOSED: 'FACTUM_TRANSACTION_CLOSED',
+  MIGRATION_REQUIRED: 'FACTUM_MIGRATION_REQUIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -166,6 +167,10 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
     retriable: false,
     description:
       'A projection transaction was used after it ended (a handler kept `tx` or ran past its timeout).',
+  },
+  FACTUM_MIGRATION_REQUIRED: {
+    retriable: false,
+    description: 'The database schema is behind this version of Factum; apply its migrations first.',
   },
 };
 
@@ -314,6 +319,21 @@ export class RetriesExhaustedError extends FactumError {
     );
     this.attempts = attempts;
     this.elapsedMs = elapsedMs;
+  }
+}
+
+/** The database is not at the migration this version of Factum needs. */
+export class MigrationRequiredError extends FactumError {
+  readonly current: number;
+  readonly required: number;
+
+  constructor(where: string, current: number, required: number, hint: string) {
+    super(
+      ErrorCodes.MIGRATION_REQUIRED,
+      `${where} is at migration ${current}, this version of Factum needs ${required}: ${hint}`,
+    );
+    this.current = current;
+    this.required = required;
   }
 }
 

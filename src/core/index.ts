@@ -35,6 +35,7 @@ export {
   isRetriable,
   LeaseLostError,
   LockHeldError,
+  MigrationRequiredError,
   MissingDriverError,
   NestedTransactionError,
   NotSupportedError,

@@ -1,6 +1,7 @@
 import type { NewEvent, StoredEvent } from './envelope.js';
 import { ErrorCodes, ValidationError } from './errors.js';
 import type { ExpectedVersion } from './expected-version.js';
+import type { RetryOptions } from './retry.js';
 
 export interface AppendOptions {
   /** Defaults to 'any'. A number is exact; 0 ≡ 'no_stream'. */
@@ -57,6 +58,11 @@ export interface SubscribeOptions {
   batchSize?: number;
   /** Called once when the subscription stops because of an error (a handler throw or a store failure). */
   onError?: (error: Error) => void;
+  /**
+   * How reads that fail with a retriable error (the database restarting, a lost connection) are
+   * retried before the subscription gives up. Default: retry until unsubscribed, backing off to 2 s.
+   */
+  retry?: Omit<RetryOptions, 'signal'>;
 }
 
 export interface SubscriptionStatus {
@@ -65,6 +71,16 @@ export interface SubscriptionStatus {
   position: bigint;
   /** The error that stopped the subscription, if any. */
   error?: Error;
+  /**
+   * Only on stores whose global log can be held back by in-flight transactions (PostgreSQL): how long
+   * committed events have been waiting behind an older transaction that has not finished yet. Absent
+   * (or 0) when nothing is held back. A stuck transaction shows up here as growing lag, never as a skip.
+   */
+  heldBackMs?: number;
+  /** When the current hold began (absent when nothing is held back). */
+  heldBackSince?: Date;
+  /** Present while reads fail with a retriable error and the subscription is retrying them. */
+  unavailable?: { since: Date; attempts: number; error: Error };
 }
 
 export interface Subscription {

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { StoredEvent } from './envelope.js';
-import { SubscriptionHandlerError } from './errors.js';
+import { isRetriable as isRetriableError, SubscriptionHandlerError } from './errors.js';
+import { type RetryOptions, retry } from './retry.js';
 import type {
   AllRead,
   EventHandler,
@@ -47,17 +48,39 @@ export class AppendNotifier {
   }
 }
 
+/** A readAll page; a store may add whether committed events wait behind an unfinished transaction. */
+export interface SourcePage extends AllRead {
+  /** True when committed events exist beyond what readers may see yet (PostgreSQL's in-flight horizon). */
+  heldBack?: boolean;
+}
+
 export interface PollingSubscriptionSource {
-  readAll(options: ReadAllOptions): Promise<AllRead>;
+  readAll(options: ReadAllOptions): Promise<SourcePage>;
   notifier: AppendNotifier;
   /** How long to wait for a notification before polling anyway (appends from other processes). */
   pollIntervalMs: number;
+  /**
+   * How long to wait instead while the last read reported held-back events: the transaction they wait
+   * for may finish without any notification (it need not be an append). Default: pollIntervalMs.
+   */
+  heldBackPollIntervalMs?: number;
 }
+
+/** Subscriptions retry failed reads until unsubscribed unless told otherwise. */
+const SUBSCRIPTION_RETRY: RetryOptions = {
+  retries: Number.MAX_SAFE_INTEGER,
+  initialDelayMs: 50,
+  maxDelayMs: 2000,
+  factor: 2,
+  jitter: 0.2,
+};
 
 /**
  * Catch-up-then-live subscription over readAll: pages through the log from `after`, then waits for
  * the store's append notifications (or the poll interval) and reads again. The handler runs for one
- * event at a time, in position order; a throw stops the subscription at that event.
+ * event at a time, in position order; a throw stops the subscription at that event. Reads that fail
+ * with a retriable error are retried with backoff (the position only moves after a handler finished,
+ * so a retried read neither skips nor repeats an event).
  */
 export function pollingSubscription(
   source: PollingSubscriptionSource,
@@ -68,19 +91,57 @@ export function pollingSubscription(
   const batchSize = options.batchSize ?? 500;
   const status: SubscriptionStatus = { state: 'catching-up', position: options.after ?? 0n };
   const self = Symbol('subscription');
+  const heldBackPollMs = source.heldBackPollIntervalMs ?? source.pollIntervalMs;
+  const isRetriable = options.retry?.isRetriable ?? isRetriableError;
+  let unavailable: SubscriptionStatus['unavailable'];
+  let heldBackSince: Date | undefined;
+  const retryOptions: RetryOptions = {
+    ...SUBSCRIPTION_RETRY,
+    ...options.retry,
+    signal: abort.signal,
+    isRetriable: (error, attempt) => {
+      if (!isRetriable(error, attempt)) return false;
+      const err = error instanceof Error ? error : new Error(String(error));
+      unavailable = {
+        since: unavailable?.since ?? new Date(),
+        attempts: (unavailable?.attempts ?? 0) + 1,
+        error: err,
+      };
+      return true;
+    },
+  };
+
+  const read = async (): Promise<SourcePage | undefined> => {
+    try {
+      const page = await retry(
+        () =>
+          source.readAll({
+            after: status.position,
+            limit: batchSize,
+            types: options.types,
+            categories: options.categories,
+          }),
+        retryOptions,
+      );
+      unavailable = undefined;
+      if (page.heldBack !== true) heldBackSince = undefined;
+      else heldBackSince ??= new Date();
+      return page;
+    } catch (error) {
+      if (abort.signal.aborted) return undefined;
+      throw error;
+    }
+  };
 
   const run = async (): Promise<void> => {
     while (!abort.signal.aborted) {
       const seen = source.notifier.generation;
-      const page = await source.readAll({
-        after: status.position,
-        limit: batchSize,
-        types: options.types,
-        categories: options.categories,
-      });
+      const page = await read();
+      if (page === undefined) return;
       if (page.events.length === 0) {
         status.state = 'live';
-        await source.notifier.wait(seen, source.pollIntervalMs, abort.signal);
+        const waitMs = heldBackSince === undefined ? source.pollIntervalMs : heldBackPollMs;
+        await source.notifier.wait(seen, waitMs, abort.signal);
         continue;
       }
       for (const event of page.events) {
@@ -109,7 +170,15 @@ export function pollingSubscription(
 
   return {
     done,
-    status: () => ({ ...status }),
+    status: () => {
+      const snapshot: SubscriptionStatus = { ...status };
+      if (heldBackSince !== undefined && status.state !== 'stopped' && status.state !== 'failed') {
+        snapshot.heldBackSince = heldBackSince;
+        snapshot.heldBackMs = Date.now() - heldBackSince.getTime();
+      }
+      if (unavailable !== undefined && status.state !== 'stopped') snapshot.unavailable = { ...unavailable };
+      return snapshot;
+    },
     async unsubscribe() {
       abort.abort();
       // From inside this subscription's own handler, waiting for the handler would deadlock.

@@ -1,0 +1,368 @@
+import type { Pool } from 'pg';
+import type { NewEvent } from '../../core/envelope.js';
+import { ConcurrencyError, StoreClosedError } from '../../core/errors.js';
+import { matchesExpectedVersion } from '../../core/expected-version.js';
+import { resolveRetry } from '../../core/idempotency.js';
+import type { SnapshotCapable, SnapshotStore } from '../../core/snapshot.js';
+import type {
+  AllRead,
+  AppendOptions,
+  AppendResult,
+  CheckedReadAllOptions,
+  EventHandler,
+  EventStore,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StreamRead,
+  SubscribeOptions,
+  Subscription,
+} from '../../core/store.js';
+import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
+import { AppendNotifier, type SourcePage, SubscriptionSet } from '../../core/subscription.js';
+import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
+import { AppendBatcher } from './append-batcher.js';
+import { translate, uniqueViolation } from './errors.js';
+import { type HeldBackStatus, HeldBackTracker } from './held-back.js';
+import { checkPostgresLimits } from './limits.js';
+import { PostgresSnapshotStore } from './postgres-snapshots.js';
+import type { SchemaNames } from './schema.js';
+import { AppendSignals, type PostgresStoreLogger } from './signals.js';
+import {
+  type AppendStatements,
+  type AppendWritten,
+  appendBatch,
+  appendBatchSql,
+  appendEvents,
+  appendSql,
+} from './sql/append.js';
+import { type AppendConflict, appendConflictSql, readAppendConflict } from './sql/append-conflict.js';
+import { readAllSql, readLog } from './sql/read-all.js';
+import { readStreamEvents, readStreamSql } from './sql/read-stream.js';
+
+/** How the store behaves once connected; see PostgresStoreOptions for connection and schema. */
+export interface PostgresStoreBehaviour {
+  /** How often live subscriptions poll when no notification arrives (ms, default 1,000). */
+  pollIntervalMs?: number;
+  /**
+   * How often they poll instead while committed events are held back by an unfinished transaction,
+   * which may end without any notification (ms, default 50).
+   */
+  heldBackPollIntervalMs?: number;
+  /** Wake subscriptions with LISTEN/NOTIFY (default true); false leaves polling only. */
+  listen?: boolean;
+  /**
+   * readAll waits (up to this long, ms, default 10,000) until this store's own last append is
+   * visible in the global log, so an append followed by readAll reads it. Never returns events out
+   * of order: after the wait it returns what is safe to read. 0 turns the wait off.
+   */
+  readYourWritesTimeoutMs?: number;
+  /**
+   * How many append statements run at once (default 2). Appends beyond that queue, and the next free
+   * slot writes all queued appends to distinct streams in one statement and one commit (group
+   * commit): each keeps its own expected-version check and outcome. 1 serialises appends.
+   */
+  maxConcurrentAppends?: number;
+  /** Receives what cannot be thrown to a caller: a failed NOTIFY, a lost LISTEN connection. */
+  logger?: PostgresStoreLogger;
+}
+
+/**
+ * Two statements in flight keep one executing while the other waits for its commit to reach disk;
+ * with more writers, each statement carries more appends. Measured on two cores with 16 writers:
+ * database CPU per single-event append falls from ~95 µs (no grouping) to ~35 µs at 2.
+ */
+const DEFAULT_CONCURRENT_APPENDS = 2;
+
+/** Re-running an append whose insert raced another one (unique violation) is bounded. */
+const MAX_APPEND_ATTEMPTS = 20;
+const VERSION_CONSTRAINT = 'factum_events_stream_version_key';
+const EVENT_ID_CONSTRAINT = 'factum_events_event_id_key';
+
+export class PostgresEventStore implements EventStore, SnapshotCapable {
+  readonly #pool: Pool;
+  readonly #ownsPool: boolean;
+  readonly #names: SchemaNames;
+  readonly #notifier = new AppendNotifier();
+  readonly #signals: AppendSignals;
+  readonly #heldBack = new HeldBackTracker();
+  readonly #batcher: AppendBatcher;
+  readonly #subscriptions = new SubscriptionSet();
+  readonly #sql: {
+    append: AppendStatements;
+    batch: string;
+    conflict: string;
+    readAll: string;
+    forward: string;
+    backward: string;
+  };
+  readonly #pollIntervalMs: number;
+  readonly #heldBackPollIntervalMs: number;
+  readonly #readYourWritesTimeoutMs: number;
+  /** The highest position this store has appended (and seen committed). */
+  #lastAppended = 0n;
+  #snapshots: PostgresSnapshotStore | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /** Use createPostgresStore(); the constructor does not check the schema. */
+  constructor(pool: Pool, ownsPool: boolean, names: SchemaNames, options: PostgresStoreBehaviour = {}) {
+    this.#pool = pool;
+    this.#ownsPool = ownsPool;
+    this.#names = names;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.#heldBackPollIntervalMs = options.heldBackPollIntervalMs ?? 50;
+    this.#readYourWritesTimeoutMs = options.readYourWritesTimeoutMs ?? 10_000;
+    this.#batcher = new AppendBatcher(
+      {
+        single: (append) => this.#appendAlone(append),
+        batch: (appends) => this.#appendBatch(appends),
+        replayable: (error) => uniqueViolation(error) !== undefined,
+        written: (written) => this.#written(written),
+      },
+      options.maxConcurrentAppends ?? DEFAULT_CONCURRENT_APPENDS,
+    );
+    // LISTEN holds one pooled connection for as long as anyone subscribes: never the pool's only one.
+    const poolMax = (pool as { options?: { max?: unknown } }).options?.max;
+    const tooSmall = typeof poolMax === 'number' && poolMax < 2;
+    if (tooSmall && options.listen !== false) {
+      options.logger?.warn(
+        'factum/postgres: the pool has a single connection; subscriptions poll instead of LISTEN',
+      );
+    }
+    this.#signals = new AppendSignals(pool, names, this.#notifier, {
+      listen: (options.listen ?? true) && !tooSmall,
+      logger: options.logger,
+    });
+    this.#sql = {
+      append: appendSql(names),
+      batch: appendBatchSql(names),
+      conflict: appendConflictSql(names),
+      readAll: readAllSql(names),
+      forward: readStreamSql(names, 'forward'),
+      backward: readStreamSql(names, 'backward'),
+    };
+  }
+
+  /** The pool this store uses, for projections and tooling that share the database. */
+  get pool(): Pool {
+    return this.#pool;
+  }
+
+  /** Snapshots of deciders' state in the factum_snapshots table (a cache: deleting rows changes no result). */
+  get snapshots(): SnapshotStore {
+    this.#snapshots ??= new PostgresSnapshotStore(this.#pool, this.#names, (operation) =>
+      this.#assertOpen(operation),
+    );
+    return this.#snapshots;
+  }
+
+  /** The PostgreSQL schema holding this store's tables. */
+  get schema(): string {
+    return this.#names.schema;
+  }
+
+  /** Whether live subscriptions currently have a LISTEN connection (false while reconnecting). */
+  get listening(): boolean {
+    return this.#signals.listening;
+  }
+
+  /**
+   * Gap safety, as the store's last read of the global log saw it: how long committed events have
+   * been held back behind a transaction that has not finished. Read it as a gauge; it is updated by
+   * every readAll and every subscription poll.
+   */
+  heldBack(): HeldBackStatus {
+    return this.#heldBack.status();
+  }
+
+  async append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult> {
+    this.#assertOpen('append');
+    const append = prepareAppend(streamId, events, options);
+    checkPostgresLimits(append);
+    return this.#batcher.submit(append);
+  }
+
+  /** One append in its own statement, with everything that follows a conflict. */
+  async #appendAlone(append: PreparedAppend): Promise<AppendResult> {
+    for (let attempt = 1; ; attempt++) {
+      let written: AppendWritten | undefined;
+      let idStored = false;
+      try {
+        written = await appendEvents(this.#pool, this.#names, this.#sql.append, append);
+      } catch (error) {
+        const constraint = uniqueViolation(error);
+        if (constraint === VERSION_CONSTRAINT) {
+          // Another append took this version after our snapshot; run again and the statement sees it.
+          if (attempt < MAX_APPEND_ATTEMPTS) continue;
+          throw await this.#conflictAfterRaces(append, error);
+        }
+        if (constraint !== EVENT_ID_CONSTRAINT) throw translate(error, `append to ${append.streamId}`);
+        idStored = true;
+      }
+      if (written !== undefined) {
+        this.#written(written);
+        return { nextExpectedVersion: written.version, position: written.position };
+      }
+      // Nothing written: the expected version did not match, or an id is stored already.
+      const conflict = await this.#readConflict(append);
+      if (conflict.found.size > 0) {
+        // Throws DuplicateEventIdError unless this is an exact retry of an earlier append.
+        const retry = resolveRetry(append, conflict.found, conflict.head);
+        if (retry !== undefined) return retry;
+      }
+      const again = idStored || matchesExpectedVersion(append.expectedVersion, conflict.head);
+      if (again && attempt < MAX_APPEND_ATTEMPTS) continue;
+      throw new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', conflict.head);
+    }
+  }
+
+  #written(written: AppendWritten): void {
+    if (written.position > this.#lastAppended) this.#lastAppended = written.position;
+    this.#signals.appended();
+  }
+
+  async #appendBatch(appends: readonly PreparedAppend[]): Promise<Map<string, AppendWritten>> {
+    try {
+      return await appendBatch(this.#pool, this.#names, this.#sql.batch, appends);
+    } catch (error) {
+      if (uniqueViolation(error) !== undefined) throw error;
+      throw translate(error, `append to ${appends.map((a) => a.streamId).join(', ')}`);
+    }
+  }
+
+  async #readConflict(append: PreparedAppend): Promise<AppendConflict> {
+    const callerIds = append.hasCallerIds ? append.events.filter((e) => e.callerId).map((e) => e.id) : [];
+    try {
+      return await readAppendConflict(
+        this.#pool,
+        this.#names,
+        this.#sql.conflict,
+        append.streamId,
+        callerIds,
+      );
+    } catch (error) {
+      throw translate(error, `append to ${append.streamId}`);
+    }
+  }
+
+  async #conflictAfterRaces(append: PreparedAppend, cause: unknown): Promise<ConcurrencyError> {
+    const { head } = await this.#readConflict(append);
+    return new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', head, { cause });
+  }
+
+  async readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamRead> {
+    this.#assertOpen('readStream');
+    assertStreamId(streamId);
+    const o = checkReadStreamOptions(options);
+    try {
+      return await readStreamEvents(
+        this.#pool,
+        this.#names,
+        o.direction === 'backward' ? this.#sql.backward : this.#sql.forward,
+        streamId,
+        {
+          fromVersion: o.fromVersion,
+          toVersion: o.toVersion,
+          until: o.until,
+          direction: o.direction,
+          limit: o.limit,
+        },
+      );
+    } catch (error) {
+      throw translate(error, `read stream ${streamId}`);
+    }
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<AllRead> {
+    this.#assertOpen('readAll');
+    const o = checkReadAllOptions(options);
+    const deadline = Date.now() + this.#readYourWritesTimeoutMs;
+    let delayMs = 1;
+    for (;;) {
+      const page = await this.#readPage(o);
+      const own = this.#lastAppended;
+      // Done unless this store's own last append is committed but still behind the horizon.
+      if (
+        page.horizon > own ||
+        own <= o.after ||
+        page.events.length === o.limit ||
+        Date.now() >= deadline ||
+        this.#closed
+      ) {
+        return { events: page.events, last: page.last };
+      }
+      await sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, 50);
+    }
+  }
+
+  async #readPage(o: CheckedReadAllOptions): Promise<SourcePage & { horizon: bigint }> {
+    let page: Awaited<ReturnType<typeof readLog>>;
+    try {
+      page = await readLog(
+        this.#pool,
+        this.#names,
+        this.#sql.readAll,
+        o.after,
+        o.limit,
+        o.types,
+        o.categories,
+      );
+    } catch (error) {
+      throw translate(error, 'read all');
+    }
+    this.#heldBack.observe(page.horizon, page.heldBack);
+    return {
+      events: page.events,
+      last: page.events.at(-1)?.position ?? o.after,
+      heldBack: page.heldBack,
+      horizon: page.horizon,
+    };
+  }
+
+  subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
+    this.#assertOpen('subscribe');
+    checkReadAllOptions({ after: options.after, types: options.types, categories: options.categories });
+    const subscription = this.#subscriptions.start(
+      {
+        readAll: (o) => this.#readPage(checkReadAllOptions(o)),
+        notifier: this.#notifier,
+        pollIntervalMs: this.#pollIntervalMs,
+        heldBackPollIntervalMs: this.#heldBackPollIntervalMs,
+      },
+      options,
+      handler,
+    );
+    // LISTEN only while someone subscribes.
+    this.#signals.retain();
+    const release = () => this.#signals.release();
+    subscription.done.then(release, release);
+    return subscription;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.#subscriptions.stopAll();
+    // Appends already accepted finish (and notify) before the pool goes away.
+    await this.#batcher.drain();
+    this.#closed = true;
+    await this.#signals.close();
+    if (this.#ownsPool) await this.#pool.end();
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed || this.#closing !== undefined) throw new StoreClosedError(operation);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

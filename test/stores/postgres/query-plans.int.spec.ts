@@ -1,0 +1,59 @@
+// White-box: the store's own SQL, explained by PostgreSQL, must read through the intended indexes
+// (never a scan of the whole event table), whatever the table's size.
+import { createPostgresStore } from 'factum/postgres';
+import { describe, expect, it } from 'vitest';
+import { schemaNames } from '../../../src/stores/postgres/schema.js';
+import { appendSql } from '../../../src/stores/postgres/sql/append.js';
+import { readAllSql } from '../../../src/stores/postgres/sql/read-all.js';
+import { readStreamSql } from '../../../src/stores/postgres/sql/read-stream.js';
+import { probePostgres, schemaNamer, testPool } from '../../support/postgres.js';
+
+const postgres = await probePostgres();
+
+describe.skipIf(!postgres.available)('PostgreSQL query plans', () => {
+  const { pool, dropLater } = testPool({ max: 4 });
+  const nextSchema = schemaNamer('factum_plans');
+
+  it('readAll, readStream and the append head lookup use the position and stream indexes', async () => {
+    const schema = nextSchema();
+    dropLater(schema);
+    const store = await createPostgresStore({ pool, schema, migrate: true });
+    for (let k = 0; k < 20; k++) {
+      await store.append(
+        `order-${k}`,
+        Array.from({ length: 100 }, (_, n) => ({ type: 'Step', data: { n } })),
+      );
+    }
+    await pool.query(`ANALYZE "${schema}".factum_events`);
+    const names = schemaNames(schema);
+    const plan = async (sql: string, values: unknown[]) => {
+      const client = await pool.connect();
+      try {
+        // A generic plan is what a prepared statement ends up using; check that one too.
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        const generic = await client.query(`EXPLAIN ${sql}`, values);
+        await client.query('RESET plan_cache_mode');
+        const custom = await client.query(`EXPLAIN ${sql}`, values);
+        return [generic, custom].map((r) => r.rows.map((row) => row['QUERY PLAN'] as string).join('\n'));
+      } finally {
+        client.release();
+      }
+    };
+    for (const text of await plan(readAllSql(names), ['100', 1000, null, null])) {
+      expect(text).toContain('factum_events_pkey');
+      expect(text).not.toMatch(/Seq Scan on factum_events/);
+    }
+    for (const direction of ['forward', 'backward'] as const) {
+      for (const text of await plan(readStreamSql(names, direction), ['order-3', null, null, null, null])) {
+        expect(text).toContain('factum_events_stream_version_key');
+        expect(text).not.toMatch(/Seq Scan on factum_events/);
+      }
+    }
+    const one = appendSql(names).one;
+    for (const text of await plan(one, ['order-3', 'order', -1, crypto.randomUUID(), 'T', 1, '{}', '{}'])) {
+      expect(text).toContain('factum_events_stream_version_key');
+      expect(text).not.toMatch(/Seq Scan on factum_events/);
+    }
+    await store.close();
+  });
+});
