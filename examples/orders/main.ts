@@ -1,11 +1,19 @@
 // The orders example: `npm start`. Opens the embedded SQLite store (or FACTUM_STORE_URL), runs one
 // order through place → add items → ship with a decider, and prints the stream, the state, a temporal
-// query, the audit trail, an old (v1) event read as v2, and the tail of the global log.
+// query, the audit trail, an old (v1) event read as v2, the order's summary from an async projection
+// (the read side), and the tail of the global log.
 import { openStore } from 'factum';
+import { memoryProjectionStorage } from 'factum/projections';
+import { type OrderSummary, startOrderSummaries } from './order-summary.js';
 import { runOrder, writeLegacyOrder } from './orders.js';
 
 const url = process.env.FACTUM_STORE_URL ?? 'sqlite:./data/orders.db';
 const rawStore = await openStore(url);
+// The read side: an async projection keeps one summary per order (SQLite: tables in the same file).
+const projections = await startOrderSummaries(
+  rawStore,
+  url === 'memory:' ? { storage: memoryProjectionStorage(rawStore) } : {},
+);
 try {
   const orderId = new Date().toISOString().replace(/[-:.TZ]/g, '');
   const { streamId, store, events, version, state, asPlaced, audit } = await runOrder(rawStore, orderId);
@@ -31,6 +39,17 @@ try {
   console.log(`  stored  (schema v${stored?.schemaVersion}): ${JSON.stringify(stored?.data)}`);
   console.log(`  read as (schema v${upcast?.schemaVersion}): ${JSON.stringify(upcast?.data)}`);
 
+  // Read-your-writes on an eventually consistent read model: wait until it has seen our last event.
+  const last = events.at(-1)!;
+  await projections.waitFor('order_summary', last.position);
+  const summary = await projections.documents<OrderSummary>('order_summaries').get(orderId);
+  const [status] = await projections.status('order_summary');
+  console.log('\nRead model order_summaries (async projection order_summary):');
+  console.log(`  ${JSON.stringify(summary)}`);
+  console.log(
+    `  lag: ${status?.behind} events behind, SLA ${status?.sla?.maxLagMs} ms ${status?.breached ? 'BREACHED' : 'met'}`,
+  );
+
   // The global log: every event of every stream, in one order a consumer can resume from.
   const tail = [];
   for (let after = 0n; ; ) {
@@ -45,5 +64,6 @@ try {
     console.log(`  #${e.position}  ${e.streamId.padEnd(26)} ${e.type}`);
   }
 } finally {
+  await projections.stop();
   await rawStore.close();
 }
