@@ -21,7 +21,7 @@ module.exports = {
       severity: 'error',
       comment: 'Drivers are loaded only by the subpath that needs them.',
       from: { path: '^src/core/' },
-      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-peer', 'npm-optional'], pathNot: '^node_modules/uuid/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-peer', 'npm-optional'] },
     },
     {
       name: 'main-entry-imports-no-driver',

@@ -128,3 +128,22 @@ async function deliver(handler: EventHandler, event: StoredEvent): Promise<void>
     throw new SubscriptionHandlerError(event.id, event.position, cause);
   }
 }
+
+/** The live subscriptions of one store, so that closing the store stops them all first. */
+export class SubscriptionSet {
+  readonly #open = new Set<Subscription>();
+
+  /** Starts a polling subscription over `source` and tracks it until it stops. */
+  start(source: PollingSubscriptionSource, options: SubscribeOptions, handler: EventHandler): Subscription {
+    const subscription = pollingSubscription(source, options, handler);
+    this.#open.add(subscription);
+    const forget = () => this.#open.delete(subscription);
+    subscription.done.then(forget, forget);
+    return subscription;
+  }
+
+  /** Unsubscribes every open subscription and waits for their handlers to finish. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#open].map((s) => s.unsubscribe()));
+  }
+}

@@ -15,7 +15,7 @@ import type {
   Subscription,
 } from '../../core/store.js';
 import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
-import { AppendNotifier, pollingSubscription } from '../../core/subscription.js';
+import { AppendNotifier, SubscriptionSet } from '../../core/subscription.js';
 import { assertStreamId, prepareAppend } from '../../core/validation.js';
 
 export interface MemoryStoreOptions {
@@ -36,7 +36,7 @@ class MemoryEventStore implements EventStore {
   readonly #streams = new Map<string, StoredEvent[]>();
   readonly #byId = new Map<string, StoredEvent>();
   readonly #notifier = new AppendNotifier();
-  readonly #subscriptions = new Set<Subscription>();
+  readonly #subscriptions = new SubscriptionSet();
   readonly #now: () => Date;
   #closed = false;
 
@@ -94,7 +94,7 @@ class MemoryEventStore implements EventStore {
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamRead> {
     this.#assertOpen('readStream');
-    prepareStreamId(streamId);
+    assertStreamId(streamId);
     const o = checkReadStreamOptions(options);
     const stream = this.#streams.get(streamId) ?? [];
     let selected = stream.filter(
@@ -130,33 +130,22 @@ class MemoryEventStore implements EventStore {
   subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
     this.#assertOpen('subscribe');
     checkReadAllOptions({ after: options.after, types: options.types, categories: options.categories });
-    const subscription = pollingSubscription(
+    return this.#subscriptions.start(
       { readAll: (o) => this.readAll(o), notifier: this.#notifier, pollIntervalMs: 60_000 },
       options,
       handler,
     );
-    this.#subscriptions.add(subscription);
-    subscription.done.then(
-      () => this.#subscriptions.delete(subscription),
-      () => this.#subscriptions.delete(subscription),
-    );
-    return subscription;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    const open = [...this.#subscriptions];
-    await Promise.all(open.map((s) => s.unsubscribe()));
+    await this.#subscriptions.stopAll();
     this.#closed = true;
   }
 
   #assertOpen(operation: string): void {
     if (this.#closed) throw new StoreClosedError(operation);
   }
-}
-
-function prepareStreamId(streamId: string): void {
-  assertStreamId(streamId);
 }
 
 function deepFreeze<T>(value: T): T {

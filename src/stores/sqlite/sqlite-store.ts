@@ -18,13 +18,13 @@ import type {
   Subscription,
 } from '../../core/store.js';
 import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
-import { AppendNotifier, pollingSubscription } from '../../core/subscription.js';
+import { AppendNotifier, SubscriptionSet } from '../../core/subscription.js';
 import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
 import { migrate } from './migrations/index.js';
 import type { EventRow } from './sql/event-row.js';
 import { toStoredEvent } from './sql/event-row.js';
 import { findEventIds } from './sql/find-event-ids.js';
-import { prepareInsertEvent } from './sql/insert-event.js';
+import { insertEventsStatement, MAX_ROWS_PER_INSERT } from './sql/insert-event.js';
 import { readAllRows } from './sql/read-all.js';
 import { readStreamRows } from './sql/read-stream.js';
 import { prepareStreamVersion } from './sql/stream-version.js';
@@ -70,10 +70,10 @@ export function createSqliteStoreWith(
 export class SqliteEventStore implements EventStore {
   readonly #db: Database.Database;
   readonly #notifier = new AppendNotifier();
-  readonly #subscriptions = new Set<Subscription>();
+  readonly #subscriptions = new SubscriptionSet();
   readonly #readCache = new Map<string, Database.Statement<unknown[], EventRow>>();
   readonly #streamVersion;
-  readonly #insert;
+  readonly #insertCache = new Map<number, Database.Statement<unknown[]>>();
   readonly #appendTx;
   readonly #readStreamTx;
   readonly #now: () => Date;
@@ -85,7 +85,6 @@ export class SqliteEventStore implements EventStore {
     this.#now = options.now ?? (() => new Date());
     this.#pollIntervalMs = options.pollIntervalMs ?? 250;
     this.#streamVersion = prepareStreamVersion(db);
-    this.#insert = prepareInsertEvent(db);
     this.#appendTx = db.transaction((append: PreparedAppend) => this.#appendInTransaction(append)).immediate;
     this.#readStreamTx = db.transaction((streamId: string, options: ReadStreamOptions | undefined) =>
       this.#readStreamInTransaction(streamId, options),
@@ -128,21 +127,26 @@ export class SqliteEventStore implements EventStore {
       throw new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', actual);
     }
     const recordedAt = this.#now().getTime();
+    const { streamId, category, events } = append;
     let version = actual;
     let position = 0;
-    for (const e of append.events) {
-      version += 1;
-      const info = this.#insert.run(
-        e.id,
-        append.streamId,
-        version,
-        append.category,
-        e.type,
-        e.schemaVersion,
-        e.data,
-        e.metadata,
-        recordedAt,
-      );
+    for (let start = 0; start < events.length; start += MAX_ROWS_PER_INSERT) {
+      const end = Math.min(events.length, start + MAX_ROWS_PER_INSERT);
+      const params: unknown[] = new Array((end - start) * 9);
+      let p = 0;
+      for (let i = start; i < end; i++) {
+        const e = events[i]!;
+        params[p++] = e.id;
+        params[p++] = streamId;
+        params[p++] = ++version;
+        params[p++] = category;
+        params[p++] = e.type;
+        params[p++] = e.schemaVersion;
+        params[p++] = e.data;
+        params[p++] = e.metadata;
+        params[p++] = recordedAt;
+      }
+      const info = insertEventsStatement(this.#db, this.#insertCache, end - start).run(...params);
       position = Number(info.lastInsertRowid);
     }
     return { nextExpectedVersion: version, position: BigInt(position) };
@@ -188,20 +192,16 @@ export class SqliteEventStore implements EventStore {
   subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
     this.#assertOpen('subscribe');
     checkReadAllOptions({ after: options.after, types: options.types, categories: options.categories });
-    const subscription = pollingSubscription(
+    return this.#subscriptions.start(
       { readAll: (o) => this.readAll(o), notifier: this.#notifier, pollIntervalMs: this.#pollIntervalMs },
       options,
       handler,
     );
-    this.#subscriptions.add(subscription);
-    const forget = () => this.#subscriptions.delete(subscription);
-    subscription.done.then(forget, forget);
-    return subscription;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    await Promise.all([...this.#subscriptions].map((s) => s.unsubscribe()));
+    await this.#subscriptions.stopAll();
     this.#closed = true;
     this.#db.close();
   }

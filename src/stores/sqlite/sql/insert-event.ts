@@ -1,22 +1,26 @@
 import type Database from 'better-sqlite3';
 
-export type InsertEventParams = [
-  eventId: string,
-  streamId: string,
-  version: number,
-  category: string,
-  type: string,
-  schemaVersion: number,
-  data: string,
-  metadata: string,
-  recordedAt: number,
-];
+/** Rows per INSERT statement: one statement per append of up to this many events. */
+export const MAX_ROWS_PER_INSERT = 100;
 
-/** Appends one event row; its position is the new rowid. */
-export function prepareInsertEvent(db: Database.Database): Database.Statement<InsertEventParams> {
-  return db.prepare<InsertEventParams>(
-    `INSERT INTO factum_events
-       (event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+const COLUMNS = '(event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at)';
+const ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+/**
+ * Appends `rows` event rows in one statement (parameters: 9 per row, in column order). Their positions
+ * are consecutive rowids ending at the statement's lastInsertRowid. Statements are cached per row count.
+ */
+export function insertEventsStatement(
+  db: Database.Database,
+  cache: Map<number, Database.Statement<unknown[]>>,
+  rows: number,
+): Database.Statement<unknown[]> {
+  let statement = cache.get(rows);
+  if (statement === undefined) {
+    statement = db.prepare<unknown[]>(
+      `INSERT INTO factum_events ${COLUMNS} VALUES ${Array.from({ length: rows }, () => ROW).join(', ')}`,
+    );
+    cache.set(rows, statement);
+  }
+  return statement;
 }

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import {
+  ConcurrencyError,
+  ErrorCodes,
+  errorCatalog,
+  FactumError,
+  isConcurrencyError,
+  isFactumError,
+  isRetriable,
+  StoreUnavailableError,
+} from 'factum';
+import { describe, expect, it } from 'vitest';
+
+describe('error catalog', () => {
+  it('lists the same codes in ErrorCodes, errorCatalog and docs/errors.md', () => {
+    const codes = Object.values(ErrorCodes).sort();
+    expect(Object.keys(errorCatalog).sort()).toEqual(codes);
+    const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    const documented = [...doc.matchAll(/^\|\s*`(FACTUM_[A-Z_]+)`\s*\|\s*(yes|no)\s*\|/gm)].map((m) => [
+      m[1],
+      m[2],
+    ]);
+    expect(documented.map(([code]) => code).sort()).toEqual(codes);
+    for (const [code, retriable] of documented) {
+      expect(errorCatalog[code as keyof typeof errorCatalog].retriable).toBe(retriable === 'yes');
+    }
+  });
+
+  it('codes are unique and namespaced', () => {
+    const codes = Object.values(ErrorCodes);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const code of codes) expect(code).toMatch(/^FACTUM_[A-Z_]+$/);
+  });
+
+  it('a ConcurrencyError echoes its inputs and is retriable', () => {
+    const error = new ConcurrencyError('order-42', 3, 5);
+    expect(error.message).toBe('Wrong expected version: 3 (stream: order-42, actual version: 5)');
+    expect(error).toMatchObject({ code: 'FACTUM_CONCURRENCY', streamId: 'order-42', expected: 3, actual: 5 });
+    expect(error.name).toBe('ConcurrencyError');
+    expect(isConcurrencyError(error)).toBe(true);
+    expect(isRetriable(error)).toBe(true);
+  });
+
+  it('guards match by code, so an error from another copy of the package still matches', () => {
+    const foreign = Object.assign(new Error('x'), { code: 'FACTUM_CONCURRENCY', retriable: true });
+    expect(isFactumError(foreign, ErrorCodes.CONCURRENCY)).toBe(true);
+    expect(isConcurrencyError(foreign)).toBe(true);
+    expect(isFactumError(new Error('plain'))).toBe(false);
+    expect(isFactumError({ code: 'ECONNRESET' })).toBe(false);
+    expect(isFactumError(null)).toBe(false);
+    expect(isRetriable(new Error('plain'))).toBe(false);
+  });
+
+  it('keeps the cause', () => {
+    const cause = new Error('connection reset');
+    const error = new StoreUnavailableError('could not append', { cause });
+    expect(error.cause).toBe(cause);
+    expect(error.retriable).toBe(true);
+    expect(error).toBeInstanceOf(FactumError);
+  });
+});
