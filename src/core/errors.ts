@@ -23,6 +23,7 @@ export const ErrorCodes = {
   PUBLISH_NOT_CONFIRMED: 'FACTUM_PUBLISH_NOT_CONFIRMED',
   INVALID_MESSAGE: 'FACTUM_INVALID_MESSAGE',
   LOCK_HELD: 'FACTUM_LOCK_HELD',
+  GROUP_ACTIVE: 'FACTUM_GROUP_ACTIVE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -103,6 +104,11 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
     retriable: true,
     description:
       'Another process holds the lock (for example the relay of the same checkpoint); wait and retry.',
+  },
+  FACTUM_GROUP_ACTIVE: {
+    retriable: true,
+    description:
+      'The consumer group still has running members; stop them before resetting its offsets, then retry.',
   },
 };
 
@@ -280,6 +286,19 @@ export class LockHeldError extends FactumError {
     super(ErrorCodes.LOCK_HELD, `Lock ${lock} is held by ${holder}`);
     this.lock = lock;
     this.holder = holder;
+  }
+}
+
+/** A consumer group operation (such as an offset reset) needs the group to have no running members. */
+export class GroupActiveError extends FactumError {
+  readonly group: string;
+
+  constructor(group: string, operation: string, state: string) {
+    super(
+      ErrorCodes.GROUP_ACTIVE,
+      `Cannot ${operation}: consumer group ${group} has running members (state ${state}); stop its consumers first`,
+    );
+    this.group = group;
   }
 }
 

@@ -9,6 +9,7 @@ export {
   ErrorCodes,
   errorCatalog,
   FactumError,
+  GroupActiveError,
   InvalidMessageError,
   isConcurrencyError,
   isFactumError,

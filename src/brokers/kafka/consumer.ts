@@ -1,0 +1,389 @@
+import type * as Kafka from '@platformatic/kafka';
+import { BrokerUnavailableError } from '../../core/errors.js';
+import { retry, sleep } from '../../core/retry.js';
+import type { Consumer, GroupOptions, MessageHandler } from '../broker.js';
+import { type ResolvedConsumeOptions, runDelivery } from '../shared/delivery.js';
+import type { KafkaConsumerHost } from './host.js';
+import {
+  commitWithMetadata,
+  type DeliveryMarker,
+  encodeMarker,
+  previousDeliveries,
+  readCommitted,
+} from './offsets.js';
+import { attributesOf, fromKafkaRecord, headerRecord } from './wire.js';
+
+type KafkaRecord = Kafka.Message;
+
+/** One partition this consumer owns (or owned): its records in hand, processed one at a time. */
+interface Lane {
+  readonly partition: number;
+  queue: KafkaRecord[];
+  /** Next offset expected from the fetcher; older records are duplicates of ones in hand or done. */
+  fetched: bigint;
+  /** Next offset to handle (the committed position); -1n when the group has none. */
+  next: bigint;
+  /** The marker last committed for this partition, as far as this consumer knows. */
+  marker: DeliveryMarker | undefined;
+  initialized: boolean;
+  revoked: boolean;
+  running: Promise<void> | undefined;
+}
+
+/**
+ * One member of a consumer group. Records are handled one at a time per partition, in offset order
+ * (so per stream, as the key is the stream id), partitions side by side. The offset is committed
+ * only after the handler succeeded or the record was dead-lettered, never automatically. Each commit
+ * also stores a delivery marker (see offsets.ts): it counts deliveries across crashes and lets the
+ * next owner of a partition wait until the previous owner finished the record it was handling.
+ */
+export class KafkaConsumer implements Consumer {
+  readonly group: string;
+  readonly #host: KafkaConsumerHost;
+  readonly #groupId: string;
+  readonly #filter: GroupOptions;
+  readonly #options: ResolvedConsumeOptions;
+  readonly #handler: MessageHandler;
+  readonly #abort = new AbortController();
+  readonly #lanes = new Map<number, Lane>();
+  #client: Kafka.Consumer | undefined;
+  #stream: Kafka.MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #pump: Promise<void> | undefined;
+  #pending = 0;
+  #resume: (() => void) | undefined;
+  #stopped = false;
+
+  constructor(
+    host: KafkaConsumerHost,
+    filter: GroupOptions,
+    options: ResolvedConsumeOptions,
+    handler: MessageHandler,
+  ) {
+    this.#host = host;
+    this.group = filter.group;
+    this.#groupId = host.groupId(filter.group);
+    this.#filter = filter;
+    this.#options = options;
+    this.#handler = handler;
+  }
+
+  /** This member's id in the group (null before it joined). */
+  get memberId(): string | null {
+    return this.#client?.memberId ?? null;
+  }
+
+  async start(): Promise<void> {
+    const { lib, timing } = this.#host;
+    const client = new lib.Consumer({
+      ...this.#host.clientOptions(),
+      groupId: this.#groupId,
+      sessionTimeout: timing.sessionTimeoutMs,
+      heartbeatInterval: timing.heartbeatIntervalMs,
+      rebalanceTimeout: timing.rebalanceTimeoutMs,
+      maxWaitTime: timing.maxWaitMs,
+      autocommit: false,
+    });
+    this.#client = client;
+    client.on('consumer:group:join', () => this.#onAssignment());
+    try {
+      this.#stream = await client.consume({
+        topics: [this.#host.topic],
+        mode: lib.MessagesStreamModes.COMMITTED,
+        fallbackMode: lib.MessagesStreamFallbackModes.EARLIEST,
+        autocommit: false,
+        highWaterMark: this.#options.prefetch,
+      });
+    } catch (cause) {
+      await closeClient(client);
+      throw new BrokerUnavailableError(
+        `Kafka consumer of group ${this.#groupId} could not join on topic ${this.#host.topic}: ${message(cause)}`,
+        { cause },
+      );
+    }
+    this.#stream.on('error', () => {});
+    this.#onAssignment();
+    this.#pump = this.#run(this.#stream);
+  }
+
+  async #run(stream: AsyncIterable<KafkaRecord>): Promise<void> {
+    try {
+      for await (const record of stream) {
+        if (this.#stopped) break;
+        this.#dispatch(record);
+        if (this.#pending >= this.#options.prefetch && !this.#stopped) {
+          await new Promise<void>((resolve) => {
+            this.#resume = resolve;
+          });
+        }
+      }
+    } catch {
+      // The stream failed (connection lost for good, or closed): records in hand are still handled;
+      // what was not committed is delivered again to whoever owns the partition next.
+    }
+  }
+
+  #assigned(): Set<number> {
+    const out = new Set<number>();
+    for (const a of this.#client?.assignments ?? []) {
+      if (a.topic === this.#host.topic) for (const p of a.partitions) out.add(p);
+    }
+    return out;
+  }
+
+  /** After a rebalance: partitions this member lost drop the records in hand (the next owner fetches them). */
+  #onAssignment(): void {
+    const assigned = this.#assigned();
+    for (const lane of this.#lanes.values()) {
+      if (!assigned.has(lane.partition) && !lane.revoked) this.#revoke(lane);
+    }
+  }
+
+  #revoke(lane: Lane): void {
+    lane.revoked = true;
+    lane.initialized = false;
+    lane.fetched = -1n;
+    this.#drop(lane);
+    if (lane.running === undefined) void this.#releasePremark(lane).catch(() => {});
+  }
+
+  #drop(lane: Lane): void {
+    this.#release(lane.queue.length);
+    lane.queue = [];
+  }
+
+  #release(n: number): void {
+    this.#pending -= n;
+    if (this.#pending < this.#options.prefetch && this.#resume !== undefined) {
+      const resume = this.#resume;
+      this.#resume = undefined;
+      resume();
+    }
+  }
+
+  #dispatch(record: KafkaRecord): void {
+    if (!this.#assigned().has(record.partition)) return; // a revoked partition's record, fetched before the rebalance
+    let lane = this.#lanes.get(record.partition);
+    if (lane === undefined) {
+      lane = {
+        partition: record.partition,
+        queue: [],
+        fetched: -1n,
+        next: -1n,
+        marker: undefined,
+        initialized: false,
+        revoked: false,
+        running: undefined,
+      };
+      this.#lanes.set(record.partition, lane);
+    }
+    if (lane.revoked) lane.revoked = false; // assigned again
+    if (lane.fetched >= 0n && record.offset < lane.fetched) return; // fetched again after a rebalance
+    lane.fetched = record.offset + 1n;
+    lane.queue.push(record);
+    this.#pending++;
+    this.#kick(lane);
+  }
+
+  /** Starts the lane's worker unless it runs; the worker restarts itself while records are left. */
+  #kick(lane: Lane): void {
+    if (lane.running !== undefined) return;
+    lane.running = this.#drain(lane).finally(() => {
+      lane.running = undefined;
+      if (lane.queue.length > 0 && !this.#stopped && !lane.revoked) this.#kick(lane);
+    });
+  }
+
+  async #drain(lane: Lane): Promise<void> {
+    try {
+      while (lane.queue.length > 0 && !this.#stopped && !lane.revoked) {
+        if (!lane.initialized) await this.#initialize(lane);
+        if (this.#stopped || lane.revoked) break;
+        const record = lane.queue.shift()!;
+        this.#release(1);
+        if (lane.next >= 0n && record.offset < lane.next) continue;
+        await this.#deliver(lane, record);
+      }
+    } catch {
+      // A commit kept failing (this member was removed from the group, or Kafka is gone): give the
+      // partition up; the records are delivered again after the next rebalance.
+      this.#drop(lane);
+      lane.initialized = false;
+      lane.fetched = -1n;
+    }
+    if (lane.revoked || this.#stopped) await this.#releasePremark(lane).catch(() => {});
+  }
+
+  /**
+   * Reads the committed offset and marker. While the marker says another member is handling the
+   * record at the committed offset (and it is not older than the handoff timeout), waits for that
+   * member to commit, so two members never run handlers of one partition at the same time.
+   */
+  async #initialize(lane: Lane): Promise<void> {
+    const { admin, topic, timing } = this.#host;
+    for (;;) {
+      const committed = (await readCommitted(admin, this.#groupId, topic, [lane.partition])).get(
+        lane.partition,
+      )!;
+      const m = committed.marker;
+      const me = this.#client?.memberId ?? '';
+      const heldElsewhere =
+        m !== undefined &&
+        m.offset === committed.offset &&
+        m.deliveries > 0 &&
+        m.member !== '' &&
+        m.member !== me &&
+        Date.now() - m.at < timing.handoffTimeoutMs;
+      if (!heldElsewhere || this.#stopped || lane.revoked) {
+        lane.next = committed.offset;
+        lane.marker = m;
+        lane.initialized = true;
+        return;
+      }
+      await sleep(50);
+    }
+  }
+
+  async #deliver(lane: Lane, record: KafkaRecord): Promise<void> {
+    const offset = record.offset;
+    lane.next = offset; // a gap (records removed by retention) is skipped
+    const headers = headerRecord(record.headers);
+    if (!this.#matches(headers)) {
+      await this.#advance(lane, offset + 1n);
+      return;
+    }
+    const me = this.#client?.memberId ?? '';
+    const held = lane.marker;
+    let deliveryCount: number;
+    if (held !== undefined && held.offset === offset && held.member === me && held.deliveries > 0) {
+      deliveryCount = held.deliveries; // marked as taken by this member when the previous record was committed
+    } else {
+      deliveryCount = previousDeliveries(held, offset) + 1;
+      await this.#commit(lane, offset, { offset, deliveries: deliveryCount, member: me, at: Date.now() });
+    }
+    const outcome = await runDelivery(
+      { decode: () => fromKafkaRecord(headers, record.value), deliveryCount },
+      this.#options,
+      this.#handler,
+      this.#abort.signal,
+      this.#host.emitter,
+    );
+    if (outcome.kind === 'abandon') {
+      // Stopping: leave the record for the next owner, without making it wait for this member.
+      await this.#commit(lane, offset, { offset, deliveries: deliveryCount, member: '', at: Date.now() });
+      this.#drop(lane);
+      return;
+    }
+    if (outcome.kind === 'dead-letter') {
+      this.#host.emitter.emit('consumer.dead-lettered', {
+        group: this.group,
+        eventId: outcome.event?.id ?? headers.ce_id,
+        reason: outcome.reason,
+        error: outcome.error,
+      });
+      await retry(() => this.#host.deadLetter(this.group, record, outcome), {
+        retries: Number.MAX_SAFE_INTEGER,
+        initialDelayMs: 200,
+        maxDelayMs: 5000,
+        signal: this.#abort.signal,
+      });
+    }
+    await this.#advance(lane, offset + 1n);
+  }
+
+  /** Commits `next`; when the record at `next` is already in hand, marks it as taken by this member. */
+  async #advance(lane: Lane, next: bigint): Promise<void> {
+    const following = lane.queue[0];
+    const me = this.#client?.memberId ?? '';
+    const taken = following !== undefined && following.offset === next && !lane.revoked && !this.#stopped;
+    await this.#commit(lane, next, {
+      offset: next,
+      deliveries: taken ? 1 : 0,
+      member: taken ? me : '',
+      at: taken ? Date.now() : 0,
+    });
+    lane.next = next;
+  }
+
+  /** A record marked as taken but never started is given back: its marker loses that delivery. */
+  async #releasePremark(lane: Lane): Promise<void> {
+    const m = lane.marker;
+    const me = this.#client?.memberId ?? '';
+    if (m === undefined || m.member === '' || m.member !== me || m.deliveries === 0) return;
+    await this.#commit(lane, m.offset, {
+      offset: m.offset,
+      deliveries: m.deliveries - 1,
+      member: '',
+      at: m.at,
+    });
+  }
+
+  async #commit(lane: Lane, offset: bigint, marker: DeliveryMarker): Promise<void> {
+    const client = this.#client!;
+    const { lib, topic, timing } = this.#host;
+    const started = Date.now();
+    await retry(
+      async () => {
+        try {
+          await commitWithMetadata(client, lib, topic, lane.partition, offset, encodeMarker(marker));
+        } catch (cause) {
+          throw new BrokerUnavailableError(
+            `Kafka did not commit offset ${offset} of ${topic}[${lane.partition}] for group ${this.#groupId}: ${message(cause)}`,
+            { cause },
+          );
+        }
+      },
+      {
+        // Long enough to ride out a rebalance (the next generation accepts the commit).
+        retries: 1000,
+        initialDelayMs: 50,
+        maxDelayMs: 500,
+        isRetriable: () => Date.now() - started < timing.rebalanceTimeoutMs && !client.closed,
+      },
+    );
+    lane.marker = marker;
+  }
+
+  #matches(headers: Readonly<Record<string, string>>): boolean {
+    const { categories, types } = this.#filter;
+    if (categories === undefined && types === undefined) return true;
+    const attributes = attributesOf(headers);
+    if (attributes.type === undefined) return true; // not a Factum event: handled (and dead-lettered) as invalid
+    if (types !== undefined && !types.includes(attributes.type)) return false;
+    if (categories !== undefined) {
+      const category = attributes.category ?? attributes.subject?.split('-')[0];
+      if (category === undefined || !categories.includes(category)) return false;
+    }
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#abort.abort();
+    this.#host.forget(this);
+    this.#resume?.();
+    for (const lane of this.#lanes.values()) this.#drop(lane);
+    await Promise.all([...this.#lanes.values()].map((l) => l.running));
+    await Promise.all([...this.#lanes.values()].map((l) => this.#releasePremark(l).catch(() => {})));
+    await this.#stream?.close().catch(() => {});
+    if (this.#client !== undefined) await closeClient(this.#client);
+    await this.#pump;
+  }
+}
+
+/** Closes a client even while a stream is open (leaving the group); never rejects. */
+export function closeClient(client: {
+  close(force: boolean, callback: (error?: Error | null) => void): void;
+}): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      client.close(true, () => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

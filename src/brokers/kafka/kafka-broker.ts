@@ -1,0 +1,481 @@
+import type * as Kafka from '@platformatic/kafka';
+import type { StoredEvent } from '../../core/envelope.js';
+import {
+  BrokerClosedError,
+  BrokerUnavailableError,
+  ErrorCodes,
+  isFactumError,
+  MissingDriverError,
+  PublishNotConfirmedError,
+  ValidationError,
+} from '../../core/errors.js';
+import type {
+  Broker,
+  BrokerCapabilities,
+  BrokerEventListener,
+  BrokerEvents,
+  ConsumeOptions,
+  Consumer,
+  ConsumerLag,
+  DeadLetter,
+  GroupOptions,
+  MessageHandler,
+  PublishOptions,
+} from '../broker.js';
+import { type Outcome, resolveConsumeOptions } from '../shared/delivery.js';
+import { Emitter } from '../shared/emitter.js';
+import { assertName } from '../shared/naming.js';
+import { closeClient, KafkaConsumer } from './consumer.js';
+import { readTopic, toDeadLetterRecord, toKafkaDeadLetter } from './dead-letters.js';
+import type { KafkaConsumerHost, KafkaGroupTiming } from './host.js';
+import { type ResetOffsetsOptions, type ResetResult, resetGroupOffsets } from './replay.js';
+import { toKafkaRecord } from './wire.js';
+
+type KafkaLib = typeof Kafka;
+
+export interface KafkaTopicOptions {
+  /** Partitions of the event topic (default 6). Order holds per stream: the key is the stream id. */
+  partitions?: number;
+  /** Copies of each partition; -1 takes the broker's `default.replication.factor` (default -1). Use 3 in production. */
+  replicationFactor?: number;
+  /** The topic's `min.insync.replicas` (default: the broker's). With replication 3, set 2: acks=all then survives one broker down. */
+  minInsyncReplicas?: number;
+  /** Any other topic configs (`retention.ms`, …), applied when Factum creates the topic. */
+  configs?: Record<string, string>;
+}
+
+export interface KafkaBrokerOptions {
+  /** Bootstrap servers, `host:port` (default '127.0.0.1:9092'). */
+  brokers?: string | readonly string[];
+  /** The topic events are published to (default 'factum.events'); dead letters go to `<topic>.<group>.dlq`. */
+  topic?: string;
+  /** Prepended to every group name to form the Kafka group id (default ''). */
+  groupIdPrefix?: string;
+  /** CloudEvents `source` of published events (default '/factum'). */
+  source?: string;
+  /** Client id shown in the broker's logs and quotas (default 'factum'). */
+  clientId?: string;
+  /** Create the event and dead-letter topics when missing (default true). */
+  createTopics?: boolean;
+  topicOptions?: KafkaTopicOptions;
+  /** Consumer group timing; defaults in KafkaGroupTiming. */
+  group?: Partial<KafkaGroupTiming>;
+  /** How long one request to Kafka may take (ms, default 30,000). */
+  requestTimeoutMs?: number;
+}
+
+const DEFAULT_TIMING: KafkaGroupTiming = {
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 3_000,
+  rebalanceTimeoutMs: 60_000,
+  handoffTimeoutMs: 30_000,
+  maxWaitMs: 500,
+};
+
+/** Largest payload of one produce call; Kafka's default record-batch limit is 1 MiB per partition. */
+const SEND_BYTES = 512 * 1024;
+
+/** Connects to Kafka and creates the event topic. Needs the optional peer dependency @platformatic/kafka. */
+export async function createKafkaBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
+  let lib: KafkaLib;
+  try {
+    lib = await import('@platformatic/kafka');
+  } catch (cause) {
+    throw new MissingDriverError('@platformatic/kafka', cause);
+  }
+  const broker = new KafkaBroker(lib, options);
+  try {
+    if (broker.createsTopics) await broker.ensureTopic(broker.topic, broker.topicOptions.partitions ?? 6);
+  } catch (cause) {
+    await broker.close().catch(() => {});
+    throw translate(cause, `create topic ${broker.topic}`);
+  }
+  return broker;
+}
+
+export class KafkaBroker implements Broker, KafkaConsumerHost {
+  readonly name = 'kafka';
+  readonly capabilities: BrokerCapabilities = { orderedCompetingConsumers: true };
+  readonly lib: KafkaLib;
+  readonly topic: string;
+  readonly emitter = new Emitter<BrokerEvents>();
+  readonly timing: KafkaGroupTiming;
+  readonly topicOptions: KafkaTopicOptions;
+  readonly createsTopics: boolean;
+  readonly admin: Kafka.Admin;
+  readonly #bootstrap: string[];
+  readonly #clientId: string;
+  readonly #groupIdPrefix: string;
+  readonly #source: string;
+  readonly #requestTimeoutMs: number;
+  readonly #producer: Kafka.Producer;
+  readonly #consumers = new Set<KafkaConsumer>();
+  readonly #topics = new Map<string, Promise<void>>();
+  #reader: Kafka.Consumer | undefined;
+  /** One produce request at a time: the idempotent producer's sequence numbers stay in order. */
+  #sending: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(lib: KafkaLib, options: KafkaBrokerOptions) {
+    const topic = options.topic ?? 'factum.events';
+    assertTopic('topic', topic);
+    const prefix = options.groupIdPrefix ?? '';
+    if (!/^[A-Za-z0-9._-]{0,200}$/.test(prefix)) {
+      throw new ValidationError(
+        ErrorCodes.INVALID_ARGUMENT,
+        'groupIdPrefix',
+        `groupIdPrefix must be up to 200 letters, digits, '.', '-' or '_', got ${prefix}`,
+      );
+    }
+    const brokers = options.brokers ?? '127.0.0.1:9092';
+    this.#bootstrap = (typeof brokers === 'string' ? brokers.split(',') : [...brokers])
+      .map((b) => b.trim())
+      .filter((b) => b.length > 0);
+    if (this.#bootstrap.length === 0) {
+      throw new ValidationError(
+        ErrorCodes.INVALID_ARGUMENT,
+        'brokers',
+        'brokers must name at least one host:port',
+      );
+    }
+    this.lib = lib;
+    this.topic = topic;
+    this.#groupIdPrefix = prefix;
+    this.#clientId = options.clientId ?? 'factum';
+    this.#source = options.source ?? '/factum';
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.createsTopics = options.createTopics ?? true;
+    this.topicOptions = options.topicOptions ?? {};
+    this.timing = { ...DEFAULT_TIMING, ...options.group };
+    this.admin = new lib.Admin(this.clientOptions());
+    this.#producer = new lib.Producer({
+      ...this.clientOptions(),
+      idempotent: true,
+      acks: lib.ProduceAcks.ALL,
+      // Java's partitioner: a stream lands on the same partition whichever client produced it.
+      partitioner: lib.compatibilityPartitioner,
+      autocreateTopics: false,
+    });
+  }
+
+  clientOptions() {
+    return {
+      clientId: this.#clientId,
+      bootstrapBrokers: this.#bootstrap,
+      timeout: this.#requestTimeoutMs,
+      retries: 5,
+      retryDelay: 250,
+    };
+  }
+
+  groupId(group: string): string {
+    return `${this.#groupIdPrefix}${group}`;
+  }
+
+  /** The topic a group's dead letters go to. */
+  deadLetterTopic(group: string): string {
+    return `${this.topic}.${group}.dlq`;
+  }
+
+  /**
+   * Creates the topic if it does not exist (partitions, replication factor and configs from the
+   * options) and waits until every partition has a leader. Idempotent.
+   */
+  ensureTopic(name: string, partitions: number): Promise<void> {
+    let pending = this.#topics.get(name);
+    if (pending === undefined) {
+      pending = this.#createTopic(name, partitions);
+      pending.catch(() => this.#topics.delete(name));
+      this.#topics.set(name, pending);
+    }
+    return pending;
+  }
+
+  async #createTopic(name: string, partitions: number): Promise<void> {
+    const o = this.topicOptions;
+    const configs = Object.entries({
+      ...o.configs,
+      ...(o.minInsyncReplicas === undefined ? {} : { 'min.insync.replicas': String(o.minInsyncReplicas) }),
+    }).map(([configName, value]) => ({ name: configName, value }));
+    try {
+      await this.admin.createTopics({
+        topics: [name],
+        partitions,
+        replicas: o.replicationFactor ?? -1,
+        configs,
+      });
+    } catch (error) {
+      if (!hasApiError(error, 'TOPIC_ALREADY_EXISTS')) throw error;
+    }
+    const deadline = Date.now() + this.#requestTimeoutMs;
+    for (;;) {
+      try {
+        const cluster = await this.admin.metadata({ topics: [name], forceUpdate: true });
+        const topic = cluster.topics.get(name);
+        if (topic?.partitions.every((p) => p.leader >= 0)) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`topic ${name} has no leader after ${this.#requestTimeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Number of partitions of the event topic. */
+  async partitions(topic = this.topic): Promise<number[]> {
+    const cluster = await this.admin.metadata({ topics: [topic] });
+    const meta = cluster.topics.get(topic);
+    return meta === undefined ? [] : meta.partitions.map((_, i) => i);
+  }
+
+  #send(messages: Kafka.MessageToProduce[]): Promise<void> {
+    const next = this.#sending.then(() => this.#producer.send({ messages }));
+    this.#sending = next.catch(() => {});
+    return next.then(() => undefined);
+  }
+
+  async publish(events: readonly StoredEvent[], options: PublishOptions = {}): Promise<void> {
+    if (this.#closed) throw new BrokerClosedError('publish');
+    if (events.length === 0) return;
+    options.signal?.throwIfAborted();
+    let chunk: Kafka.MessageToProduce[] = [];
+    let bytes = 0;
+    let first = 0;
+    const flush = async (upTo: number) => {
+      if (chunk.length === 0) return;
+      const messages = chunk;
+      chunk = [];
+      bytes = 0;
+      try {
+        await this.#send(messages);
+      } catch (cause) {
+        const event = events[first]!;
+        throw new PublishNotConfirmedError(
+          `Kafka did not acknowledge events ${first + 1}–${upTo} of ${events.length} (from ${event.id}, ${event.type} in ${event.streamId}) on topic ${this.topic}: ${message(cause)}`,
+          event.id,
+          { cause },
+        );
+      }
+      first = upTo;
+    };
+    for (let i = 0; i < events.length; i++) {
+      const record = toKafkaRecord(events[i]!, this.#source);
+      let size = record.key.length + record.value.length;
+      for (const [k, v] of record.headers) size += k.length + v.length;
+      if (bytes + size > SEND_BYTES) await flush(i);
+      chunk.push({ topic: this.topic, ...record });
+      bytes += size;
+    }
+    await flush(events.length);
+  }
+
+  async deadLetter(
+    group: string,
+    record: Pick<Kafka.Message, 'key' | 'value' | 'headers' | 'partition' | 'offset'>,
+    outcome: Extract<Outcome, { kind: 'dead-letter' }>,
+  ): Promise<void> {
+    const topic = this.deadLetterTopic(group);
+    if (this.createsTopics) await this.ensureTopic(topic, 1);
+    const letter = toDeadLetterRecord(this.topic, group, record, outcome);
+    await this.#send([{ topic, ...letter }]);
+  }
+
+  /**
+   * Creates the topics and, for a group that has no committed offsets yet, commits the current end of
+   * each partition: the group receives every event published from now on, and its lag counts them.
+   */
+  async declareGroup(options: GroupOptions): Promise<void> {
+    if (this.#closed) throw new BrokerClosedError('declareGroup');
+    assertName('group', options.group);
+    try {
+      if (this.createsTopics) {
+        await this.ensureTopic(this.topic, this.topicOptions.partitions ?? 6);
+        await this.ensureTopic(this.deadLetterTopic(options.group), 1);
+      }
+      await this.#startGroupAtEnd(options.group);
+    } catch (cause) {
+      throw translate(cause, `declare group ${options.group}`);
+    }
+  }
+
+  async #startGroupAtEnd(group: string): Promise<void> {
+    const groupId = this.groupId(group);
+    const partitions = await this.partitions();
+    const committed = await this.admin.listConsumerGroupOffsets({
+      groups: [{ groupId, topics: [{ name: this.topic, partitionIndexes: partitions }] }],
+    });
+    const known = new Set<number>();
+    for (const g of committed)
+      for (const t of g.topics)
+        for (const p of t.partitions) if (p.committedOffset >= 0n) known.add(p.partitionIndex);
+    const missing = partitions.filter((p) => !known.has(p));
+    if (missing.length === 0) return;
+    const ends = await this.#listOffsets(missing, -1n);
+    try {
+      await this.admin.alterConsumerGroupOffsets({
+        groupId,
+        topics: [
+          {
+            name: this.topic,
+            partitionOffsets: missing.map((partition) => ({ partition, offset: ends.get(partition) ?? 0n })),
+          },
+        ],
+      });
+    } catch {
+      // The group has running members: they already decided where to start.
+    }
+  }
+
+  async #listOffsets(partitions: readonly number[], timestamp: bigint): Promise<Map<number, bigint>> {
+    const listed = await this.admin.listOffsets({
+      topics: [
+        { name: this.topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) },
+      ],
+    });
+    const out = new Map<number, bigint>();
+    for (const t of listed) for (const p of t.partitions) out.set(p.partitionIndex, p.offset);
+    return out;
+  }
+
+  async consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumer> {
+    if (this.#closed) throw new BrokerClosedError('consume');
+    const resolved = resolveConsumeOptions(options);
+    await this.declareGroup(options);
+    const consumer = new KafkaConsumer(this, options, resolved, handler);
+    this.#consumers.add(consumer);
+    try {
+      await consumer.start();
+    } catch (error) {
+      this.#consumers.delete(consumer);
+      throw error;
+    }
+    return consumer;
+  }
+
+  forget(consumer: object): void {
+    this.#consumers.delete(consumer as KafkaConsumer);
+  }
+
+  /** Per partition: the high watermark minus the group's committed offset (the log start when none). */
+  async lag(group: string): Promise<ConsumerLag> {
+    assertName('group', group);
+    try {
+      const partitions = await this.partitions();
+      const committed = await this.admin.listConsumerGroupOffsets({
+        groups: [
+          { groupId: this.groupId(group), topics: [{ name: this.topic, partitionIndexes: partitions }] },
+        ],
+      });
+      const positions = new Map<number, bigint>();
+      for (const g of committed)
+        for (const t of g.topics)
+          for (const p of t.partitions) positions.set(p.partitionIndex, p.committedOffset);
+      const ends = await this.#listOffsets(partitions, -1n);
+      const starts = await this.#listOffsets(partitions, -2n);
+      const out: ConsumerLag = { group, lag: 0, partitions: [] };
+      for (const p of partitions) {
+        const end = ends.get(p) ?? 0n;
+        const committedAt = positions.get(p) ?? -1n;
+        const from = committedAt >= 0n ? committedAt : (starts.get(p) ?? 0n);
+        const lag = Number(end > from ? end - from : 0n);
+        out.partitions.push({ partition: `${this.topic}-${p}`, lag });
+        out.lag += lag;
+      }
+      return out;
+    } catch (cause) {
+      throw translate(cause, `read the lag of group ${group}`);
+    }
+  }
+
+  async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+    assertName('group', group);
+    const limit = options.limit ?? 100;
+    try {
+      this.#reader ??= new this.lib.Consumer({
+        ...this.clientOptions(),
+        groupId: `${this.#clientId}-dead-letter-reader`,
+      });
+      const records = await readTopic(this.#reader, this.admin, this.deadLetterTopic(group), limit);
+      return records
+        .map((r) => toKafkaDeadLetter(group, r))
+        .sort((a, b) => a.deadLetteredAt.getTime() - b.deadLetteredAt.getTime());
+    } catch (cause) {
+      if (hasApiError(cause, 'UNKNOWN_TOPIC_OR_PARTITION') || hasApiError(cause, 'UNKNOWN_TOPIC_ID'))
+        return [];
+      throw translate(cause, `read the dead letters of group ${group}`);
+    }
+  }
+
+  /**
+   * Moves a stopped group back to the beginning of the topic, to the first event stored at or after a
+   * time, or to the end: the group then replays from there (rebuilding a read model). Kafka refuses
+   * while the group has running members (FACTUM_GROUP_ACTIVE).
+   */
+  async resetOffsets(group: string, options: ResetOffsetsOptions): Promise<ResetResult> {
+    if (this.#closed) throw new BrokerClosedError('resetOffsets');
+    assertName('group', group);
+    return resetGroupOffsets(this, group, options);
+  }
+
+  on<K extends keyof BrokerEvents>(event: K, listener: BrokerEventListener<K>): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  /** Deletes the event topic and the dead-letter topics of the given groups (tests, teardown). */
+  async deleteTopics(groups: readonly string[] = []): Promise<void> {
+    const topics = [this.topic, ...groups.map((g) => this.deadLetterTopic(g))];
+    for (const topic of topics) {
+      await this.admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      this.#topics.delete(topic);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#consumers].map((c) => c.stop()));
+    await this.#sending;
+    await Promise.all([
+      this.#producer.close().catch(() => {}),
+      this.admin.close().catch(() => {}),
+      this.#reader === undefined ? undefined : closeClient(this.#reader),
+    ]);
+  }
+}
+
+function assertTopic(field: string, topic: string): void {
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(topic) || topic === '.' || topic === '..') {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      field,
+      `${field} must be 1–200 letters, digits, '.', '-' or '_', got ${topic}`,
+    );
+  }
+}
+
+/** Whether a client error (possibly nested) carries the named Kafka protocol error. */
+export function hasApiError(error: unknown, apiId: string): boolean {
+  const seen = new Set<unknown>();
+  const visit = (e: unknown): boolean => {
+    if (typeof e !== 'object' || e === null || seen.has(e)) return false;
+    seen.add(e);
+    const x = e as { apiId?: unknown; errors?: unknown; cause?: unknown };
+    if (x.apiId === apiId) return true;
+    if (Array.isArray(x.errors) && x.errors.some(visit)) return true;
+    return visit(x.cause);
+  };
+  return visit(error);
+}
+
+export function translate(cause: unknown, operation: string): Error {
+  if (isFactumError(cause)) return cause as Error;
+  return new BrokerUnavailableError(`Kafka could not ${operation}: ${message(cause)}`, { cause });
+}
+
+function message(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return `${error.message} (${error.errors.map((e) => message(e)).join('; ')})`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
