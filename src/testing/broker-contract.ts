@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Broker, ConsumeOptions, Consumer, MessageHandler } from '../brokers/broker.js';
+import type { Broker } from '../brokers/broker.js';
 import type { StoredEvent } from '../core/envelope.js';
 import { InvalidMessageError } from '../core/errors.js';
 import { newEventId } from '../core/ids.js';
+import { consumeAll, interleaved, range, sleep, spawnWorker, total, waitFor } from './broker-helpers.js';
 
 export interface BrokerContractSetup {
   /**
@@ -41,6 +40,8 @@ export interface BrokerContractSetup {
  * });
  * ```
  */
+export { interleaved, waitFor };
+
 export function describeBrokerContract(name: string, setup: BrokerContractSetup): void {
   const timeoutMs = setup.timeoutMs ?? 15_000;
 
@@ -322,6 +323,38 @@ export function describeBrokerContract(name: string, setup: BrokerContractSetup)
       await until('the lag drops to 0', async () => (await broker.lag('g')).lag === 0);
     });
 
+    it('keeps per-stream order across competing consumers joining and leaving (partitioned brokers)', async (ctx) => {
+      const { namespace, broker } = await fresh();
+      if (!broker.capabilities.orderedCompetingConsumers) {
+        ctx.skip();
+        return;
+      }
+      await broker.declareGroup({ group: 'g' });
+      const seen: [string, number][] = [];
+      const record = (e: StoredEvent) => {
+        seen.push([e.streamId, e.version]);
+      };
+      await broker.consume({ group: 'g' }, record);
+      const events = interleaved(['order-1', 'order-2', 'order-3', 'order-4', 'order-5', 'order-6'], 30);
+      await broker.publish(events.slice(0, 60));
+      const other = await open(namespace);
+      const joined = await other.consume({ group: 'g' }, record);
+      await broker.publish(events.slice(60, 120));
+      await joined.stop();
+      await broker.publish(events.slice(120));
+      const firstSeen = () => new Set(seen.map(([s, v]) => `${s}:${v}`));
+      await until('every event is handled', () => firstSeen().size === events.length);
+      // After dropping redeliveries, each stream was handled in version order.
+      const order = new Map<string, number[]>();
+      const done = new Set<string>();
+      for (const [s, v] of seen) {
+        if (done.has(`${s}:${v}`)) continue;
+        done.add(`${s}:${v}`);
+        order.set(s, [...(order.get(s) ?? []), v]);
+      }
+      for (const versions of order.values()) expect(versions).toEqual(range(1, 30));
+    });
+
     it('delivers at least once across a consumer process killed with SIGKILL mid-batch', async () => {
       const { namespace, broker } = await fresh();
       await broker.declareGroup({ group: 'g' });
@@ -356,72 +389,4 @@ export function describeBrokerContract(name: string, setup: BrokerContractSetup)
       }
     });
   });
-}
-
-async function consumeAll(
-  broker: Broker,
-  options: ConsumeOptions,
-  handler: MessageHandler,
-): Promise<Consumer> {
-  await broker.declareGroup(options);
-  return broker.consume(options, handler);
-}
-
-function spawnWorker(workerModule: string, args: string[]) {
-  const self = fileURLToPath(import.meta.url);
-  const ts = self.endsWith('.ts');
-  const worker = self.replace(/broker-contract\.(ts|js)$/, `broker-worker.${ts ? 'ts' : 'js'}`);
-  const nodeArgs = ts || workerModule.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  return spawn(process.execPath, [...nodeArgs, worker, workerModule, ...args], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-/** Events of several streams, interleaved round-robin, each stream at versions 1..perStream. */
-export function interleaved(streams: readonly string[], perStream: number): StoredEvent[] {
-  const events: StoredEvent[] = [];
-  let position = 1000n;
-  for (let v = 1; v <= perStream; v++) {
-    for (const streamId of streams) {
-      events.push({
-        id: newEventId(),
-        type: v === 1 ? 'OrderPlaced' : 'ItemAdded',
-        streamId,
-        category: streamId.split('-')[0]!,
-        version: v,
-        position: position++,
-        schemaVersion: 1,
-        timestamp: new Date(),
-        data: { streamId, v },
-        metadata: { correlationId: streamId },
-      });
-    }
-  }
-  return events;
-}
-
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting until ${what}`);
-    await sleep(25);
-  }
-}
-
-function total(map: Map<string, number[]>): number {
-  let n = 0;
-  for (const v of map.values()) n += v.length;
-  return n;
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

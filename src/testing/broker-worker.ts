@@ -15,6 +15,8 @@ if (!modulePath || !namespace || !group || !outFile || !hangAtText) {
   process.exit(2);
 }
 const hangAt = Number(hangAtText);
+// Never outlive a test run that failed before killing this process.
+setTimeout(() => process.exit(3), 60_000).unref();
 const { createBroker } = (await import(pathToFileURL(modulePath).href)) as {
   createBroker: (namespace: string) => Promise<Broker>;
 };

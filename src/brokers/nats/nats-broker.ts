@@ -1,5 +1,6 @@
 import type * as JetStream from '@nats-io/jetstream';
 import type * as Transport from '@nats-io/transport-node';
+import { Emitter } from '../../core/emitter.js';
 import type { StoredEvent } from '../../core/envelope.js';
 import {
   BrokerClosedError,
@@ -25,7 +26,6 @@ import type {
 } from '../broker.js';
 import { DEFAULT_MAX_DELIVERIES } from '../broker.js';
 import { resolveConsumeOptions } from '../shared/delivery.js';
-import { Emitter } from '../shared/emitter.js';
 import { assertName, routingKeyOf, routingPatterns } from '../shared/naming.js';
 import { NatsConsumer } from './consumer.js';
 import { toNatsDeadLetter } from './dead-letters.js';

@@ -1,10 +1,10 @@
 import type * as Amqp from 'amqplib';
+import { Emitter } from '../../core/emitter.js';
 import type { StoredEvent } from '../../core/envelope.js';
 import {
   BrokerClosedError,
   BrokerUnavailableError,
   ErrorCodes,
-  isFactumError,
   PublishNotConfirmedError,
   ValidationError,
 } from '../../core/errors.js';
@@ -23,11 +23,11 @@ import type {
   PublishOptions,
 } from '../broker.js';
 import { resolveConsumeOptions } from '../shared/delivery.js';
-import { Emitter } from '../shared/emitter.js';
 import { assertName } from '../shared/naming.js';
 import { RabbitMqConsumer } from './consumer.js';
 import { toDeadLetter } from './dead-letters.js';
 import type { RabbitMqConnectionHost } from './host.js';
+import { message, redact, translate, waitForDrain, withSignal } from './support.js';
 import {
   deadLetterQueueName,
   declareExchanges,
@@ -161,6 +161,7 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
     try {
       conn = await this.#amqp.connect(this.#url, {
         clientProperties: { connection_name: this.#connectionName },
+        noDelay: true,
       });
     } catch (cause) {
       throw new BrokerUnavailableError(
@@ -413,51 +414,4 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
 function sameFilters(a: GroupOptions, b: GroupOptions): boolean {
   const key = (o: GroupOptions) => JSON.stringify([o.categories ?? null, o.types ?? null]);
   return key(a) === key(b);
-}
-
-function waitForDrain(channel: Amqp.ConfirmChannel): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      channel.off('close', onClose);
-      resolve();
-    };
-    const onClose = () => {
-      channel.off('drain', onDrain);
-      reject(new BrokerUnavailableError('The RabbitMQ channel closed while publishing'));
-    };
-    channel.once('drain', onDrain);
-    channel.once('close', onClose);
-  });
-}
-
-function withSignal<T>(promise: Promise<T>, signal: AbortSignal, onTimeout: () => Error): Promise<T> {
-  if (signal.aborted) return Promise.reject(onTimeout());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(onTimeout());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** Driver errors become Factum errors: a lost connection or channel is retriable. */
-export function translate(cause: unknown, operation: string): Error {
-  if (isFactumError(cause)) return cause as Error;
-  return new BrokerUnavailableError(`RabbitMQ could not ${operation}: ${message(cause)}`, { cause });
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

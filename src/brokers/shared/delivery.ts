@@ -1,3 +1,4 @@
+import type { Emitter } from '../../core/emitter.js';
 import type { StoredEvent } from '../../core/envelope.js';
 import { ErrorCodes, isFactumError, ValidationError } from '../../core/errors.js';
 import { retry } from '../../core/retry.js';
@@ -9,7 +10,6 @@ import type {
   MessageHandler,
 } from '../broker.js';
 import { DEFAULT_MAX_DELIVERIES, DEFAULT_PREFETCH } from '../broker.js';
-import type { Emitter } from './emitter.js';
 
 export type Outcome =
   | { kind: 'ack' }

@@ -3,7 +3,8 @@ import type Database from 'better-sqlite3';
 import { MissingDriverError } from '../../core/errors.js';
 import { createSqliteStoreWith, type SqliteEventStore, type SqliteStoreOptions } from './sqlite-store.js';
 
-export { migrations } from './migrations/index.js';
+export type { Migration } from './migrations/index.js';
+export { migrate, migrations } from './migrations/index.js';
 export type { SqliteEventStore, SqliteStoreOptions } from './sqlite-store.js';
 
 const require = createRequire(import.meta.url);

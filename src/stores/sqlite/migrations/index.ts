@@ -3,6 +3,10 @@ import { StoreCorruptError } from '../../../core/errors.js';
 import { migration as m0001 } from './0001-create-events.js';
 import { migration as m0002 } from './0002-forbid-event-updates.js';
 import { migration as m0003 } from './0003-forbid-event-deletes.js';
+import { migration as m0010 } from './0010-create-checkpoints.js';
+import { migration as m0011 } from './0011-create-leases.js';
+import { migration as m0012 } from './0012-create-outbox.js';
+import { migration as m0013 } from './0013-create-inbox.js';
 
 export interface Migration {
   version: number;
@@ -10,8 +14,11 @@ export interface Migration {
   sql: string;
 }
 
-/** Numbered migrations, applied in order, each once, each in its own transaction. */
-export const migrations: readonly Migration[] = [m0001, m0002, m0003];
+/**
+ * Numbered migrations, applied in order, each once, each in its own transaction. Numbers are reserved
+ * per area: 0004 snapshots, 0005–0009 projections, 0010–0014 messaging (checkpoints, leases, outbox, inbox).
+ */
+export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0010, m0011, m0012, m0013];
 
 const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS factum_migrations (
   version    INTEGER PRIMARY KEY,

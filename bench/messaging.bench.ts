@@ -1,0 +1,204 @@
+/**
+ * Messaging benchmarks, one JSON line:
+ * - relay throughput: 100,000 events from a SQLite store to each broker (batches of 500, waiting for
+ *   the broker's confirms), beside the raw client publishing the same messages with the same
+ *   confirmation mode and batch size;
+ * - end-to-end latency append → consumer handler at a steady 500 events/s for 10 s, p50/p99.
+ * Needs RabbitMQ and NATS JetStream (FACTUM_AMQP_URL, FACTUM_NATS_URL).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
+import amqplib from 'amqplib';
+import type { Broker } from '../src/brokers/broker.js';
+import { createNatsBroker, type NatsBroker, toNatsHeaders } from '../src/brokers/nats/index.js';
+import { createRabbitMqBroker, type RabbitMqBroker, toAmqpMessage } from '../src/brokers/rabbitmq/index.js';
+import type { StoredEvent } from '../src/core/envelope.js';
+import { eventLogSource, sqliteCheckpoints, sqliteLeases, startRelay } from '../src/messaging/index.js';
+import { createSqliteStore, type SqliteEventStore } from '../src/stores/sqlite/index.js';
+import { benchPayload, type Figure, percentile, rate, report, since } from './support.js';
+
+const AMQP = process.env.FACTUM_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const NATS = process.env.FACTUM_NATS_URL ?? 'nats://127.0.0.1:4222';
+const EVENTS = Number(process.env.FACTUM_BENCH_EVENTS ?? 100_000);
+const BATCH = 500;
+const E2E_RATE = 500;
+const E2E_SECONDS = Number(process.env.FACTUM_BENCH_E2E_SECONDS ?? 10);
+
+const dir = mkdtempSync(join(tmpdir(), 'factum-bench-messaging-'));
+const tag = Date.now().toString(36);
+
+async function seed(
+  file: string,
+  count: number,
+): Promise<{ store: SqliteEventStore; events: StoredEvent[] }> {
+  const store = createSqliteStore(file, { synchronous: 'NORMAL' });
+  for (let i = 0; i < count; i += 100) {
+    const streamId = `order-${i / 100}`;
+    await store.append(
+      streamId,
+      Array.from({ length: Math.min(100, count - i) }, (_, k) => ({
+        type: 'OrderPlaced',
+        ...benchPayload(i + k),
+      })),
+    );
+  }
+  const events: StoredEvent[] = [];
+  let after = 0n;
+  for (;;) {
+    const page = await store.readAll({ after, limit: 10_000 });
+    if (page.events.length === 0) break;
+    events.push(...page.events);
+    after = page.last;
+  }
+  return { store, events };
+}
+
+async function rawRabbit(events: StoredEvent[], exchange: string): Promise<number> {
+  const messages = events.map((e) => toAmqpMessage(e, '/factum'));
+  const conn = await amqplib.connect(AMQP);
+  const channel = await conn.createConfirmChannel();
+  await channel.assertExchange(exchange, 'topic', { durable: true });
+  await channel.assertQueue(`${exchange}.raw`, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await channel.bindQueue(`${exchange}.raw`, exchange, '#');
+  const start = performance.now();
+  for (let i = 0; i < messages.length; i += BATCH) {
+    const confirms = messages.slice(i, i + BATCH).map(
+      (m) =>
+        new Promise<void>((resolve, reject) => {
+          channel.publish(exchange, m.routingKey, m.content, m.properties, (err: unknown) =>
+            err ? reject(err) : resolve(),
+          );
+        }),
+    );
+    await Promise.all(confirms);
+  }
+  const ms = since(start);
+  await channel.deleteQueue(`${exchange}.raw`);
+  await channel.deleteExchange(exchange);
+  await conn.close();
+  return Math.round((messages.length / ms) * 1000);
+}
+
+async function rawNats(events: StoredEvent[], prefix: string): Promise<number> {
+  const messages = events.map((e) => ({
+    id: e.id,
+    subject: `${prefix}.order.OrderPlaced`,
+    ...toNatsHeaders(e, '/factum'),
+  }));
+  const nc = await natsConnect({ servers: NATS });
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const jsm = await jetstreamManager(nc);
+  const stream = `${prefix.toUpperCase()}_RAW`;
+  await jsm.streams.add({ name: stream, subjects: [`${prefix}.>`] });
+  const js = jetstream(nc);
+  const start = performance.now();
+  for (let i = 0; i < messages.length; i += BATCH) {
+    await Promise.all(
+      messages.slice(i, i + BATCH).map((m) => {
+        const h = natsHeaders();
+        for (const [k, v] of m.headers) h.set(k, v);
+        return js.publish(m.subject, m.body, { msgID: m.id, headers: h });
+      }),
+    );
+  }
+  const ms = since(start);
+  await jsm.streams.delete(stream);
+  await nc.close();
+  return Math.round((messages.length / ms) * 1000);
+}
+
+async function relayThroughput(store: SqliteEventStore, broker: Broker, head: bigint): Promise<number> {
+  const checkpoints = sqliteCheckpoints(store);
+  const relay = startRelay({
+    source: eventLogSource(store, checkpoints, { name: `bench-${broker.name}` }),
+    broker,
+    leases: sqliteLeases(store),
+    batchSize: BATCH,
+  });
+  const start = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    relay.on('relay.committed', (e) => {
+      if (e.lastPosition >= head) resolve();
+    });
+    relay.done.catch(reject);
+  });
+  const ms = since(start);
+  await relay.stop();
+  return ms;
+}
+
+async function endToEnd(file: string, broker: Broker): Promise<{ p50: number; p99: number; count: number }> {
+  const store = createSqliteStore(file);
+  const latencies: number[] = [];
+  await broker.declareGroup({ group: 'e2e' });
+  const consumer = await broker.consume({ group: 'e2e' }, (event) => {
+    latencies.push(Date.now() - (event.data as { sentAt: number }).sentAt);
+  });
+  const relay = startRelay({
+    source: eventLogSource(store, sqliteCheckpoints(store), { name: 'e2e' }),
+    broker,
+    leases: sqliteLeases(store),
+    batchSize: BATCH,
+  });
+  const total = E2E_RATE * E2E_SECONDS;
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / E2E_RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await store.append(`order-${i % 50}`, [{ type: 'ItemAdded', data: { i, sentAt: Date.now() } }]);
+  }
+  const deadline = Date.now() + 30_000;
+  while (latencies.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await relay.stop();
+  await consumer.stop();
+  await store.close();
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), count: latencies.length };
+}
+
+const figures: Record<string, Figure> = {};
+const { store, events } = await seed(join(dir, 'relay.db'), EVENTS);
+const head = events.at(-1)!.position;
+try {
+  // RabbitMQ
+  {
+    const exchange = `bench-${tag}`;
+    const rawRate = await rawRabbit(events, `${exchange}-raw`);
+    const broker = (await createRabbitMqBroker({ url: AMQP, exchange })) as RabbitMqBroker;
+    await broker.declareGroup({ group: 'sink' });
+    const ms = await relayThroughput(store, broker, head);
+    figures.rabbitmq_relay = rate(EVENTS, ms, rawRate, '>= 0.7 of raw');
+    const e2e = await endToEnd(join(dir, 'e2e-rabbit.db'), broker);
+    figures.rabbitmq_e2e_p50 = { value: e2e.p50, unit: 'ms', events: e2e.count };
+    figures.rabbitmq_e2e_p99 = { value: e2e.p99, unit: 'ms', target: '< 100 ms', events: e2e.count };
+    await broker.deleteGroup('sink');
+    await broker.deleteGroup('e2e');
+    await broker.deleteExchanges();
+    await broker.close();
+  }
+  // NATS JetStream
+  {
+    const prefix = `bench${tag}`;
+    const rawRate = await rawNats(events, `${prefix}raw`);
+    const broker = (await createNatsBroker({ servers: NATS, prefix })) as NatsBroker;
+    const ms = await relayThroughput(store, broker, head);
+    figures.nats_relay = rate(EVENTS, ms, rawRate, '>= 0.7 of raw');
+    await broker.deleteStreams();
+    await broker.close();
+    // A fresh stream, so the latency consumer does not start with the throughput run's history.
+    const live = (await createNatsBroker({ servers: NATS, prefix: `${prefix}e2e` })) as NatsBroker;
+    const e2e = await endToEnd(join(dir, 'e2e-nats.db'), live);
+    figures.nats_e2e_p50 = { value: e2e.p50, unit: 'ms', events: e2e.count };
+    figures.nats_e2e_p99 = { value: e2e.p99, unit: 'ms', target: '< 100 ms', events: e2e.count };
+    await live.deleteStreams();
+    await live.close();
+  }
+} finally {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+report('messaging', figures, { events: EVENTS, batch: BATCH, e2eRate: E2E_RATE, e2eSeconds: E2E_SECONDS });

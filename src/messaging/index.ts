@@ -1,0 +1,27 @@
+export type {
+  Broker,
+  BrokerCapabilities,
+  BrokerEventListener,
+  BrokerEvents,
+  ConsumeOptions,
+  Consumer,
+  ConsumerLag,
+  DeadLetter,
+  DeadLetterReason,
+  DeliveryContext,
+  GroupOptions,
+  HandlerRetryOptions,
+  MessageHandler,
+  PartitionLag,
+  PublishOptions,
+} from '../brokers/broker.js';
+export { DEFAULT_MAX_DELIVERIES, DEFAULT_PREFETCH } from '../brokers/broker.js';
+export type { InboxConsumeOptions, InboxHandler } from './consume.js';
+export { consume } from './consume.js';
+export type { EventLogSourceOptions } from './event-log-source.js';
+export { eventLogSource } from './event-log-source.js';
+export type { Relay, RelayEvents, RelayOptions, RelayStatus } from './relay.js';
+export { startRelay } from './relay.js';
+export type { OutboxMessage, SqliteHandle, SqliteOutbox } from './sqlite/sqlite-storage.js';
+export { sqliteCheckpoints, sqliteInbox, sqliteLeases, sqliteOutbox } from './sqlite/sqlite-storage.js';
+export type { CheckpointStore, Inbox, LeaseStore, RelayBatch, RelaySource } from './storage.js';

@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import type { Broker } from '../brokers/broker.js';
+import { Emitter } from '../core/emitter.js';
+import { type FactumError, isRetriable } from '../core/errors.js';
+import { type RetryOptions, retry } from '../core/retry.js';
+import type { LeaseStore, RelaySource } from './storage.js';
+
+export interface RelayOptions {
+  source: RelaySource;
+  broker: Broker;
+  /** Leases that keep a second relay of the same source name waiting (one relay per checkpoint). */
+  leases: LeaseStore;
+  /** Events per broker publish (default 500). */
+  batchSize?: number;
+  /** How long to wait for new events when caught up, unless woken earlier (ms, default 100). */
+  idleMs?: number;
+  /** Lease time-to-live: a dead relay's lease is taken over after this (ms, default 10,000). */
+  leaseTtlMs?: number;
+  /** Backoff for publishes the broker did not confirm and storage hiccups; retried until stopped. */
+  retry?: Omit<RetryOptions, 'signal' | 'isRetriable' | 'retries'>;
+  /** Names this relay in the lease table (default: a random id). */
+  owner?: string;
+}
+
+export interface RelayEvents {
+  'relay.leased': { name: string; owner: string };
+  /** The broker confirmed a batch; its checkpoint is saved next. */
+  'relay.published': { name: string; count: number; lastPosition: bigint };
+  'relay.committed': { name: string; count: number; lastPosition: bigint };
+  'relay.retry': { name: string; error: Error };
+}
+
+export interface RelayStatus {
+  state: 'waiting-for-lease' | 'running' | 'stopped' | 'failed';
+  /** Events published (and committed) by this relay since it started. */
+  published: number;
+  lastPosition: bigint | undefined;
+  error?: Error;
+}
+
+export interface Relay {
+  /** Resolves when the relay stops; rejects with the error that stopped it. */
+  readonly done: Promise<void>;
+  status(): RelayStatus;
+  on<K extends keyof RelayEvents>(event: K, listener: (payload: RelayEvents[K]) => void): () => void;
+  /** Finishes the batch in flight, releases the lease and resolves. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a relay: takes the source's lease (waiting while another relay holds it), then repeatedly
+ * reads the next batch, publishes it (the broker keys by streamId and confirms every event), and only
+ * then commits the batch (saves the checkpoint / marks outbox rows published). A crash between
+ * publish and commit publishes the batch again after restart: at-least-once, in order per stream.
+ */
+export function startRelay(options: RelayOptions): Relay {
+  const { source, broker, leases } = options;
+  const batchSize = options.batchSize ?? 500;
+  const idleMs = options.idleMs ?? 100;
+  const ttl = options.leaseTtlMs ?? 10_000;
+  const owner = options.owner ?? `relay-${randomUUID()}`;
+  const emitter = new Emitter<RelayEvents>();
+  const abort = new AbortController();
+  const status: RelayStatus = { state: 'waiting-for-lease', published: 0, lastPosition: undefined };
+  // A wake-up that arrives while the relay is reading (not yet idle) must not be lost: remember it.
+  let woken = false;
+  let wake: (() => void) | undefined;
+  const unwatch = source.watch?.(() => {
+    woken = true;
+    wake?.();
+  });
+
+  const idle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken || abort.signal.aborted) {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        abort.signal.removeEventListener('abort', done);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+      abort.signal.addEventListener('abort', done, { once: true });
+    });
+
+  const withRetry = <T>(fn: () => Promise<T>) =>
+    retry(fn, {
+      initialDelayMs: 100,
+      maxDelayMs: 5000,
+      ...options.retry,
+      retries: Number.MAX_SAFE_INTEGER,
+      signal: abort.signal,
+      isRetriable: (error) => {
+        if (!isRetriable(error)) return false;
+        emitter.emit('relay.retry', { name: source.name, error: error as FactumError });
+        return true;
+      },
+    });
+
+  let leasedAt = 0;
+  const holdLease = async (): Promise<boolean> => {
+    const now = Date.now();
+    if (status.state === 'running' && now - leasedAt < ttl / 3) return true;
+    const held = await withRetry(() => leases.tryAcquire(source.name, owner, ttl));
+    if (held) {
+      leasedAt = now;
+      if (status.state !== 'running') {
+        source.reset?.();
+        status.state = 'running';
+        emitter.emit('relay.leased', { name: source.name, owner });
+      }
+      return true;
+    }
+    if (status.state === 'running') {
+      // Someone took the lease over while this relay stalled: stop publishing, wait like a standby.
+      status.state = 'waiting-for-lease';
+      source.reset?.();
+    }
+    return false;
+  };
+
+  const run = async () => {
+    while (!abort.signal.aborted) {
+      if (!(await holdLease())) {
+        await idle(Math.max(50, ttl / 3));
+        continue;
+      }
+      woken = false;
+      const batch = await withRetry(() => source.next(batchSize));
+      if (batch.events.length === 0) {
+        await batch.commit();
+        await idle(idleMs);
+        continue;
+      }
+      try {
+        await withRetry(() => broker.publish(batch.events, { signal: abort.signal }));
+      } catch (error) {
+        await batch.release?.();
+        throw error;
+      }
+      const lastPosition = batch.events.at(-1)!.position;
+      emitter.emit('relay.published', { name: source.name, count: batch.events.length, lastPosition });
+      await withRetry(() => batch.commit());
+      status.published += batch.events.length;
+      status.lastPosition = lastPosition;
+      emitter.emit('relay.committed', { name: source.name, count: batch.events.length, lastPosition });
+    }
+  };
+
+  const done = run()
+    .catch((error: unknown) => {
+      if (abort.signal.aborted) return;
+      status.state = 'failed';
+      status.error = error instanceof Error ? error : new Error(String(error));
+      throw status.error;
+    })
+    .finally(async () => {
+      unwatch?.();
+      if (status.state !== 'failed') status.state = 'stopped';
+      await leases.release(source.name, owner).catch(() => {});
+    });
+  done.catch(() => {});
+
+  return {
+    done,
+    status: () => ({ ...status }),
+    on: (event, listener) => emitter.on(event, listener),
+    async stop() {
+      abort.abort();
+      await done.catch(() => {});
+    },
+  };
+}

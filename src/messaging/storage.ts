@@ -1,0 +1,58 @@
+/**
+ * The storage a relay and an idempotent consumer need, kept small so each database implements it in
+ * its own SQL: SQLite now (./sqlite), PostgreSQL next to its store (advisory locks for leases,
+ * `FOR UPDATE SKIP LOCKED` for the outbox so several relays share the work). Checkpoints, outbox and
+ * inbox live in the same database as the events or the business rows they protect.
+ */
+import type { StoredEvent } from '../core/envelope.js';
+
+export interface CheckpointStore {
+  /** The last position saved under `name`, or 0n when there is none. */
+  load(name: string): Promise<bigint>;
+  /** Saves `position` under `name`; a position lower than the saved one is ignored (never moves back). */
+  save(name: string, position: bigint): Promise<void>;
+}
+
+export interface LeaseStore {
+  /**
+   * Takes the lease `name` for `owner`, or renews it when `owner` holds it, until `ttlMs` from now.
+   * Returns false while another owner holds an unexpired lease.
+   */
+  tryAcquire(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up if `owner` holds it. */
+  release(name: string, owner: string): Promise<void>;
+}
+
+/** A batch a relay publishes; `commit()` runs only after the broker confirmed every event in it. */
+export interface RelayBatch {
+  readonly events: readonly StoredEvent[];
+  commit(): Promise<void>;
+  /** Gives a claimed batch back without committing (publish failed); optional. */
+  release?(): Promise<void>;
+}
+
+/** Where a relay takes events from: the global event log after a checkpoint, or an outbox table. */
+export interface RelaySource {
+  /** Names the checkpoint / lease. */
+  readonly name: string;
+  /** The next events in order, at most `limit`; an empty batch when there is nothing new. */
+  next(limit: number): Promise<RelayBatch>;
+  /** Forgets cached state (the checkpoint) before a relay (re)starts from storage. */
+  reset?(): void;
+  /** Calls `wake` when new events may be there (in-process appends); returns the unsubscribe function. */
+  watch?(wake: () => void): () => void;
+}
+
+/**
+ * Idempotent processing: `process` runs `work` and records (consumer, event id) in one transaction of
+ * the database `work` writes to. When the pair is already recorded, `work` does not run.
+ */
+export interface Inbox<Tx> {
+  process(
+    consumer: string,
+    event: Pick<StoredEvent, 'id'>,
+    work: (tx: Tx) => Promise<void> | void,
+  ): Promise<'processed' | 'duplicate'>;
+  /** Whether (consumer, event id) is recorded. */
+  has(consumer: string, eventId: string): Promise<boolean>;
+}

@@ -1,0 +1,213 @@
+import Database from 'better-sqlite3';
+import {
+  createMemoryStore,
+  ErrorCodes,
+  isFactumError,
+  PublishNotConfirmedError,
+  type StoredEvent,
+} from 'factum';
+import {
+  type Broker,
+  type ConsumerLag,
+  eventLogSource,
+  sqliteCheckpoints,
+  sqliteInbox,
+  sqliteLeases,
+  sqliteOutbox,
+  startRelay,
+} from 'factum/messaging';
+import { migrate } from 'factum/sqlite';
+import { waitFor } from 'factum/testing';
+import { describe, expect, it } from 'vitest';
+
+/** A broker double that records what it was asked to publish and can refuse the first calls. */
+function recordingBroker(failFirst = 0): Broker & { published: StoredEvent[]; calls: number } {
+  const published: StoredEvent[] = [];
+  const broker = {
+    name: 'recording',
+    capabilities: { orderedCompetingConsumers: false },
+    published,
+    calls: 0,
+    async publish(events: readonly StoredEvent[]) {
+      broker.calls++;
+      if (broker.calls <= failFirst) throw new PublishNotConfirmedError('not confirmed (test)');
+      published.push(...events);
+    },
+    async declareGroup() {},
+    async consume(): Promise<never> {
+      throw new Error('not used');
+    },
+    async lag(group: string): Promise<ConsumerLag> {
+      return { group, lag: 0, partitions: [] };
+    },
+    async deadLetters() {
+      return [];
+    },
+    on: () => () => {},
+    async close() {},
+  };
+  return broker;
+}
+
+function database(): Database.Database {
+  const db = new Database(':memory:');
+  migrate(db);
+  return db;
+}
+
+describe('relay', () => {
+  it('publishes the log in order and saves the checkpoint only after the broker confirmed', async () => {
+    const store = createMemoryStore();
+    const db = database();
+    const checkpoints = sqliteCheckpoints(db);
+    for (let i = 0; i < 30; i++) await store.append(`order-${i % 3}`, [{ type: 'ItemAdded', data: { i } }]);
+    const broker = recordingBroker(2);
+    const saved: bigint[] = [];
+    const relay = startRelay({
+      source: eventLogSource(store, checkpoints),
+      broker,
+      leases: sqliteLeases(db),
+      batchSize: 7,
+      retry: { initialDelayMs: 5 },
+    });
+    relay.on('relay.committed', (e) => saved.push(e.lastPosition));
+    const head = (await store.readAll()).last;
+    await waitFor('the relay caught up', async () => (await checkpoints.load('relay')) === head, 5000);
+    // Two refused publishes, then every event once, in log order.
+    expect(broker.calls).toBe(2 + Math.ceil(30 / 7));
+    expect(broker.published.map((e) => e.position)).toEqual(
+      (await store.readAll()).events.map((e) => e.position),
+    );
+    expect(saved).toEqual([...saved].sort((a, b) => (a < b ? -1 : 1)));
+    // Live: a new append is published promptly.
+    await store.append('order-9', [{ type: 'OrderPlaced', data: {} }]);
+    await waitFor('the live event is published', () => broker.published.length === 31, 2000);
+    await relay.stop();
+    expect(relay.status().state).toBe('stopped');
+  });
+
+  it('runs one relay per checkpoint: a second waits, then takes over once the first stops', async () => {
+    const store = createMemoryStore();
+    const db = database();
+    for (let i = 0; i < 20; i++) await store.append(`order-${i}`, [{ type: 'OrderPlaced', data: { i } }]);
+    const first = recordingBroker();
+    const second = recordingBroker();
+    const checkpoints = sqliteCheckpoints(db);
+    const leases = sqliteLeases(db);
+    const a = startRelay({
+      source: eventLogSource(store, checkpoints),
+      broker: first,
+      leases,
+      leaseTtlMs: 300,
+    });
+    await waitFor('the first relay is running', () => first.published.length === 20, 2000);
+    const b = startRelay({
+      source: eventLogSource(store, checkpoints),
+      broker: second,
+      leases,
+      leaseTtlMs: 300,
+    });
+    await store.append('order-x', [{ type: 'OrderPlaced', data: {} }]);
+    await waitFor('the first relay publishes the new event', () => first.published.length === 21, 2000);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(b.status().state).toBe('waiting-for-lease');
+    expect(second.published).toEqual([]);
+    await a.stop();
+    await store.append('order-y', [{ type: 'OrderPlaced', data: {} }]);
+    await waitFor('the second relay takes over', () => second.published.length === 1, 3000);
+    expect(second.published[0]!.streamId).toBe('order-y');
+    await b.stop();
+  });
+
+  it('stops with the error when publishing fails for a reason that retrying cannot fix', async () => {
+    const store = createMemoryStore();
+    await store.append('order-1', [{ type: 'OrderPlaced', data: {} }]);
+    const db = database();
+    const broker = recordingBroker();
+    broker.publish = async () => {
+      throw new TypeError('bad configuration');
+    };
+    const relay = startRelay({
+      source: eventLogSource(store, sqliteCheckpoints(db)),
+      broker,
+      leases: sqliteLeases(db),
+    });
+    await expect(relay.done).rejects.toThrow('bad configuration');
+    expect(relay.status().state).toBe('failed');
+    expect(await sqliteCheckpoints(db).load('relay')).toBe(0n);
+  });
+});
+
+describe('outbox (state-based services)', () => {
+  it('writes messages in the caller’s transaction: committed with the business row or not at all', async () => {
+    const db = database();
+    db.exec('CREATE TABLE orders (id TEXT PRIMARY KEY, status TEXT NOT NULL)');
+    const outbox = sqliteOutbox(db);
+    // #region outbox-enqueue
+    const placeOrder = db.transaction((id: string) => {
+      db.prepare('INSERT INTO orders (id, status) VALUES (?, ?)').run(id, 'placed');
+      outbox.enqueue(db, { streamId: `order-${id}`, type: 'OrderPlaced', data: { orderId: id } });
+    });
+    placeOrder('42');
+    // #endregion outbox-enqueue
+    expect(() =>
+      db.transaction(() => {
+        outbox.enqueue(db, { streamId: 'order-43', type: 'OrderPlaced', data: { orderId: '43' } });
+        db.prepare('INSERT INTO orders (id, status) VALUES (?, ?)').run('42', 'duplicate key');
+      })(),
+    ).toThrow();
+    const broker = recordingBroker(1);
+    const relay = startRelay({
+      source: outbox.source(),
+      broker,
+      leases: sqliteLeases(db),
+      idleMs: 10,
+      retry: { initialDelayMs: 5 },
+    });
+    await waitFor('the outbox is drained', () => broker.published.length === 1, 3000);
+    await relay.stop();
+    const [event] = broker.published;
+    expect(event).toMatchObject({ streamId: 'order-42', category: 'order', type: 'OrderPlaced', version: 1 });
+    expect(event!.data).toEqual({ orderId: '42' });
+    expect(db.prepare('SELECT count(*) AS n FROM factum_outbox WHERE published_at IS NULL').get()).toEqual({
+      n: 0,
+    });
+  });
+
+  it('refuses to enqueue outside a transaction', () => {
+    const db = database();
+    const outbox = sqliteOutbox(db);
+    let error: unknown;
+    try {
+      outbox.enqueue(db, { streamId: 'order-1', type: 'OrderPlaced', data: {} });
+    } catch (e) {
+      error = e;
+    }
+    expect(isFactumError(error, ErrorCodes.INVALID_ARGUMENT)).toBe(true);
+    expect((error as Error).message).toContain("inside the caller's transaction");
+  });
+});
+
+describe('inbox', () => {
+  it('applies an event once: a duplicate is skipped, a failure rolls back effects and record together', async () => {
+    const db = database();
+    db.exec('CREATE TABLE totals (id TEXT PRIMARY KEY, amount INTEGER NOT NULL)');
+    db.prepare('INSERT INTO totals VALUES (?, 0)').run('t');
+    const inbox = sqliteInbox(db);
+    const add = (tx: Database.Database) => {
+      tx.prepare('UPDATE totals SET amount = amount + 10 WHERE id = ?').run('t');
+    };
+    const event = { id: '0190f3c2-7a1e-7c55-9b1e-3f2d4c5b6a79' };
+    await expect(
+      inbox.process('billing', event, (tx) => {
+        add(tx);
+        throw new Error('handler failed after writing');
+      }),
+    ).rejects.toThrow('handler failed');
+    expect(await inbox.has('billing', event.id)).toBe(false);
+    expect(await inbox.process('billing', event, add)).toBe('processed');
+    expect(await inbox.process('billing', event, add)).toBe('duplicate');
+    expect(await inbox.process('shipping', event, () => {})).toBe('processed');
+    expect(db.prepare('SELECT amount FROM totals').get()).toEqual({ amount: 10 });
+  });
+});
