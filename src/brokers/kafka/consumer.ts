@@ -52,6 +52,9 @@ export class KafkaConsumer implements Consumer {
   #pending = 0;
   #resume: (() => void) | undefined;
   #stopped = false;
+  /** Set while the group rebalances: lanes finish the record in hand but start no new one. */
+  #rebalancing: Promise<void> | undefined;
+  #rebalanced: (() => void) | undefined;
 
   constructor(
     host: KafkaConsumerHost,
@@ -84,6 +87,7 @@ export class KafkaConsumer implements Consumer {
       autocommit: false,
     });
     this.#client = client;
+    client.on('consumer:group:rebalance', () => this.#onRebalance());
     client.on('consumer:group:join', () => this.#onAssignment());
     try {
       this.#stream = await client.consume({
@@ -130,8 +134,28 @@ export class KafkaConsumer implements Consumer {
     return out;
   }
 
+  /**
+   * A rebalance started: until the new assignment arrives no lane starts a record, so a partition
+   * that moves has at most the one record in hand, which the new owner waits for (see #initialize).
+   */
+  #onRebalance(): void {
+    if (this.#rebalancing !== undefined) return;
+    this.#rebalancing = new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.#host.timing.rebalanceTimeoutMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.#rebalancing = undefined;
+        self.#rebalanced = undefined;
+        resolve();
+      }
+      this.#rebalanced = done;
+    });
+  }
+
   /** After a rebalance: partitions this member lost drop the records in hand (the next owner fetches them). */
   #onAssignment(): void {
+    this.#rebalanced?.();
     const assigned = this.#assigned();
     for (const lane of this.#lanes.values()) {
       if (!assigned.has(lane.partition) && !lane.revoked) this.#revoke(lane);
@@ -196,6 +220,8 @@ export class KafkaConsumer implements Consumer {
   async #drain(lane: Lane): Promise<void> {
     try {
       while (lane.queue.length > 0 && !this.#stopped && !lane.revoked) {
+        if (this.#rebalancing !== undefined) await this.#rebalancing;
+        if (this.#stopped || lane.revoked) break;
         if (!lane.initialized) await this.#initialize(lane);
         if (this.#stopped || lane.revoked) break;
         const record = lane.queue.shift()!;
@@ -294,7 +320,12 @@ export class KafkaConsumer implements Consumer {
   async #advance(lane: Lane, next: bigint): Promise<void> {
     const following = lane.queue[0];
     const me = this.#client?.memberId ?? '';
-    const taken = following !== undefined && following.offset === next && !lane.revoked && !this.#stopped;
+    const taken =
+      following !== undefined &&
+      following.offset === next &&
+      !lane.revoked &&
+      !this.#stopped &&
+      this.#rebalancing === undefined;
     await this.#commit(lane, next, {
       offset: next,
       deliveries: taken ? 1 : 0,
@@ -362,6 +393,7 @@ export class KafkaConsumer implements Consumer {
     this.#abort.abort();
     this.#host.forget(this);
     this.#resume?.();
+    this.#rebalanced?.();
     for (const lane of this.#lanes.values()) this.#drop(lane);
     await Promise.all([...this.#lanes.values()].map((l) => l.running));
     await Promise.all([...this.#lanes.values()].map((l) => this.#releasePremark(l).catch(() => {})));

@@ -45,14 +45,19 @@ export function toDeadLetterRecord(
   };
 }
 
+/** A record as stored in a topic. */
 export interface RawRecord {
-  headers: Map<unknown, unknown> | [Buffer | null, Buffer | null][];
-  value: Buffer | null | undefined;
-  timestamp: bigint;
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Header names and values as text. */
+  headers: Record<string, string>;
+  timestamp: Date;
 }
 
 export function toKafkaDeadLetter(group: string, record: RawRecord): DeadLetter {
-  const headers = headerRecord(record.headers instanceof Map ? record.headers : new Map(record.headers));
+  const headers = record.headers;
   const stated = headers[DeadLetterHeaders.reason] as DeadLetterReason | undefined;
   let event: StoredEvent | undefined;
   try {
@@ -66,7 +71,7 @@ export function toKafkaDeadLetter(group: string, record: RawRecord): DeadLetter 
     reason: stated !== undefined && REASONS.includes(stated) ? stated : 'delivery-limit',
     error: headers[DeadLetterHeaders.error] ?? 'unknown',
     attempts: Number(headers[DeadLetterHeaders.attempts] ?? 0),
-    deadLetteredAt: at === undefined ? new Date(Number(record.timestamp)) : new Date(at),
+    deadLetteredAt: at === undefined ? record.timestamp : new Date(at),
     headers,
     body: record.value === null || record.value === undefined ? '' : record.value.toString('utf8'),
   };
@@ -134,9 +139,12 @@ export async function readTopic(
               const at = batch.firstOffset + BigInt(r.offsetDelta);
               if (at < offset || at >= end) continue;
               records.push({
-                headers: r.headers,
+                partition,
+                offset: at,
+                key: r.key,
                 value: r.value,
-                timestamp: batch.firstTimestamp + r.timestampDelta,
+                headers: headerRecord(new Map(r.headers)),
+                timestamp: new Date(Number(batch.firstTimestamp + r.timestampDelta)),
               });
               offset = at + 1n;
               progressed = true;

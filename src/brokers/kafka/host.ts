@@ -1,7 +1,7 @@
 import type * as Kafka from '@platformatic/kafka';
+import type { Emitter } from '../../core/emitter.js';
 import type { BrokerEvents } from '../broker.js';
 import type { Outcome } from '../shared/delivery.js';
-import type { Emitter } from '../shared/emitter.js';
 
 /** Group membership timing (ms). Short values make rebalances and crash recovery fast; see docs/kafka.md. */
 export interface KafkaGroupTiming {

@@ -1,3 +1,4 @@
+export type { RawRecord as KafkaRawRecord } from './dead-letters.js';
 export { DeadLetterHeaders as KafkaDeadLetterHeaders } from './dead-letters.js';
 export type { KafkaGroupTiming } from './host.js';
 export type { KafkaBrokerOptions, KafkaTopicOptions } from './kafka-broker.js';

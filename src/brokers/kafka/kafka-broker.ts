@@ -1,4 +1,5 @@
 import type * as Kafka from '@platformatic/kafka';
+import { Emitter } from '../../core/emitter.js';
 import type { StoredEvent } from '../../core/envelope.js';
 import {
   BrokerClosedError,
@@ -23,10 +24,9 @@ import type {
   PublishOptions,
 } from '../broker.js';
 import { type Outcome, resolveConsumeOptions } from '../shared/delivery.js';
-import { Emitter } from '../shared/emitter.js';
 import { assertName } from '../shared/naming.js';
 import { closeClient, KafkaConsumer } from './consumer.js';
-import { readTopic, toDeadLetterRecord, toKafkaDeadLetter } from './dead-letters.js';
+import { type RawRecord, readTopic, toDeadLetterRecord, toKafkaDeadLetter } from './dead-letters.js';
 import type { KafkaConsumerHost, KafkaGroupTiming } from './host.js';
 import { type ResetOffsetsOptions, type ResetResult, resetGroupOffsets } from './replay.js';
 import { toKafkaRecord } from './wire.js';
@@ -388,15 +388,21 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
     }
   }
 
+  /**
+   * The records of a topic as stored (the event topic by default), partition by partition in offset
+   * order, up to `limit` (default 1,000): for inspection and tests. Joins no group, commits nothing.
+   */
+  async readTopic(topic = this.topic, options: { limit?: number } = {}): Promise<RawRecord[]> {
+    if (this.#closed) throw new BrokerClosedError('readTopic');
+    this.#reader ??= new this.lib.Consumer({ ...this.clientOptions(), groupId: `${this.#clientId}-reader` });
+    return readTopic(this.#reader, this.admin, topic, options.limit ?? 1000);
+  }
+
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
     assertName('group', group);
     const limit = options.limit ?? 100;
     try {
-      this.#reader ??= new this.lib.Consumer({
-        ...this.clientOptions(),
-        groupId: `${this.#clientId}-dead-letter-reader`,
-      });
-      const records = await readTopic(this.#reader, this.admin, this.deadLetterTopic(group), limit);
+      const records = await this.readTopic(this.deadLetterTopic(group), { limit });
       return records
         .map((r) => toKafkaDeadLetter(group, r))
         .sort((a, b) => a.deadLetteredAt.getTime() - b.deadLetteredAt.getTime());
