@@ -28,6 +28,9 @@ interface Lane {
   initialized: boolean;
   revoked: boolean;
   running: Promise<void> | undefined;
+  /** Handled up to here but not yet committed (see #advance); undefined when nothing waits. */
+  pending: bigint | undefined;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -151,6 +154,8 @@ export class KafkaConsumer implements Consumer {
       }
       this.#rebalanced = done;
     });
+    // Commit what was handled now, so a partition that moves is not held up by a delayed commit.
+    for (const lane of this.#lanes.values()) this.#flushSoon(lane);
   }
 
   /** After a rebalance: partitions this member lost drop the records in hand (the next owner fetches them). */
@@ -167,7 +172,13 @@ export class KafkaConsumer implements Consumer {
     lane.initialized = false;
     lane.fetched = -1n;
     this.#drop(lane);
-    if (lane.running === undefined) void this.#releasePremark(lane).catch(() => {});
+    if (lane.running === undefined) {
+      lane.running = this.#settle(lane)
+        .catch(() => {})
+        .finally(() => {
+          lane.running = undefined;
+        });
+    }
   }
 
   #drop(lane: Lane): void {
@@ -197,6 +208,8 @@ export class KafkaConsumer implements Consumer {
         initialized: false,
         revoked: false,
         running: undefined,
+        pending: undefined,
+        timer: undefined,
       };
       this.#lanes.set(record.partition, lane);
     }
@@ -220,7 +233,10 @@ export class KafkaConsumer implements Consumer {
   async #drain(lane: Lane): Promise<void> {
     try {
       while (lane.queue.length > 0 && !this.#stopped && !lane.revoked) {
-        if (this.#rebalancing !== undefined) await this.#rebalancing;
+        if (this.#rebalancing !== undefined) {
+          await this.#flush(lane);
+          await this.#rebalancing;
+        }
         if (this.#stopped || lane.revoked) break;
         if (!lane.initialized) await this.#initialize(lane);
         if (this.#stopped || lane.revoked) break;
@@ -236,7 +252,48 @@ export class KafkaConsumer implements Consumer {
       lane.initialized = false;
       lane.fetched = -1n;
     }
-    if (lane.revoked || this.#stopped) await this.#releasePremark(lane).catch(() => {});
+    if (lane.revoked || this.#stopped || this.#rebalancing !== undefined)
+      await this.#settle(lane).catch(() => {});
+    else if (lane.pending !== undefined && lane.timer === undefined) this.#schedule(lane);
+  }
+
+  #schedule(lane: Lane): void {
+    lane.timer = setTimeout(() => {
+      lane.timer = undefined;
+      this.#flushSoon(lane);
+    }, this.#host.timing.commitDelayMs);
+    lane.timer.unref?.();
+  }
+
+  /** Commits a delayed offset now unless the lane's worker is busy (it commits when it is done). */
+  #flushSoon(lane: Lane): void {
+    if (lane.pending === undefined || lane.running !== undefined) return;
+    lane.running = this.#flush(lane)
+      .catch(() => {})
+      .finally(() => {
+        lane.running = undefined;
+        if (lane.queue.length > 0 && !this.#stopped && !lane.revoked) this.#kick(lane);
+      });
+  }
+
+  #clearPending(lane: Lane): void {
+    lane.pending = undefined;
+    if (lane.timer !== undefined) clearTimeout(lane.timer);
+    lane.timer = undefined;
+  }
+
+  /** Commits the delayed offset, if any. */
+  async #flush(lane: Lane): Promise<void> {
+    const next = lane.pending;
+    if (next === undefined) return;
+    this.#clearPending(lane);
+    await this.#commit(lane, next, { offset: next, deliveries: 0, member: '', at: 0 });
+  }
+
+  /** Leaves the partition tidy for its next owner: delayed offset committed, unstarted record given back. */
+  async #settle(lane: Lane): Promise<void> {
+    await this.#flush(lane);
+    await this.#releasePremark(lane);
   }
 
   /**
@@ -271,7 +328,10 @@ export class KafkaConsumer implements Consumer {
 
   async #deliver(lane: Lane, record: KafkaRecord): Promise<void> {
     const offset = record.offset;
-    lane.next = offset; // a gap (records removed by retention) is skipped
+    // The delayed commit of the previous record is folded into this record's marker commit below,
+    // unless there is a gap (records removed by retention) or the record is skipped by the filter.
+    if (lane.pending !== undefined && lane.pending !== offset) await this.#flush(lane);
+    lane.next = offset;
     const headers = headerRecord(record.headers);
     if (!this.#matches(headers)) {
       await this.#advance(lane, offset + 1n);
@@ -284,6 +344,7 @@ export class KafkaConsumer implements Consumer {
       deliveryCount = held.deliveries; // marked as taken by this member when the previous record was committed
     } else {
       deliveryCount = previousDeliveries(held, offset) + 1;
+      this.#clearPending(lane);
       await this.#commit(lane, offset, { offset, deliveries: deliveryCount, member: me, at: Date.now() });
     }
     const outcome = await runDelivery(
@@ -316,16 +377,24 @@ export class KafkaConsumer implements Consumer {
     await this.#advance(lane, offset + 1n);
   }
 
-  /** Commits `next`; when the record at `next` is already in hand, marks it as taken by this member. */
+  /**
+   * Commits `next` after a record was handled. When the record at `next` is already in hand, the same
+   * commit marks it as taken by this member (one commit per record). Otherwise the commit waits up to
+   * commitDelayMs: if the next record arrives by then, its marker commit carries the offset too (a
+   * trickle of records costs one commit each, not two); a crash in between only redelivers records
+   * that were already handled (at-least-once).
+   */
   async #advance(lane: Lane, next: bigint): Promise<void> {
     const following = lane.queue[0];
     const me = this.#client?.memberId ?? '';
-    const taken =
-      following !== undefined &&
-      following.offset === next &&
-      !lane.revoked &&
-      !this.#stopped &&
-      this.#rebalancing === undefined;
+    const steady = !lane.revoked && !this.#stopped && this.#rebalancing === undefined;
+    const taken = following !== undefined && following.offset === next && steady;
+    if (!taken && steady && following === undefined && this.#host.timing.commitDelayMs > 0) {
+      lane.pending = next;
+      lane.next = next;
+      return;
+    }
+    this.#clearPending(lane);
     await this.#commit(lane, next, {
       offset: next,
       deliveries: taken ? 1 : 0,
@@ -396,7 +465,8 @@ export class KafkaConsumer implements Consumer {
     this.#rebalanced?.();
     for (const lane of this.#lanes.values()) this.#drop(lane);
     await Promise.all([...this.#lanes.values()].map((l) => l.running));
-    await Promise.all([...this.#lanes.values()].map((l) => this.#releasePremark(l).catch(() => {})));
+    await Promise.all([...this.#lanes.values()].map((l) => l.running));
+    await Promise.all([...this.#lanes.values()].map((l) => this.#settle(l).catch(() => {})));
     await this.#stream?.close().catch(() => {});
     if (this.#client !== undefined) await closeClient(this.#client);
     await this.#pump;

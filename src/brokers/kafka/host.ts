@@ -18,6 +18,11 @@ export interface KafkaGroupTiming {
   handoffTimeoutMs: number;
   /** Longest a fetch waits for new records (default 500). */
   maxWaitMs: number;
+  /**
+   * How long the offset commit after an idle partition's last record may wait for the next record, so
+   * both go in one commit (default 20; 0 commits at once).
+   */
+  commitDelayMs: number;
 }
 
 /** What a consumer needs from its broker adapter. */

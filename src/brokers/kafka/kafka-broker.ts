@@ -70,6 +70,7 @@ const DEFAULT_TIMING: KafkaGroupTiming = {
   rebalanceTimeoutMs: 60_000,
   handoffTimeoutMs: 30_000,
   maxWaitMs: 500,
+  commitDelayMs: 20,
 };
 
 /** Largest payload of one produce call; Kafka's default record-batch limit is 1 MiB per partition. */

@@ -14,15 +14,41 @@ export interface KafkaRecordOut {
   headers: Map<Buffer, Buffer>;
 }
 
-/** A stored event as a Kafka record in CloudEvents binary content mode. */
+const CONTENT_TYPE_NAME = Buffer.from(CONTENT_TYPE_HEADER);
+const CONTENT_TYPE_VALUE = Buffer.from(CONTENT_TYPE);
+/** Header names are a small fixed set (the CloudEvents attributes Factum writes): built once. */
+const headerNames = new Map<string, Buffer>();
+
+function headerName(attribute: string): Buffer {
+  let name = headerNames.get(attribute);
+  if (name === undefined) {
+    name = Buffer.from(`${CE_PREFIX}${attribute}`);
+    headerNames.set(attribute, name);
+  }
+  return name;
+}
+
+/**
+ * A stored event as a Kafka record in CloudEvents binary content mode. The key and header values
+ * share one buffer per record (this is the relay's hot path: one allocation instead of a dozen).
+ */
 export function toKafkaRecord(event: StoredEvent, source: string): KafkaRecordOut {
   const { attributes, body } = encodeEvent(event, source);
+  const entries = Object.entries(attributes);
+  let room = event.streamId.length * 3;
+  for (const [, value] of entries) room += value.length * 3;
+  const slab = Buffer.allocUnsafe(room);
+  let used = 0;
+  const put = (text: string): Buffer => {
+    const n = slab.write(text, used, 'utf8');
+    const out = slab.subarray(used, used + n);
+    used += n;
+    return out;
+  };
   const headers = new Map<Buffer, Buffer>();
-  headers.set(Buffer.from(CONTENT_TYPE_HEADER), Buffer.from(CONTENT_TYPE));
-  for (const [name, value] of Object.entries(attributes)) {
-    headers.set(Buffer.from(`${CE_PREFIX}${name}`), Buffer.from(value, 'utf8'));
-  }
-  return { key: Buffer.from(event.streamId, 'utf8'), value: body, headers };
+  headers.set(CONTENT_TYPE_NAME, CONTENT_TYPE_VALUE);
+  for (const [name, value] of entries) headers.set(headerName(name), put(value));
+  return { key: put(event.streamId), value: body, headers };
 }
 
 /** Header names and values of a received record as text (the last value wins for a repeated name). */
