@@ -9,8 +9,9 @@
  * Needs Kafka (FACTUM_KAFKA_BROKERS, default 127.0.0.1:9092; `scripts/kafka start`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Admin, compatibilityPartitioner, ProduceAcks, Producer } from '@platformatic/kafka';
 import { createKafkaBroker, type KafkaBroker, toKafkaRecord } from '../src/brokers/kafka/index.js';
 import type { StoredEvent } from '../src/core/envelope.js';
@@ -119,6 +120,9 @@ async function endToEnd(
     batchSize: BATCH,
   });
   const total = E2E_RATE * E2E_SECONDS;
+  // How late this process's event loop ran (machine load shows up here before it shows in Kafka).
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const start = performance.now();
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / E2E_RATE;
@@ -128,11 +132,17 @@ async function endToEnd(
   }
   const deadline = Date.now() + 30_000;
   while (latencies.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  loop.disable();
   await relay.stop();
   await consumer.stop();
   await store.close();
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), count: latencies.length };
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    count: latencies.length,
+    loopDelayP99: Math.round(loop.percentile(99) / 1e6),
+  };
 }
 
 const figures: Record<string, Figure> = {};
@@ -161,7 +171,13 @@ try {
   const live = await createKafkaBroker(brokerOptions(`${tag}-e2e`));
   const e2e = await endToEnd(join(dir, 'e2e.db'), live);
   figures.kafka_e2e_p50 = { value: e2e.p50, unit: 'ms', events: e2e.count };
-  figures.kafka_e2e_p99 = { value: e2e.p99, unit: 'ms', target: '< 100 ms', events: e2e.count };
+  figures.kafka_e2e_p99 = {
+    value: e2e.p99,
+    unit: 'ms',
+    target: '< 100 ms',
+    events: e2e.count,
+    eventLoopDelayP99Ms: e2e.loopDelayP99,
+  };
   await live.close();
 } finally {
   await store.close();
@@ -175,6 +191,7 @@ try {
 }
 report('kafka', figures, {
   client: '@platformatic/kafka',
+  loadAverage1m: Math.round(loadavg()[0]! * 100) / 100,
   events: EVENTS,
   batch: BATCH,
   partitions: PARTITIONS,

@@ -25,6 +25,8 @@ interface Lane {
   next: bigint;
   /** The marker last committed for this partition, as far as this consumer knows. */
   marker: DeliveryMarker | undefined;
+  /** The marker found when the partition was taken over: its records count their earlier deliveries. */
+  inherited: DeliveryMarker | undefined;
   initialized: boolean;
   revoked: boolean;
   running: Promise<void> | undefined;
@@ -205,6 +207,7 @@ export class KafkaConsumer implements Consumer {
         fetched: -1n,
         next: -1n,
         marker: undefined,
+        inherited: undefined,
         initialized: false,
         revoked: false,
         running: undefined,
@@ -240,10 +243,11 @@ export class KafkaConsumer implements Consumer {
         if (this.#stopped || lane.revoked) break;
         if (!lane.initialized) await this.#initialize(lane);
         if (this.#stopped || lane.revoked) break;
-        const record = lane.queue.shift()!;
-        this.#release(1);
-        if (lane.next >= 0n && record.offset < lane.next) continue;
-        await this.#deliver(lane, record);
+        while (lane.queue.length > 0 && lane.next >= 0n && lane.queue[0]!.offset < lane.next) {
+          lane.queue.shift();
+          this.#release(1);
+        }
+        if (lane.queue.length > 0) await this.#deliverRange(lane);
       }
     } catch {
       // A commit kept failing (this member was removed from the group, or Kafka is gone): give the
@@ -287,7 +291,7 @@ export class KafkaConsumer implements Consumer {
     const next = lane.pending;
     if (next === undefined) return;
     this.#clearPending(lane);
-    await this.#commit(lane, next, { offset: next, deliveries: 0, member: '', at: 0 });
+    await this.#commit(lane, next, { offset: next, count: 1, deliveries: 0, member: '', at: 0 });
   }
 
   /** Leaves the partition tidy for its next owner: delayed offset committed, unstarted record given back. */
@@ -319,6 +323,7 @@ export class KafkaConsumer implements Consumer {
       if (!heldElsewhere || this.#stopped || lane.revoked) {
         lane.next = committed.offset;
         lane.marker = m;
+        lane.inherited = m !== undefined && m.deliveries > 0 && m.member !== me ? m : undefined;
         lane.initialized = true;
         return;
       }
@@ -326,27 +331,78 @@ export class KafkaConsumer implements Consumer {
     }
   }
 
-  async #deliver(lane: Lane, record: KafkaRecord): Promise<void> {
-    const offset = record.offset;
-    // The delayed commit of the previous record is folded into this record's marker commit below,
-    // unless there is a gap (records removed by retention) or the record is skipped by the filter.
-    if (lane.pending !== undefined && lane.pending !== offset) await this.#flush(lane);
-    lane.next = offset;
-    const headers = headerRecord(record.headers);
-    if (!this.#matches(headers)) {
-      await this.#advance(lane, offset + 1n);
-      return;
+  /** How many records from the head of the queue have consecutive offsets (at most `max`). */
+  #contiguous(lane: Lane, max: number): number {
+    let n = 0;
+    let expected = lane.queue[0]?.offset;
+    for (const r of lane.queue) {
+      if (n >= max || r.offset !== expected) break;
+      n++;
+      expected = r.offset + 1n;
     }
+    return Math.max(1, n);
+  }
+
+  /**
+   * Handles the records in hand from the head of the queue under one marker: the marker is committed
+   * before the first handler runs (unless the previous commit already marked them), the offset after
+   * the last one handled is committed when they are done. Records a previous delivery did not finish
+   * (the marker counts a delivery) are taken one at a time, so a poison record is singled out.
+   */
+  async #deliverRange(lane: Lane): Promise<void> {
+    const first = lane.queue[0]!.offset;
+    // A delayed commit is folded into this range's marker commit below, unless there is a gap
+    // (records removed by retention) between them.
+    if (lane.pending !== undefined && lane.pending !== first) await this.#flush(lane);
+    lane.next = first;
     const me = this.#client?.memberId ?? '';
     const held = lane.marker;
-    let deliveryCount: number;
-    if (held !== undefined && held.offset === offset && held.member === me && held.deliveries > 0) {
-      deliveryCount = held.deliveries; // marked as taken by this member when the previous record was committed
+    let range: DeliveryMarker;
+    if (held !== undefined && held.offset === first && held.member === me && held.deliveries > 0) {
+      range = held; // marked as taken by this member when the previous range was committed
     } else {
-      deliveryCount = previousDeliveries(held, offset) + 1;
+      // Records of a range another delivery did not finish count that delivery, and go one at a time.
+      const previous = Math.max(previousDeliveries(held, first), previousDeliveries(lane.inherited, first));
+      range = {
+        offset: first,
+        count: previous > 0 ? 1 : this.#contiguous(lane, this.#options.prefetch),
+        deliveries: previous + 1,
+        member: me,
+        at: Date.now(),
+      };
       this.#clearPending(lane);
-      await this.#commit(lane, offset, { offset, deliveries: deliveryCount, member: me, at: Date.now() });
+      await this.#commit(lane, first, range);
     }
+    const end = range.offset + BigInt(range.count);
+    let next = first;
+    while (next < end && lane.queue[0]?.offset === next) {
+      if (next !== first && (this.#stopped || lane.revoked || this.#rebalancing !== undefined)) break;
+      const record = lane.queue.shift()!;
+      this.#release(1);
+      const outcome = await this.#deliverOne(record, range.deliveries);
+      if (outcome === 'abandon') {
+        // Stopping: leave the record for the next owner, counted, without making it wait for this member.
+        await this.#commit(lane, next, {
+          offset: next,
+          count: 1,
+          deliveries: range.deliveries,
+          member: '',
+          at: Date.now(),
+        });
+        lane.next = next;
+        this.#drop(lane);
+        return;
+      }
+      next++;
+      lane.next = next;
+    }
+    await this.#advance(lane, next);
+  }
+
+  /** Runs one record through decode, validation, the handler with retries, and dead-lettering. */
+  async #deliverOne(record: KafkaRecord, deliveryCount: number): Promise<'done' | 'abandon'> {
+    const headers = headerRecord(record.headers);
+    if (!this.#matches(headers)) return 'done';
     const outcome = await runDelivery(
       { decode: () => fromKafkaRecord(headers, record.value), deliveryCount },
       this.#options,
@@ -354,12 +410,7 @@ export class KafkaConsumer implements Consumer {
       this.#abort.signal,
       this.#host.emitter,
     );
-    if (outcome.kind === 'abandon') {
-      // Stopping: leave the record for the next owner, without making it wait for this member.
-      await this.#commit(lane, offset, { offset, deliveries: deliveryCount, member: '', at: Date.now() });
-      this.#drop(lane);
-      return;
-    }
+    if (outcome.kind === 'abandon') return 'abandon';
     if (outcome.kind === 'dead-letter') {
       this.#host.emitter.emit('consumer.dead-lettered', {
         group: this.group,
@@ -374,15 +425,15 @@ export class KafkaConsumer implements Consumer {
         signal: this.#abort.signal,
       });
     }
-    await this.#advance(lane, offset + 1n);
+    return 'done';
   }
 
   /**
-   * Commits `next` after a record was handled. When the record at `next` is already in hand, the same
-   * commit marks it as taken by this member (one commit per record). Otherwise the commit waits up to
-   * commitDelayMs: if the next record arrives by then, its marker commit carries the offset too (a
-   * trickle of records costs one commit each, not two); a crash in between only redelivers records
-   * that were already handled (at-least-once).
+   * Commits `next` after a range was handled. When records from `next` on are already in hand, the
+   * same commit marks them as the next range taken by this member (one commit per range). Otherwise
+   * the commit waits up to commitDelayMs: if a record arrives by then, its marker commit carries the
+   * offset too (a trickle of records costs one commit each, not two); a crash in between only
+   * redelivers records that were already handled (at-least-once).
    */
   async #advance(lane: Lane, next: bigint): Promise<void> {
     const following = lane.queue[0];
@@ -395,9 +446,12 @@ export class KafkaConsumer implements Consumer {
       return;
     }
     this.#clearPending(lane);
+    // Inside a range an earlier delivery did not finish, records keep their count and go one at a time.
+    const previous = previousDeliveries(lane.inherited, next);
     await this.#commit(lane, next, {
       offset: next,
-      deliveries: taken ? 1 : 0,
+      count: taken && previous === 0 ? this.#contiguous(lane, this.#options.prefetch) : 1,
+      deliveries: taken ? previous + 1 : 0,
       member: taken ? me : '',
       at: taken ? Date.now() : 0,
     });
@@ -411,6 +465,7 @@ export class KafkaConsumer implements Consumer {
     if (m === undefined || m.member === '' || m.member !== me || m.deliveries === 0) return;
     await this.#commit(lane, m.offset, {
       offset: m.offset,
+      count: m.count,
       deliveries: m.deliveries - 1,
       member: '',
       at: m.at,

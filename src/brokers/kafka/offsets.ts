@@ -1,18 +1,21 @@
 /**
  * Committed offsets that also remember deliveries. Kafka has no per-message delivery count, so the
- * adapter keeps one in the metadata string of the group's committed offset: before a handler runs on
- * the record at offset o, the committed offset is o and its metadata says "o has been delivered d
- * times, the last time to member m at t". A consumer that crashes leaves that marker behind; the next
- * owner of the partition reads it, counts one more delivery (a poison record that kills every
- * consumer ends in the dead-letter topic after maxDeliveries), and — while the marker is fresh and
- * names another live member — waits for that member to finish and commit, so a rebalance never runs
- * two handlers of one stream at once.
+ * adapter keeps one in the metadata string of the group's committed offset: before handlers run on
+ * the records o … o+n-1, the committed offset is o and its metadata says "these n records have been
+ * delivered d times, the last time to member m at t". A consumer that crashes leaves that marker
+ * behind; the next owner of the partition reads it, counts one more delivery for those records and
+ * takes them one at a time (so a poison record that kills every consumer is singled out and ends in
+ * the dead-letter topic after maxDeliveries), and — while the marker is fresh and names another
+ * member — waits for that member to finish and commit, so a rebalance never runs two handlers of one
+ * stream at once.
  */
 import type * as Kafka from '@platformatic/kafka';
 
 export interface DeliveryMarker {
-  /** The record the marker is about (equal to the committed offset it is stored with). */
+  /** The first record the marker is about (equal to the committed offset it is stored with). */
   offset: bigint;
+  /** How many records from `offset` on it covers (at least 1). */
+  count: number;
   /** Deliveries of that record so far. */
   deliveries: number;
   /** Member id holding the record right now ('' when nobody does). */
@@ -24,7 +27,7 @@ export interface DeliveryMarker {
 const PREFIX = 'factum:';
 
 export function encodeMarker(marker: DeliveryMarker): string {
-  return `${PREFIX}${JSON.stringify({ o: marker.offset.toString(), d: marker.deliveries, m: marker.member, t: marker.at })}`;
+  return `${PREFIX}${JSON.stringify({ o: marker.offset.toString(), n: marker.count, d: marker.deliveries, m: marker.member, t: marker.at })}`;
 }
 
 /** The marker in a committed offset's metadata, or undefined when there is none (or someone else's). */
@@ -33,6 +36,7 @@ export function decodeMarker(metadata: string | null | undefined): DeliveryMarke
   try {
     const raw = JSON.parse(metadata.slice(PREFIX.length)) as {
       o?: unknown;
+      n?: unknown;
       d?: unknown;
       m?: unknown;
       t?: unknown;
@@ -41,6 +45,7 @@ export function decodeMarker(metadata: string | null | undefined): DeliveryMarke
     if (typeof raw.d !== 'number' || !Number.isSafeInteger(raw.d) || raw.d < 0) return undefined;
     return {
       offset: BigInt(raw.o),
+      count: typeof raw.n === 'number' && Number.isSafeInteger(raw.n) && raw.n >= 1 ? raw.n : 1,
       deliveries: raw.d,
       member: typeof raw.m === 'string' ? raw.m : '',
       at: typeof raw.t === 'number' ? raw.t : 0,
@@ -52,7 +57,8 @@ export function decodeMarker(metadata: string | null | undefined): DeliveryMarke
 
 /** Deliveries already made of the record at `offset`, according to the committed marker. */
 export function previousDeliveries(marker: DeliveryMarker | undefined, offset: bigint): number {
-  return marker !== undefined && marker.offset === offset ? marker.deliveries : 0;
+  if (marker === undefined) return 0;
+  return offset >= marker.offset && offset < marker.offset + BigInt(marker.count) ? marker.deliveries : 0;
 }
 
 export interface CommittedOffset {
