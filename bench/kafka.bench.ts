@@ -106,7 +106,7 @@ async function relayThroughput(store: SqliteEventStore, broker: KafkaBroker, hea
 async function endToEnd(
   file: string,
   broker: KafkaBroker,
-): Promise<{ p50: number; p99: number; count: number }> {
+): Promise<{ p50: number; p99: number; count: number; loopDelayP99: number }> {
   const store = createSqliteStore(file);
   const latencies: number[] = [];
   await broker.declareGroup({ group: 'e2e' });
