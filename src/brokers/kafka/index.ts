@@ -4,7 +4,7 @@ export type { KafkaGroupTiming } from './host.js';
 export type { KafkaBrokerOptions, KafkaTopicOptions } from './kafka-broker.js';
 export { createKafkaBroker, KafkaBroker } from './kafka-broker.js';
 export type { DeliveryMarker } from './offsets.js';
-export { decodeMarker } from './offsets.js';
+export { decodeMarker, encodeMarker, previousDeliveries } from './offsets.js';
 export type { ResetOffsetsOptions, ResetResult } from './replay.js';
 export {
   CE_PREFIX as KAFKA_CLOUDEVENTS_PREFIX,
