@@ -58,7 +58,8 @@ async function seed(
 
 async function rawRabbit(events: StoredEvent[], exchange: string): Promise<number> {
   const messages = events.map((e) => toAmqpMessage(e, '/factum'));
-  const conn = await amqplib.connect(AMQP);
+  // The same socket options as the adapter (Nagle off), so only Factum's own work differs.
+  const conn = await amqplib.connect(AMQP, { noDelay: true });
   const channel = await conn.createConfirmChannel();
   await channel.assertExchange(exchange, 'topic', { durable: true });
   await channel.assertQueue(`${exchange}.raw`, { durable: true, arguments: { 'x-queue-type': 'quorum' } });

@@ -26,7 +26,8 @@ export function eventLogSource(
   return {
     name,
     async next(limit): Promise<RelayBatch> {
-      // Loaded once per run: while the relay holds the lease, nobody else moves the checkpoint.
+      // The read cursor runs ahead of the checkpoint while batches are in flight; it starts at the
+      // checkpoint, loaded once per run (while the relay holds the lease, nobody else moves it).
       position ??= await checkpoints.load(name);
       const from = position;
       const page = await store.readAll({
@@ -40,12 +41,11 @@ export function eventLogSource(
         const wake = wakeUp;
         subscription = store.subscribe({ after: from, batchSize: 1000 }, () => wake());
       }
+      position = page.last;
       return {
         events: page.events,
         async commit() {
-          if (page.last === from) return;
-          await checkpoints.save(name, page.last);
-          position = page.last;
+          if (page.last !== from) await checkpoints.save(name, page.last);
         },
       };
     },

@@ -20,6 +20,7 @@ export type { InboxConsumeOptions, InboxHandler } from './consume.js';
 export { consume } from './consume.js';
 export type { EventLogSourceOptions } from './event-log-source.js';
 export { eventLogSource } from './event-log-source.js';
+export { memoryCheckpoints, memoryInbox, memoryLeases } from './memory-storage.js';
 export type { Relay, RelayEvents, RelayOptions, RelayStatus } from './relay.js';
 export { startRelay } from './relay.js';
 export type { OutboxMessage, SqliteHandle, SqliteOutbox } from './sqlite/sqlite-storage.js';

@@ -3,7 +3,7 @@ import type { Broker } from '../brokers/broker.js';
 import { Emitter } from '../core/emitter.js';
 import { type FactumError, isRetriable } from '../core/errors.js';
 import { type RetryOptions, retry } from '../core/retry.js';
-import type { LeaseStore, RelaySource } from './storage.js';
+import type { LeaseStore, RelayBatch, RelaySource } from './storage.js';
 
 export interface RelayOptions {
   source: RelaySource;
@@ -123,23 +123,48 @@ export function startRelay(options: RelayOptions): Relay {
     return false;
   };
 
+  // The next batch is read while the current one waits for the broker's confirms; publishes and
+  // commits stay strictly sequential, so per-stream order and checkpoint order hold.
+  let prefetched: Promise<RelayBatch> | undefined;
+  // `woken` tells whether anything was appended since the latest read started.
+  const read = () => {
+    woken = false;
+    const batch = withRetry(() => source.next(batchSize));
+    batch.catch(() => {});
+    return batch;
+  };
+  const nextBatch = () => {
+    const batch = prefetched ?? read();
+    prefetched = undefined;
+    return batch;
+  };
+  const dropPrefetch = async () => {
+    const pending = prefetched;
+    prefetched = undefined;
+    await pending?.catch(() => undefined);
+    source.reset?.();
+  };
+
   const run = async () => {
     while (!abort.signal.aborted) {
       if (!(await holdLease())) {
+        await dropPrefetch();
         await idle(Math.max(50, ttl / 3));
         continue;
       }
-      woken = false;
-      const batch = await withRetry(() => source.next(batchSize));
+      const batch = await nextBatch();
       if (batch.events.length === 0) {
         await batch.commit();
         await idle(idleMs);
         continue;
       }
+      const publishing = withRetry(() => broker.publish(batch.events, { signal: abort.signal }));
+      prefetched = read();
       try {
-        await withRetry(() => broker.publish(batch.events, { signal: abort.signal }));
+        await publishing;
       } catch (error) {
         await batch.release?.();
+        await dropPrefetch();
         throw error;
       }
       const lastPosition = batch.events.at(-1)!.position;

@@ -35,9 +35,13 @@ export interface RelayBatch {
 export interface RelaySource {
   /** Names the checkpoint / lease. */
   readonly name: string;
-  /** The next events in order, at most `limit`; an empty batch when there is nothing new. */
+  /**
+   * The next events in order, at most `limit`; an empty batch when there is nothing new. Successive
+   * calls return successive batches (the relay reads the next batch while the previous one is being
+   * confirmed) and batches are committed in the order they were read.
+   */
   next(limit: number): Promise<RelayBatch>;
-  /** Forgets cached state (the checkpoint) before a relay (re)starts from storage. */
+  /** Forgets the read cursor: the next batch starts again after the last committed one. */
   reset?(): void;
   /** Calls `wake` when new events may be there (in-process appends); returns the unsubscribe function. */
   watch?(wake: () => void): () => void;

@@ -10,6 +10,9 @@ import {
   type Broker,
   type ConsumerLag,
   eventLogSource,
+  memoryCheckpoints,
+  memoryInbox,
+  memoryLeases,
   sqliteCheckpoints,
   sqliteInbox,
   sqliteLeases,
@@ -209,5 +212,28 @@ describe('inbox', () => {
     expect(await inbox.process('billing', event, add)).toBe('duplicate');
     expect(await inbox.process('shipping', event, () => {})).toBe('processed');
     expect(db.prepare('SELECT amount FROM totals').get()).toEqual({ amount: 10 });
+  });
+});
+
+describe('memory storage', () => {
+  it('relays a memory store with memory checkpoints and leases, and dedupes with a memory inbox', async () => {
+    const store = createMemoryStore();
+    await store.append('order-1', [{ type: 'OrderPlaced', data: {} }]);
+    const checkpoints = memoryCheckpoints();
+    const broker = recordingBroker();
+    const leases = memoryLeases();
+    const relay = startRelay({ source: eventLogSource(store, checkpoints), broker, leases });
+    await waitFor('published', () => broker.published.length === 1, 2000);
+    expect(await leases.tryAcquire('relay', 'someone-else', 1000)).toBe(false);
+    await relay.stop();
+    expect(await checkpoints.load('relay')).toBe(broker.published[0]!.position);
+    const inbox = memoryInbox();
+    let applied = 0;
+    const apply = () => {
+      applied++;
+    };
+    expect(await inbox.process('c', broker.published[0]!, apply)).toBe('processed');
+    expect(await inbox.process('c', broker.published[0]!, apply)).toBe('duplicate');
+    expect(applied).toBe(1);
   });
 });

@@ -62,6 +62,11 @@ export interface RabbitMqBrokerOptions {
   reconnect?: RabbitMqReconnectOptions;
   /** How long publish() waits for a connection and for the broker's confirms (ms, default 30,000). */
   publishTimeoutMs?: number;
+  /**
+   * Disable Nagle's algorithm on the socket (default true): without it every confirm round-trip waits
+   * for the peer's delayed ACK (~40 ms), which dominates end-to-end latency at moderate rates.
+   */
+  noDelay?: boolean;
 }
 
 /** Connects to RabbitMQ and declares the exchanges. Needs the optional peer dependency amqplib. */
@@ -93,6 +98,7 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
   readonly #connectionName: string;
   readonly #reconnect: Required<RabbitMqReconnectOptions>;
   readonly #publishTimeoutMs: number;
+  readonly #noDelay: boolean;
   readonly #abort = new AbortController();
   readonly #groups = new Map<string, GroupOptions[]>();
   readonly #consumers = new Set<RabbitMqConsumer>();
@@ -122,6 +128,7 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
       jitter: options.reconnect?.jitter ?? 0.2,
     };
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 30_000;
+    this.#noDelay = options.noDelay ?? true;
   }
 
   get closed(): boolean {
@@ -161,7 +168,7 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
     try {
       conn = await this.#amqp.connect(this.#url, {
         clientProperties: { connection_name: this.#connectionName },
-        noDelay: true,
+        noDelay: this.#noDelay,
       });
     } catch (cause) {
       throw new BrokerUnavailableError(

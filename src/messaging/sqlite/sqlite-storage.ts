@@ -116,10 +116,14 @@ export function sqliteOutbox(handle: SqliteHandle): SqliteOutbox {
       return { id: event.id, position: BigInt(info.lastInsertRowid) };
     },
     source(name = 'outbox') {
+      let cursor = 0n;
       return {
         name,
+        reset() {
+          cursor = 0n;
+        },
         async next(limit): Promise<RelayBatch> {
-          const rows = guard('read the outbox', () => read.all(limit));
+          const rows = guard('read the outbox', () => read.all(cursor, limit));
           const events: StoredEvent[] = rows.map((r) => ({
             position: r[0],
             id: r[1],
@@ -133,6 +137,7 @@ export function sqliteOutbox(handle: SqliteHandle): SqliteOutbox {
             timestamp: new Date(Number(r[9])),
           }));
           const last = events.at(-1)?.position;
+          if (last !== undefined) cursor = last;
           return {
             events,
             async commit() {

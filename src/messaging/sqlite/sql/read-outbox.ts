@@ -13,12 +13,12 @@ export type OutboxRow = [
   recordedAt: bigint,
 ];
 
-/** The oldest unpublished outbox rows, in position order. */
-export function prepareReadOutbox(db: Database.Database): Database.Statement<[number], OutboxRow> {
+/** The oldest unpublished outbox rows after a position (the relay's read cursor), in position order. */
+export function prepareReadOutbox(db: Database.Database): Database.Statement<[bigint, number], OutboxRow> {
   return db
-    .prepare<[number], OutboxRow>(
+    .prepare<[bigint, number], OutboxRow>(
       `SELECT position, event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at
-       FROM factum_outbox WHERE published_at IS NULL ORDER BY position LIMIT ?`,
+       FROM factum_outbox WHERE published_at IS NULL AND position > ? ORDER BY position LIMIT ?`,
     )
     .raw(true)
     .safeIntegers(true);
