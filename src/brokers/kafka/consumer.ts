@@ -60,6 +60,9 @@ export class KafkaConsumer implements Consumer {
   /** Set while the group rebalances: lanes finish the record in hand but start no new one. */
   #rebalancing: Promise<void> | undefined;
   #rebalanced: (() => void) | undefined;
+  #recovering: Promise<void> | undefined;
+  /** Member ids this consumer had before it reconnected: their markers are its own. */
+  readonly #formerMembers = new Set<string>();
 
   constructor(
     host: KafkaConsumerHost,
@@ -81,6 +84,11 @@ export class KafkaConsumer implements Consumer {
   }
 
   async start(): Promise<void> {
+    await this.#connect();
+  }
+
+  /** Joins the group with a new client and starts fetching. */
+  async #connect(): Promise<void> {
     const { lib, timing } = this.#host;
     const client = new lib.Consumer({
       ...this.#host.clientOptions(),
@@ -91,11 +99,16 @@ export class KafkaConsumer implements Consumer {
       maxWaitTime: timing.maxWaitMs,
       autocommit: false,
     });
+    client.on('consumer:group:rebalance', () => {
+      if (client === this.#client) this.#onRebalance();
+    });
+    client.on('consumer:group:join', () => {
+      if (client === this.#client) this.#onAssignment();
+    });
     this.#client = client;
-    client.on('consumer:group:rebalance', () => this.#onRebalance());
-    client.on('consumer:group:join', () => this.#onAssignment());
+    let stream: Kafka.MessagesStream<Buffer, Buffer, Buffer, Buffer>;
     try {
-      this.#stream = await client.consume({
+      stream = await client.consume({
         topics: [this.#host.topic],
         mode: lib.MessagesStreamModes.COMMITTED,
         fallbackMode: lib.MessagesStreamFallbackModes.EARLIEST,
@@ -109,12 +122,19 @@ export class KafkaConsumer implements Consumer {
         { cause },
       );
     }
-    this.#stream.on('error', () => {});
+    stream.on('error', () => {});
+    this.#stream = stream;
+    if (this.#stopped) {
+      await stream.close().catch(() => {});
+      await closeClient(client);
+      return;
+    }
     this.#onAssignment();
-    this.#pump = this.#run(this.#stream);
+    this.#pump = this.#run(stream);
   }
 
   async #run(stream: AsyncIterable<KafkaRecord>): Promise<void> {
+    let failure: unknown;
     try {
       for await (const record of stream) {
         if (this.#stopped) break;
@@ -125,9 +145,50 @@ export class KafkaConsumer implements Consumer {
           });
         }
       }
+    } catch (error) {
+      failure = error;
+    }
+    if (!this.#stopped) this.#recovering = this.#recover(failure);
+  }
+
+  /**
+   * The fetch stream failed for good (the broker went away longer than the client's retries): let
+   * the records in hand finish, drop the rest, leave with the old client and join again with a new
+   * one, with backoff, until it works or the consumer is stopped. Whatever was not committed is
+   * delivered again (at-least-once).
+   */
+  async #recover(failure: unknown): Promise<void> {
+    this.#host.emitter.emit('broker.disconnected', failure instanceof Error ? { error: failure } : {});
+    const old = this.#client;
+    if (old?.memberId) this.#formerMembers.add(old.memberId);
+    for (const lane of this.#lanes.values()) {
+      lane.revoked = true;
+      this.#drop(lane);
+      this.#clearPending(lane);
+    }
+    if (old !== undefined) await closeClient(old);
+    await Promise.all([...this.#lanes.values()].map((l) => l.running));
+    this.#lanes.clear();
+    this.#pending = 0;
+    this.#rebalanced?.();
+    let attempts = 0;
+    try {
+      await retry(
+        async () => {
+          attempts++;
+          if (!this.#stopped) await this.#connect();
+        },
+        {
+          retries: Number.MAX_SAFE_INTEGER,
+          initialDelayMs: 250,
+          maxDelayMs: 5000,
+          signal: this.#abort.signal,
+          isRetriable: () => !this.#stopped,
+        },
+      );
+      if (!this.#stopped) this.#host.emitter.emit('broker.reconnected', { attempts });
     } catch {
-      // The stream failed (connection lost for good, or closed): records in hand are still handled;
-      // what was not committed is delivered again to whoever owns the partition next.
+      // Stopped while reconnecting.
     }
   }
 
@@ -319,6 +380,7 @@ export class KafkaConsumer implements Consumer {
         m.deliveries > 0 &&
         m.member !== '' &&
         m.member !== me &&
+        !this.#formerMembers.has(m.member) &&
         Date.now() - m.at < timing.handoffTimeoutMs;
       if (!heldElsewhere || this.#stopped || lane.revoked) {
         lane.next = committed.offset;
@@ -518,6 +580,7 @@ export class KafkaConsumer implements Consumer {
     this.#host.forget(this);
     this.#resume?.();
     this.#rebalanced?.();
+    await this.#recovering;
     for (const lane of this.#lanes.values()) this.#drop(lane);
     await Promise.all([...this.#lanes.values()].map((l) => l.running));
     await Promise.all([...this.#lanes.values()].map((l) => l.running));
