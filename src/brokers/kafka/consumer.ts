@@ -311,11 +311,11 @@ export class KafkaConsumer implements Consumer {
         if (lane.queue.length > 0) await this.#deliverRange(lane);
       }
     } catch {
-      // A commit kept failing (this member was removed from the group, or Kafka is gone): give the
-      // partition up; the records are delivered again after the next rebalance.
+      // A commit kept failing (this member was removed from the group, or Kafka is gone). The records
+      // in hand cannot be acknowledged: start over with a new client, from the committed offsets.
       this.#drop(lane);
-      lane.initialized = false;
-      lane.fetched = -1n;
+      lane.revoked = true;
+      if (!this.#stopped) void this.#stream?.close().catch(() => {});
     }
     if (lane.revoked || this.#stopped || this.#rebalancing !== undefined)
       await this.#settle(lane).catch(() => {});
