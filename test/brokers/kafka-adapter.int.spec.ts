@@ -102,6 +102,19 @@ describe.skipIf(!kafka.available)('Kafka adapter', () => {
     expect((read as { partitionkey?: unknown }).partitionkey).toBe('order-42');
   });
 
+  it('refuses a record larger than Kafka accepts with a non-retriable error, naming the event', async () => {
+    const { broker } = await fresh();
+    const [small, big] = interleaved(['order-1'], 2) as [StoredEvent, StoredEvent];
+    const huge = { ...big, data: { blob: 'x'.repeat(1_200_000) } };
+    const error = await broker.publish([huge]).catch((e: unknown) => e);
+    expect(isFactumError(error, ErrorCodes.PUBLISH_NOT_CONFIRMED)).toBe(true);
+    expect((error as { retriable: boolean }).retriable).toBe(false);
+    expect((error as Error).message).toContain(huge.id);
+    // The producer keeps working for the records that fit.
+    await broker.publish([small]);
+    expect((await broker.readTopic()).map((r) => r.headers.ce_id)).toEqual([small.id]);
+  });
+
   it('creates topics with the configured partitions, replication factor, min.insync.replicas and configs', async () => {
     const namespace = unique();
     namespaces.push(namespace);

@@ -73,6 +73,8 @@ const DEFAULT_TIMING: KafkaGroupTiming = {
   commitDelayMs: 20,
 };
 
+const REFUSED = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE'];
+
 /** Largest payload of one produce call; Kafka's default record-batch limit is 1 MiB per partition. */
 const SEND_BYTES = 512 * 1024;
 
@@ -175,7 +177,15 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
 
   /** The topic a group's dead letters go to. */
   deadLetterTopic(group: string): string {
-    return `${this.topic}.${group}.dlq`;
+    const name = `${this.topic}.${group}.dlq`;
+    if (name.length > 249) {
+      throw new ValidationError(
+        ErrorCodes.INVALID_ARGUMENT,
+        'group',
+        `the dead-letter topic ${name} would be longer than Kafka's 249 characters; use a shorter topic or group name`,
+      );
+    }
+    return name;
   }
 
   /**
@@ -252,10 +262,12 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
         await this.#send(messages);
       } catch (cause) {
         const event = events[first]!;
+        // Kafka refuses these records for good (too large, malformed): publishing again cannot help.
+        const refused = REFUSED.some((apiId) => hasApiError(cause, apiId));
         throw new PublishNotConfirmedError(
           `Kafka did not acknowledge events ${first + 1}–${upTo} of ${events.length} (from ${event.id}, ${event.type} in ${event.streamId}) on topic ${this.topic}: ${message(cause)}`,
           event.id,
-          { cause },
+          { cause, retriable: !refused },
         );
       }
       first = upTo;
