@@ -1,46 +1,20 @@
 import type * as Kafka from '@platformatic/kafka';
 import { BrokerUnavailableError } from '../../core/errors.js';
-import { retry, sleep } from '../../core/retry.js';
+import { retry } from '../../core/retry.js';
 import type { Consumer, GroupOptions, MessageHandler } from '../broker.js';
 import { type ResolvedConsumeOptions, runDelivery } from '../shared/delivery.js';
 import type { KafkaConsumerHost } from './host.js';
-import {
-  commitWithMetadata,
-  type DeliveryMarker,
-  encodeMarker,
-  previousDeliveries,
-  readCommitted,
-} from './offsets.js';
+import { type KafkaRecord, type LaneHost, PartitionLane } from './lane.js';
+import { commitWithMetadata, readCommitted } from './offsets.js';
 import { attributesOf, fromKafkaRecord, headerRecord } from './wire.js';
 
-type KafkaRecord = Kafka.Message;
-
-/** One partition this consumer owns (or owned): its records in hand, processed one at a time. */
-interface Lane {
-  readonly partition: number;
-  queue: KafkaRecord[];
-  /** Next offset expected from the fetcher; older records are duplicates of ones in hand or done. */
-  fetched: bigint;
-  /** Next offset to handle (the committed position); -1n when the group has none. */
-  next: bigint;
-  /** The marker last committed for this partition, as far as this consumer knows. */
-  marker: DeliveryMarker | undefined;
-  /** The marker found when the partition was taken over: its records count their earlier deliveries. */
-  inherited: DeliveryMarker | undefined;
-  initialized: boolean;
-  revoked: boolean;
-  running: Promise<void> | undefined;
-  /** Handled up to here but not yet committed (see #advance); undefined when nothing waits. */
-  pending: bigint | undefined;
-  timer: NodeJS.Timeout | undefined;
-}
-
 /**
- * One member of a consumer group. Records are handled one at a time per partition, in offset order
- * (so per stream, as the key is the stream id), partitions side by side. The offset is committed
- * only after the handler succeeded or the record was dead-lettered, never automatically. Each commit
- * also stores a delivery marker (see offsets.ts): it counts deliveries across crashes and lets the
- * next owner of a partition wait until the previous owner finished the record it was handling.
+ * One member of a consumer group. Each assigned partition is a lane (lane.ts) that handles its
+ * records in offset order — so per stream, as the key is the stream id — with partitions side by
+ * side. Offsets are committed only after the handlers succeeded or the records were dead-lettered,
+ * never automatically, each commit with a delivery marker (offsets.ts). During a rebalance no lane
+ * starts new records; a fetch stream that fails for good makes the member join again with a new
+ * client.
  */
 export class KafkaConsumer implements Consumer {
   readonly group: string;
@@ -50,10 +24,12 @@ export class KafkaConsumer implements Consumer {
   readonly #options: ResolvedConsumeOptions;
   readonly #handler: MessageHandler;
   readonly #abort = new AbortController();
-  readonly #lanes = new Map<number, Lane>();
+  readonly #lanes = new Map<number, PartitionLane>();
+  readonly #laneHost: LaneHost;
   #client: Kafka.Consumer | undefined;
   #stream: Kafka.MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   #pump: Promise<void> | undefined;
+  /** Records fetched and not yet taken by a handler, over all lanes (bounded by prefetch). */
   #pending = 0;
   #resume: (() => void) | undefined;
   #stopped = false;
@@ -76,6 +52,25 @@ export class KafkaConsumer implements Consumer {
     this.#filter = filter;
     this.#options = options;
     this.#handler = handler;
+    this.#laneHost = {
+      prefetch: options.prefetch,
+      timing: host.timing,
+      stopped: () => this.#stopped,
+      rebalancing: () => this.#rebalancing,
+      memberId: () => this.#client?.memberId ?? '',
+      isFormerMember: (member) => this.#formerMembers.has(member),
+      clientClosed: () => this.#client?.closed ?? true,
+      readCommitted: async (partition) =>
+        (await readCommitted(host.admin, this.#groupId, host.topic, [partition])).get(partition)!,
+      commit: (partition, offset, metadata) =>
+        commitWithMetadata(this.#client!, host.lib, host.topic, partition, offset, metadata),
+      describe: (partition) => `${host.topic}[${partition}] for group ${this.#groupId}`,
+      deliver: (record, deliveryCount) => this.#deliver(record, deliveryCount),
+      release: (n) => this.#release(n),
+      failed: () => {
+        void this.#stream?.close().catch(() => {});
+      },
+    };
   }
 
   /** This member's id in the group (null before it joined). */
@@ -161,13 +156,9 @@ export class KafkaConsumer implements Consumer {
     this.#host.emitter.emit('broker.disconnected', failure instanceof Error ? { error: failure } : {});
     const old = this.#client;
     if (old?.memberId) this.#formerMembers.add(old.memberId);
-    for (const lane of this.#lanes.values()) {
-      lane.revoked = true;
-      this.#drop(lane);
-      this.#clearPending(lane);
-    }
+    for (const lane of this.#lanes.values()) lane.abandon();
     if (old !== undefined) await closeClient(old);
-    await Promise.all([...this.#lanes.values()].map((l) => l.running));
+    await Promise.all([...this.#lanes.values()].map((l) => l.idle));
     this.#lanes.clear();
     this.#pending = 0;
     this.#rebalanced?.();
@@ -202,7 +193,7 @@ export class KafkaConsumer implements Consumer {
 
   /**
    * A rebalance started: until the new assignment arrives no lane starts a record, so a partition
-   * that moves has at most the one record in hand, which the new owner waits for (see #initialize).
+   * that moves has at most the records in hand, which the new owner waits for (lane.ts).
    */
   #onRebalance(): void {
     if (this.#rebalancing !== undefined) return;
@@ -218,7 +209,7 @@ export class KafkaConsumer implements Consumer {
       this.#rebalanced = done;
     });
     // Commit what was handled now, so a partition that moves is not held up by a delayed commit.
-    for (const lane of this.#lanes.values()) this.#flushSoon(lane);
+    for (const lane of this.#lanes.values()) lane.flushSoon();
   }
 
   /** After a rebalance: partitions this member lost drop the records in hand (the next owner fetches them). */
@@ -226,27 +217,8 @@ export class KafkaConsumer implements Consumer {
     this.#rebalanced?.();
     const assigned = this.#assigned();
     for (const lane of this.#lanes.values()) {
-      if (!assigned.has(lane.partition) && !lane.revoked) this.#revoke(lane);
+      if (!assigned.has(lane.partition) && !lane.revoked) lane.revoke();
     }
-  }
-
-  #revoke(lane: Lane): void {
-    lane.revoked = true;
-    lane.initialized = false;
-    lane.fetched = -1n;
-    this.#drop(lane);
-    if (lane.running === undefined) {
-      lane.running = this.#settle(lane)
-        .catch(() => {})
-        .finally(() => {
-          lane.running = undefined;
-        });
-    }
-  }
-
-  #drop(lane: Lane): void {
-    this.#release(lane.queue.length);
-    lane.queue = [];
   }
 
   #release(n: number): void {
@@ -259,210 +231,19 @@ export class KafkaConsumer implements Consumer {
   }
 
   #dispatch(record: KafkaRecord): void {
-    if (!this.#assigned().has(record.partition)) return; // a revoked partition's record, fetched before the rebalance
+    // A revoked partition's record, fetched before the rebalance, is not ours to handle.
+    if (!this.#assigned().has(record.partition)) return;
     let lane = this.#lanes.get(record.partition);
     if (lane === undefined) {
-      lane = {
-        partition: record.partition,
-        queue: [],
-        fetched: -1n,
-        next: -1n,
-        marker: undefined,
-        inherited: undefined,
-        initialized: false,
-        revoked: false,
-        running: undefined,
-        pending: undefined,
-        timer: undefined,
-      };
+      lane = new PartitionLane(record.partition, this.#laneHost);
       this.#lanes.set(record.partition, lane);
     }
-    if (lane.revoked) lane.revoked = false; // assigned again
-    if (lane.fetched >= 0n && record.offset < lane.fetched) return; // fetched again after a rebalance
-    lane.fetched = record.offset + 1n;
-    lane.queue.push(record);
     this.#pending++;
-    this.#kick(lane);
+    if (!lane.push(record)) this.#release(1);
   }
 
-  /** Starts the lane's worker unless it runs; the worker restarts itself while records are left. */
-  #kick(lane: Lane): void {
-    if (lane.running !== undefined) return;
-    lane.running = this.#drain(lane).finally(() => {
-      lane.running = undefined;
-      if (lane.queue.length > 0 && !this.#stopped && !lane.revoked) this.#kick(lane);
-    });
-  }
-
-  async #drain(lane: Lane): Promise<void> {
-    try {
-      while (lane.queue.length > 0 && !this.#stopped && !lane.revoked) {
-        if (this.#rebalancing !== undefined) {
-          await this.#flush(lane);
-          await this.#rebalancing;
-        }
-        if (this.#stopped || lane.revoked) break;
-        if (!lane.initialized) await this.#initialize(lane);
-        if (this.#stopped || lane.revoked) break;
-        while (lane.queue.length > 0 && lane.next >= 0n && lane.queue[0]!.offset < lane.next) {
-          lane.queue.shift();
-          this.#release(1);
-        }
-        if (lane.queue.length > 0) await this.#deliverRange(lane);
-      }
-    } catch {
-      // A commit kept failing (this member was removed from the group, or Kafka is gone). The records
-      // in hand cannot be acknowledged: start over with a new client, from the committed offsets.
-      this.#drop(lane);
-      lane.revoked = true;
-      if (!this.#stopped) void this.#stream?.close().catch(() => {});
-    }
-    if (lane.revoked || this.#stopped || this.#rebalancing !== undefined)
-      await this.#settle(lane).catch(() => {});
-    else if (lane.pending !== undefined && lane.timer === undefined) this.#schedule(lane);
-  }
-
-  #schedule(lane: Lane): void {
-    lane.timer = setTimeout(() => {
-      lane.timer = undefined;
-      this.#flushSoon(lane);
-    }, this.#host.timing.commitDelayMs);
-    lane.timer.unref?.();
-  }
-
-  /** Commits a delayed offset now unless the lane's worker is busy (it commits when it is done). */
-  #flushSoon(lane: Lane): void {
-    if (lane.pending === undefined || lane.running !== undefined) return;
-    lane.running = this.#flush(lane)
-      .catch(() => {})
-      .finally(() => {
-        lane.running = undefined;
-        if (lane.queue.length > 0 && !this.#stopped && !lane.revoked) this.#kick(lane);
-      });
-  }
-
-  #clearPending(lane: Lane): void {
-    lane.pending = undefined;
-    if (lane.timer !== undefined) clearTimeout(lane.timer);
-    lane.timer = undefined;
-  }
-
-  /** Commits the delayed offset, if any. */
-  async #flush(lane: Lane): Promise<void> {
-    const next = lane.pending;
-    if (next === undefined) return;
-    this.#clearPending(lane);
-    await this.#commit(lane, next, { offset: next, count: 1, deliveries: 0, member: '', at: 0 });
-  }
-
-  /** Leaves the partition tidy for its next owner: delayed offset committed, unstarted record given back. */
-  async #settle(lane: Lane): Promise<void> {
-    await this.#flush(lane);
-    await this.#releasePremark(lane);
-  }
-
-  /**
-   * Reads the committed offset and marker. While the marker says another member is handling the
-   * record at the committed offset (and it is not older than the handoff timeout), waits for that
-   * member to commit, so two members never run handlers of one partition at the same time.
-   */
-  async #initialize(lane: Lane): Promise<void> {
-    const { admin, topic, timing } = this.#host;
-    for (;;) {
-      const committed = (await readCommitted(admin, this.#groupId, topic, [lane.partition])).get(
-        lane.partition,
-      )!;
-      const m = committed.marker;
-      const me = this.#client?.memberId ?? '';
-      const heldElsewhere =
-        m !== undefined &&
-        m.offset === committed.offset &&
-        m.deliveries > 0 &&
-        m.member !== '' &&
-        m.member !== me &&
-        !this.#formerMembers.has(m.member) &&
-        Date.now() - m.at < timing.handoffTimeoutMs;
-      if (!heldElsewhere || this.#stopped || lane.revoked) {
-        lane.next = committed.offset;
-        lane.marker = m;
-        lane.inherited = m !== undefined && m.deliveries > 0 && m.member !== me ? m : undefined;
-        lane.initialized = true;
-        return;
-      }
-      await sleep(50);
-    }
-  }
-
-  /** How many records from the head of the queue have consecutive offsets (at most `max`). */
-  #contiguous(lane: Lane, max: number): number {
-    let n = 0;
-    let expected = lane.queue[0]?.offset;
-    for (const r of lane.queue) {
-      if (n >= max || r.offset !== expected) break;
-      n++;
-      expected = r.offset + 1n;
-    }
-    return Math.max(1, n);
-  }
-
-  /**
-   * Handles the records in hand from the head of the queue under one marker: the marker is committed
-   * before the first handler runs (unless the previous commit already marked them), the offset after
-   * the last one handled is committed when they are done. Records a previous delivery did not finish
-   * (the marker counts a delivery) are taken one at a time, so a poison record is singled out.
-   */
-  async #deliverRange(lane: Lane): Promise<void> {
-    const first = lane.queue[0]!.offset;
-    // A delayed commit is folded into this range's marker commit below, unless there is a gap
-    // (records removed by retention) between them.
-    if (lane.pending !== undefined && lane.pending !== first) await this.#flush(lane);
-    lane.next = first;
-    const me = this.#client?.memberId ?? '';
-    const held = lane.marker;
-    let range: DeliveryMarker;
-    if (held !== undefined && held.offset === first && held.member === me && held.deliveries > 0) {
-      range = held; // marked as taken by this member when the previous range was committed
-    } else {
-      // Records of a range another delivery did not finish count that delivery, and go one at a time.
-      const previous = Math.max(previousDeliveries(held, first), previousDeliveries(lane.inherited, first));
-      range = {
-        offset: first,
-        count: previous > 0 ? 1 : this.#contiguous(lane, this.#options.prefetch),
-        deliveries: previous + 1,
-        member: me,
-        at: Date.now(),
-      };
-      this.#clearPending(lane);
-      await this.#commit(lane, first, range);
-    }
-    const end = range.offset + BigInt(range.count);
-    let next = first;
-    while (next < end && lane.queue[0]?.offset === next) {
-      if (next !== first && (this.#stopped || lane.revoked || this.#rebalancing !== undefined)) break;
-      const record = lane.queue.shift()!;
-      this.#release(1);
-      const outcome = await this.#deliverOne(record, range.deliveries);
-      if (outcome === 'abandon') {
-        // Stopping: leave the record for the next owner, counted, without making it wait for this member.
-        await this.#commit(lane, next, {
-          offset: next,
-          count: 1,
-          deliveries: range.deliveries,
-          member: '',
-          at: Date.now(),
-        });
-        lane.next = next;
-        this.#drop(lane);
-        return;
-      }
-      next++;
-      lane.next = next;
-    }
-    await this.#advance(lane, next);
-  }
-
-  /** Runs one record through decode, validation, the handler with retries, and dead-lettering. */
-  async #deliverOne(record: KafkaRecord, deliveryCount: number): Promise<'done' | 'abandon'> {
+  /** Runs one record through the filter, decoding, validation, the handler with retries, and dead-lettering. */
+  async #deliver(record: KafkaRecord, deliveryCount: number): Promise<'done' | 'abandon'> {
     const headers = headerRecord(record.headers);
     if (!this.#matches(headers)) return 'done';
     const outcome = await runDelivery(
@@ -490,76 +271,6 @@ export class KafkaConsumer implements Consumer {
     return 'done';
   }
 
-  /**
-   * Commits `next` after a range was handled. When records from `next` on are already in hand, the
-   * same commit marks them as the next range taken by this member (one commit per range). Otherwise
-   * the commit waits up to commitDelayMs: if a record arrives by then, its marker commit carries the
-   * offset too (a trickle of records costs one commit each, not two); a crash in between only
-   * redelivers records that were already handled (at-least-once).
-   */
-  async #advance(lane: Lane, next: bigint): Promise<void> {
-    const following = lane.queue[0];
-    const me = this.#client?.memberId ?? '';
-    const steady = !lane.revoked && !this.#stopped && this.#rebalancing === undefined;
-    const taken = following !== undefined && following.offset === next && steady;
-    if (!taken && steady && following === undefined && this.#host.timing.commitDelayMs > 0) {
-      lane.pending = next;
-      lane.next = next;
-      return;
-    }
-    this.#clearPending(lane);
-    // Inside a range an earlier delivery did not finish, records keep their count and go one at a time.
-    const previous = previousDeliveries(lane.inherited, next);
-    await this.#commit(lane, next, {
-      offset: next,
-      count: taken && previous === 0 ? this.#contiguous(lane, this.#options.prefetch) : 1,
-      deliveries: taken ? previous + 1 : 0,
-      member: taken ? me : '',
-      at: taken ? Date.now() : 0,
-    });
-    lane.next = next;
-  }
-
-  /** A record marked as taken but never started is given back: its marker loses that delivery. */
-  async #releasePremark(lane: Lane): Promise<void> {
-    const m = lane.marker;
-    const me = this.#client?.memberId ?? '';
-    if (m === undefined || m.member === '' || m.member !== me || m.deliveries === 0) return;
-    await this.#commit(lane, m.offset, {
-      offset: m.offset,
-      count: m.count,
-      deliveries: m.deliveries - 1,
-      member: '',
-      at: m.at,
-    });
-  }
-
-  async #commit(lane: Lane, offset: bigint, marker: DeliveryMarker): Promise<void> {
-    const client = this.#client!;
-    const { lib, topic, timing } = this.#host;
-    const started = Date.now();
-    await retry(
-      async () => {
-        try {
-          await commitWithMetadata(client, lib, topic, lane.partition, offset, encodeMarker(marker));
-        } catch (cause) {
-          throw new BrokerUnavailableError(
-            `Kafka did not commit offset ${offset} of ${topic}[${lane.partition}] for group ${this.#groupId}: ${message(cause)}`,
-            { cause },
-          );
-        }
-      },
-      {
-        // Long enough to ride out a rebalance (the next generation accepts the commit).
-        retries: 1000,
-        initialDelayMs: 50,
-        maxDelayMs: 500,
-        isRetriable: () => Date.now() - started < timing.rebalanceTimeoutMs && !client.closed,
-      },
-    );
-    lane.marker = marker;
-  }
-
   #matches(headers: Readonly<Record<string, string>>): boolean {
     const { categories, types } = this.#filter;
     if (categories === undefined && types === undefined) return true;
@@ -581,10 +292,11 @@ export class KafkaConsumer implements Consumer {
     this.#resume?.();
     this.#rebalanced?.();
     await this.#recovering;
-    for (const lane of this.#lanes.values()) this.#drop(lane);
-    await Promise.all([...this.#lanes.values()].map((l) => l.running));
-    await Promise.all([...this.#lanes.values()].map((l) => l.running));
-    await Promise.all([...this.#lanes.values()].map((l) => this.#settle(l).catch(() => {})));
+    for (const lane of this.#lanes.values()) lane.drop();
+    // Twice: a worker that finished may have started a delayed commit.
+    await Promise.all([...this.#lanes.values()].map((l) => l.idle));
+    await Promise.all([...this.#lanes.values()].map((l) => l.idle));
+    await Promise.all([...this.#lanes.values()].map((l) => l.settle().catch(() => {})));
     await this.#stream?.close().catch(() => {});
     if (this.#client !== undefined) await closeClient(this.#client);
     await this.#pump;

@@ -3,9 +3,7 @@ import { Emitter } from '../../core/emitter.js';
 import type { StoredEvent } from '../../core/envelope.js';
 import {
   BrokerClosedError,
-  BrokerUnavailableError,
   ErrorCodes,
-  isFactumError,
   MissingDriverError,
   PublishNotConfirmedError,
   ValidationError,
@@ -25,6 +23,8 @@ import type {
 } from '../broker.js';
 import { type Outcome, resolveConsumeOptions } from '../shared/delivery.js';
 import { assertName } from '../shared/naming.js';
+import { createTopic, groupLag, startGroupAtEnd, topicPartitions } from './admin.js';
+import { hasApiError, describeError as message, translate } from './client-errors.js';
 import { closeClient, KafkaConsumer } from './consumer.js';
 import { type RawRecord, readTopic, toDeadLetterRecord, toKafkaDeadLetter } from './dead-letters.js';
 import type { KafkaConsumerHost, KafkaGroupTiming } from './host.js';
@@ -202,42 +202,21 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
     return pending;
   }
 
-  async #createTopic(name: string, partitions: number): Promise<void> {
+  #createTopic(name: string, partitions: number): Promise<void> {
     const o = this.topicOptions;
-    const configs = Object.entries({
-      ...o.configs,
-      ...(o.minInsyncReplicas === undefined ? {} : { 'min.insync.replicas': String(o.minInsyncReplicas) }),
-    }).map(([configName, value]) => ({ name: configName, value }));
-    try {
-      await this.admin.createTopics({
-        topics: [name],
-        partitions,
-        replicas: o.replicationFactor ?? -1,
-        configs,
-      });
-    } catch (error) {
-      if (!hasApiError(error, 'TOPIC_ALREADY_EXISTS')) throw error;
-    }
-    const deadline = Date.now() + this.#requestTimeoutMs;
-    for (;;) {
-      try {
-        const cluster = await this.admin.metadata({ topics: [name], forceUpdate: true });
-        const topic = cluster.topics.get(name);
-        if (topic?.partitions.every((p) => p.leader >= 0)) return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-      }
-      if (Date.now() > deadline)
-        throw new Error(`topic ${name} has no leader after ${this.#requestTimeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const configs = { ...o.configs };
+    if (o.minInsyncReplicas !== undefined) configs['min.insync.replicas'] = String(o.minInsyncReplicas);
+    return createTopic(
+      this.admin,
+      name,
+      { partitions, replicationFactor: o.replicationFactor ?? -1, configs },
+      this.#requestTimeoutMs,
+    );
   }
 
-  /** Number of partitions of the event topic. */
-  async partitions(topic = this.topic): Promise<number[]> {
-    const cluster = await this.admin.metadata({ topics: [topic] });
-    const meta = cluster.topics.get(topic);
-    return meta === undefined ? [] : meta.partitions.map((_, i) => i);
+  /** The partition numbers of the event topic. */
+  partitions(topic = this.topic): Promise<number[]> {
+    return topicPartitions(this.admin, topic);
   }
 
   #send(messages: Kafka.MessageToProduce[]): Promise<void> {
@@ -306,49 +285,10 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
         await this.ensureTopic(this.topic, this.topicOptions.partitions ?? 6);
         await this.ensureTopic(this.deadLetterTopic(options.group), 1);
       }
-      await this.#startGroupAtEnd(options.group);
+      await startGroupAtEnd(this.admin, this.groupId(options.group), this.topic);
     } catch (cause) {
       throw translate(cause, `declare group ${options.group}`);
     }
-  }
-
-  async #startGroupAtEnd(group: string): Promise<void> {
-    const groupId = this.groupId(group);
-    const partitions = await this.partitions();
-    const committed = await this.admin.listConsumerGroupOffsets({
-      groups: [{ groupId, topics: [{ name: this.topic, partitionIndexes: partitions }] }],
-    });
-    const known = new Set<number>();
-    for (const g of committed)
-      for (const t of g.topics)
-        for (const p of t.partitions) if (p.committedOffset >= 0n) known.add(p.partitionIndex);
-    const missing = partitions.filter((p) => !known.has(p));
-    if (missing.length === 0) return;
-    const ends = await this.#listOffsets(missing, -1n);
-    try {
-      await this.admin.alterConsumerGroupOffsets({
-        groupId,
-        topics: [
-          {
-            name: this.topic,
-            partitionOffsets: missing.map((partition) => ({ partition, offset: ends.get(partition) ?? 0n })),
-          },
-        ],
-      });
-    } catch {
-      // The group has running members: they already decided where to start.
-    }
-  }
-
-  async #listOffsets(partitions: readonly number[], timestamp: bigint): Promise<Map<number, bigint>> {
-    const listed = await this.admin.listOffsets({
-      topics: [
-        { name: this.topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) },
-      ],
-    });
-    const out = new Map<number, bigint>();
-    for (const t of listed) for (const p of t.partitions) out.set(p.partitionIndex, p.offset);
-    return out;
   }
 
   async consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumer> {
@@ -374,28 +314,7 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
   async lag(group: string): Promise<ConsumerLag> {
     assertName('group', group);
     try {
-      const partitions = await this.partitions();
-      const committed = await this.admin.listConsumerGroupOffsets({
-        groups: [
-          { groupId: this.groupId(group), topics: [{ name: this.topic, partitionIndexes: partitions }] },
-        ],
-      });
-      const positions = new Map<number, bigint>();
-      for (const g of committed)
-        for (const t of g.topics)
-          for (const p of t.partitions) positions.set(p.partitionIndex, p.committedOffset);
-      const ends = await this.#listOffsets(partitions, -1n);
-      const starts = await this.#listOffsets(partitions, -2n);
-      const out: ConsumerLag = { group, lag: 0, partitions: [] };
-      for (const p of partitions) {
-        const end = ends.get(p) ?? 0n;
-        const committedAt = positions.get(p) ?? -1n;
-        const from = committedAt >= 0n ? committedAt : (starts.get(p) ?? 0n);
-        const lag = Number(end > from ? end - from : 0n);
-        out.partitions.push({ partition: `${this.topic}-${p}`, lag });
-        out.lag += lag;
-      }
-      return out;
+      return await groupLag(this.admin, group, this.groupId(group), this.topic);
     } catch (cause) {
       throw translate(cause, `read the lag of group ${group}`);
     }
@@ -471,30 +390,4 @@ function assertTopic(field: string, topic: string): void {
       `${field} must be 1–200 letters, digits, '.', '-' or '_', got ${topic}`,
     );
   }
-}
-
-/** Whether a client error (possibly nested) carries the named Kafka protocol error. */
-export function hasApiError(error: unknown, apiId: string): boolean {
-  const seen = new Set<unknown>();
-  const visit = (e: unknown): boolean => {
-    if (typeof e !== 'object' || e === null || seen.has(e)) return false;
-    seen.add(e);
-    const x = e as { apiId?: unknown; errors?: unknown; cause?: unknown };
-    if (x.apiId === apiId) return true;
-    if (Array.isArray(x.errors) && x.errors.some(visit)) return true;
-    return visit(x.cause);
-  };
-  return visit(error);
-}
-
-export function translate(cause: unknown, operation: string): Error {
-  if (isFactumError(cause)) return cause as Error;
-  return new BrokerUnavailableError(`Kafka could not ${operation}: ${message(cause)}`, { cause });
-}
-
-function message(error: unknown): string {
-  if (error instanceof AggregateError && error.errors.length > 0) {
-    return `${error.message} (${error.errors.map((e) => message(e)).join('; ')})`;
-  }
-  return error instanceof Error ? error.message : String(error);
 }

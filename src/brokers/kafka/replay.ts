@@ -1,5 +1,6 @@
 import type * as Kafka from '@platformatic/kafka';
 import { ErrorCodes, GroupActiveError, ValidationError } from '../../core/errors.js';
+import { listOffsets } from './admin.js';
 
 export interface ResetOffsetsOptions {
   /**
@@ -46,19 +47,7 @@ export async function resetGroupOffsets(
     throw new GroupActiveError(groupId, `reset the offsets of group ${groupId}`, state);
   }
   const partitions = await host.partitions();
-  const list = async (ts: bigint) => {
-    const listed = await host.admin.listOffsets({
-      topics: [
-        {
-          name: host.topic,
-          partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: ts })),
-        },
-      ],
-    });
-    const out = new Map<number, bigint>();
-    for (const t of listed) for (const p of t.partitions) out.set(p.partitionIndex, p.offset);
-    return out;
-  };
+  const list = (ts: bigint) => listOffsets(host.admin, host.topic, partitions, ts);
   const found = await list(timestamp);
   // A time after the last event finds no record (-1): the group resumes at the end.
   const ends = [...found.values()].some((o) => o < 0n) ? await list(-1n) : found;
