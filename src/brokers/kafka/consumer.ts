@@ -3,6 +3,7 @@ import { BrokerUnavailableError } from '../../core/errors.js';
 import { retry } from '../../core/retry.js';
 import type { Consumer, GroupOptions, MessageHandler } from '../broker.js';
 import { type ResolvedConsumeOptions, runDelivery } from '../shared/delivery.js';
+import { listOffsets } from './admin.js';
 import type { KafkaConsumerHost } from './host.js';
 import { type KafkaRecord, type LaneHost, PartitionLane } from './lane.js';
 import { commitWithMetadata, readCommitted } from './offsets.js';
@@ -62,6 +63,8 @@ export class KafkaConsumer implements Consumer {
       clientClosed: () => this.#client?.closed ?? true,
       readCommitted: async (partition) =>
         (await readCommitted(host.admin, this.#groupId, host.topic, [partition])).get(partition)!,
+      logStart: async (partition) =>
+        (await listOffsets(host.admin, host.topic, [partition], -2n)).get(partition) ?? 0n,
       commit: (partition, offset, metadata) =>
         commitWithMetadata(this.#client!, host.lib, host.topic, partition, offset, metadata),
       describe: (partition) => `${host.topic}[${partition}] for group ${this.#groupId}`,

@@ -18,6 +18,8 @@ export interface LaneHost {
   isFormerMember(member: string): boolean;
   clientClosed(): boolean;
   readCommitted(partition: number): Promise<CommittedOffset>;
+  /** The partition's log start offset (records before it were removed by retention). */
+  logStart(partition: number): Promise<bigint>;
   /** One attempt to commit `offset` with `metadata`; the lane retries. */
   commit(partition: number, offset: bigint, metadata: string): Promise<void>;
   /** For error messages: '<topic>[<partition>] for group <id>'. */
@@ -89,6 +91,8 @@ export class PartitionLane {
         .catch(() => {})
         .finally(() => {
           this.#running = undefined;
+          // Assigned back while settling: records pushed meanwhile are waiting for a worker.
+          if (this.#queue.length > 0 && !this.#host.stopped() && !this.#revoked) this.#kick();
         });
     }
   }
@@ -129,7 +133,20 @@ export class PartitionLane {
           this.#queue.shift();
           host.release(1);
         }
-        if (this.#queue.length > 0) await this.#deliverRange();
+        if (this.#queue.length === 0) break;
+        if (
+          this.#next >= 0n &&
+          this.#queue[0]!.offset > this.#next &&
+          !(await this.#removedBefore(this.#queue[0]!.offset))
+        ) {
+          // Fetched from where this member was before the last rebalance, past the group's offset:
+          // not ours to start with. The client fetches again from the committed offset after every
+          // join; take the records from there.
+          this.drop();
+          this.#fetched = -1n;
+          break;
+        }
+        await this.#deliverRange();
       }
     } catch {
       // A commit kept failing (this member was removed from the group, or Kafka is gone). The records
@@ -212,6 +229,12 @@ export class PartitionLane {
     }
   }
 
+  /** Whether the records between the group's offset and `offset` are gone (removed by retention). */
+  async #removedBefore(offset: bigint): Promise<boolean> {
+    const start = await this.#host.logStart(this.partition);
+    return start > this.#next && start <= offset;
+  }
+
   /** How many records from the head of the queue have consecutive offsets (at least 1, at most `max`). */
   #contiguous(max: number): number {
     let n = 0;
@@ -234,7 +257,7 @@ export class PartitionLane {
     const host = this.#host;
     const first = this.#queue[0]!.offset;
     // A delayed commit is folded into this range's marker commit below, unless there is a gap
-    // (records removed by retention) between them.
+    // (records removed by retention, see #drain) between them.
     if (this.#pending !== undefined && this.#pending !== first) await this.#flush();
     this.#next = first;
     const me = host.memberId();
