@@ -250,6 +250,43 @@ describe.skipIf(!kafka.available)('Kafka adapter', () => {
     expect(log.length).toBe(150);
   });
 
+  it('moves on when the records at the committed offset were removed by retention', async () => {
+    const { broker } = await fresh();
+    await broker.declareGroup({ group: 'g' });
+    const old = interleaved(['order-1', 'order-2', 'order-3'], 4);
+    await broker.publish(old);
+    // What retention does: the log now starts after these records, past the group's committed offset.
+    const ends = await broker.admin.listOffsets({
+      topics: [
+        {
+          name: broker.topic,
+          partitions: [0, 1, 2].map((partitionIndex) => ({ partitionIndex, timestamp: -1n })),
+        },
+      ],
+    });
+    await broker.admin.deleteRecords({
+      topics: [
+        {
+          name: broker.topic,
+          partitions: ends[0]!.partitions.map((p) => ({ partition: p.partitionIndex, offset: p.offset })),
+        },
+      ],
+    });
+    const fresh2 = interleaved(['order-1', 'order-2', 'order-3'], 3);
+    await broker.publish(fresh2);
+    const seen: string[] = [];
+    await broker.consume({ group: 'g' }, (e) => {
+      seen.push(e.id);
+    });
+    await waitFor(
+      'the records after the removed ones are handled',
+      () => seen.length === fresh2.length,
+      15_000,
+    );
+    expect(seen.sort()).toEqual(fresh2.map((e) => e.id).sort());
+    await waitFor('the group is drained', async () => (await broker.lag('g')).lag === 0, 15_000);
+  });
+
   it('replays: a stopped group is reset to the beginning or to a time, and refused while it runs', async () => {
     const { broker } = await fresh();
     await broker.declareGroup({ group: 'projection' });

@@ -6,7 +6,7 @@ import { type ResolvedConsumeOptions, runDelivery } from '../shared/delivery.js'
 import { listOffsets } from './admin.js';
 import type { KafkaConsumerHost } from './host.js';
 import { type KafkaRecord, type LaneHost, PartitionLane } from './lane.js';
-import { commitWithMetadata, readCommitted } from './offsets.js';
+import { commitWithMetadata, encodeMarker, readCommitted } from './offsets.js';
 import { attributesOf, fromKafkaRecord, headerRecord } from './wire.js';
 
 /**
@@ -160,7 +160,12 @@ export class KafkaConsumer implements Consumer {
     const old = this.#client;
     if (old?.memberId) this.#formerMembers.add(old.memberId);
     for (const lane of this.#lanes.values()) lane.abandon();
-    if (old !== undefined) await closeClient(old);
+    if (old !== undefined) {
+      // Still a member: move partitions whose records at the committed offset are gone (retention)
+      // to the log start, or the next fetch fails the same way (the client has no offset reset).
+      await this.#skipRemovedRecords(old).catch(() => {});
+      await closeClient(old);
+    }
     await Promise.all([...this.#lanes.values()].map((l) => l.idle));
     this.#lanes.clear();
     this.#pending = 0;
@@ -183,6 +188,21 @@ export class KafkaConsumer implements Consumer {
       if (!this.#stopped) this.#host.emitter.emit('broker.reconnected', { attempts });
     } catch {
       // Stopped while reconnecting.
+    }
+  }
+
+  async #skipRemovedRecords(client: Kafka.Consumer): Promise<void> {
+    const { admin, lib, topic } = this.#host;
+    const partitions = [...this.#assigned()];
+    if (partitions.length === 0) return;
+    const committed = await readCommitted(admin, this.#groupId, topic, partitions);
+    const starts = await listOffsets(admin, topic, partitions, -2n);
+    for (const p of partitions) {
+      const at = committed.get(p)?.offset ?? -1n;
+      const start = starts.get(p) ?? 0n;
+      if (at < 0n || at >= start) continue;
+      const marker = encodeMarker({ offset: start, count: 1, deliveries: 0, member: '', at: 0 });
+      await commitWithMetadata(client, lib, topic, p, start, marker);
     }
   }
 
