@@ -12,6 +12,7 @@ const alias = [
   { find: /^factum\/testing$/, replacement: src('testing/index.ts') },
   { find: /^factum\/rabbitmq$/, replacement: src('brokers/rabbitmq/index.ts') },
   { find: /^factum\/nats$/, replacement: src('brokers/nats/index.ts') },
+  { find: /^factum\/kafka$/, replacement: src('brokers/kafka/index.ts') },
   { find: /^factum\/messaging$/, replacement: src('messaging/index.ts') },
 ];
 

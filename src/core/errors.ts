@@ -36,6 +36,7 @@ export const ErrorCodes = {
   INLINE_PROJECTION_FAILED: 'FACTUM_INLINE_PROJECTION_FAILED',
   TRANSACTION_CLOSED: 'FACTUM_TRANSACTION_CLOSED',
   MIGRATION_REQUIRED: 'FACTUM_MIGRATION_REQUIRED',
+  GROUP_ACTIVE: 'FACTUM_GROUP_ACTIVE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -171,6 +172,11 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   FACTUM_MIGRATION_REQUIRED: {
     retriable: false,
     description: 'The database schema is behind this version of Factum; apply its migrations first.',
+  },
+  FACTUM_GROUP_ACTIVE: {
+    retriable: true,
+    description:
+      'The consumer group still has running members; stop them before resetting its offsets, then retry.',
   },
 };
 
@@ -482,6 +488,19 @@ export class LockHeldError extends FactumError {
     super(ErrorCodes.LOCK_HELD, `Lock ${lock} is held by ${holder}`);
     this.lock = lock;
     this.holder = holder;
+  }
+}
+
+/** A consumer group operation (such as an offset reset) needs the group to have no running members. */
+export class GroupActiveError extends FactumError {
+  readonly group: string;
+
+  constructor(group: string, operation: string, state: string) {
+    super(
+      ErrorCodes.GROUP_ACTIVE,
+      `Cannot ${operation}: consumer group ${group} has running members (state ${state}); stop its consumers first`,
+    );
+    this.group = group;
   }
 }
 

@@ -28,6 +28,7 @@ export {
   ErrorCodes,
   errorCatalog,
   FactumError,
+  GroupActiveError,
   InlineProjectionError,
   InvalidMessageError,
   isConcurrencyError,

@@ -1,11 +1,13 @@
 import { connect } from '@nats-io/transport-node';
 import amqplib from 'amqplib';
+import { createKafkaBroker } from 'factum/kafka';
 import type { Broker } from 'factum/messaging';
 import { createNatsBroker, type NatsBroker } from 'factum/nats';
 import { createRabbitMqBroker, type RabbitMqBroker } from 'factum/rabbitmq';
+import { destroyKafkaNamespace, probeKafka } from './kafka.js';
 import { probeService, services } from './services.js';
 
-export type BrokerKind = 'rabbitmq' | 'nats';
+export type BrokerKind = 'rabbitmq' | 'nats' | 'kafka';
 
 /** Probes both brokers once per test file. */
 export async function probeBrokers(): Promise<Record<BrokerKind, boolean>> {
@@ -17,11 +19,15 @@ export async function probeBrokers(): Promise<Record<BrokerKind, boolean>> {
     const nc = await connect({ servers: services.nats, reconnect: false });
     await nc.close();
   });
-  return { rabbitmq: rabbit.available, nats: nats.available };
+  const kafka = await probeKafka();
+  return { rabbitmq: rabbit.available, nats: nats.available, kafka: kafka.available };
 }
 
 /** A broker of the given kind on its own namespace (exchange / subject prefix). */
 export function openBroker(kind: BrokerKind, namespace: string): Promise<Broker> {
+  if (kind === 'kafka') {
+    return createKafkaBroker({ brokers: services.kafka, topic: namespace, groupIdPrefix: `${namespace}.` });
+  }
   return kind === 'rabbitmq'
     ? createRabbitMqBroker({ url: services.amqp, exchange: namespace, connectionName: namespace })
     : createNatsBroker({ servers: services.nats, prefix: namespace, name: namespace, ackWaitMs: 1500 });
@@ -29,6 +35,10 @@ export function openBroker(kind: BrokerKind, namespace: string): Promise<Broker>
 
 /** Deletes what a test created on the broker. */
 export async function destroyNamespace(kind: BrokerKind, namespace: string, groups: string[]): Promise<void> {
+  if (kind === 'kafka') {
+    await destroyKafkaNamespace(namespace);
+    return;
+  }
   if (kind === 'nats') {
     const broker = (await openBroker('nats', namespace)) as NatsBroker;
     await broker.deleteStreams();
