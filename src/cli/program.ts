@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isFactumError } from '../core/errors.js';
+import { resetOffsetsCommand } from './kafka-commands.js';
 import { CliUsageError } from './load-registry.js';
 import { migrateCommand } from './migrate-command.js';
 import { registerProjectionCommands } from './projections.js';
@@ -67,6 +68,22 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .option('--schema <name>', 'PostgreSQL schema', 'factum')
     .action(async (url: string, flags) => {
       exitCode = await migrateCommand(io, url, flags);
+    });
+
+  program
+    .command('kafka')
+    .description('Kafka operations')
+    .command('reset-offsets')
+    .description('move a stopped consumer group to the beginning, the end or a time, to replay from there')
+    .argument('<group>', 'the group name, as given to consume()')
+    .option('--brokers <list>', 'bootstrap servers (default: FACTUM_KAFKA_BROKERS, else 127.0.0.1:9092)')
+    .option('--topic <topic>', 'the events topic (default: factum.events)')
+    .option('--group-id-prefix <prefix>', 'the prefix the broker adapter puts before group names')
+    .option('--to-earliest', 'replay everything Kafka still keeps')
+    .option('--to-latest', 'skip to the end')
+    .option('--to-datetime <iso>', 'resume at the first event at or after this time')
+    .action(async (group: string, flags) => {
+      exitCode = await resetOffsetsCommand(io, group, flags);
     });
 
   try {
