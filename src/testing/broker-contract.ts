@@ -23,6 +23,12 @@ export interface BrokerContractSetup {
   workerModule: string;
   /** Publishes a message that is not a Factum envelope under `<category>.<type>` (poison-message test). */
   publishForeign?(broker: Broker, category: string, type: string, body: string): Promise<void>;
+  /**
+   * The adapter keeps each stream's order across competing consumers of one group (partitioned logs such
+   * as Kafka); must match `broker.capabilities.orderedCompetingConsumers`. Brokers without it do not
+   * register that test.
+   */
+  orderedCompetingConsumers?: boolean;
   /** How long to wait for a delivery-dependent condition (ms, default 15,000). */
   timeoutMs?: number;
 }
@@ -323,37 +329,46 @@ export function describeBrokerContract(name: string, setup: BrokerContractSetup)
       await until('the lag drops to 0', async () => (await broker.lag('g')).lag === 0);
     });
 
-    it('keeps per-stream order across competing consumers joining and leaving (partitioned brokers)', async (ctx) => {
-      const { namespace, broker } = await fresh();
-      if (!broker.capabilities.orderedCompetingConsumers) {
-        ctx.skip();
-        return;
-      }
-      await broker.declareGroup({ group: 'g' });
-      const seen: [string, number][] = [];
-      const record = (e: StoredEvent) => {
-        seen.push([e.streamId, e.version]);
-      };
-      await broker.consume({ group: 'g' }, record);
-      const events = interleaved(['order-1', 'order-2', 'order-3', 'order-4', 'order-5', 'order-6'], 30);
-      await broker.publish(events.slice(0, 60));
-      const other = await open(namespace);
-      const joined = await other.consume({ group: 'g' }, record);
-      await broker.publish(events.slice(60, 120));
-      await joined.stop();
-      await broker.publish(events.slice(120));
-      const firstSeen = () => new Set(seen.map(([s, v]) => `${s}:${v}`));
-      await until('every event is handled', () => firstSeen().size === events.length);
-      // After dropping redeliveries, each stream was handled in version order.
-      const order = new Map<string, number[]>();
-      const done = new Set<string>();
-      for (const [s, v] of seen) {
-        if (done.has(`${s}:${v}`)) continue;
-        done.add(`${s}:${v}`);
-        order.set(s, [...(order.get(s) ?? []), v]);
-      }
-      for (const versions of order.values()) expect(versions).toEqual(range(1, 30));
+    it('declares the ordering capability the setup says it has', async () => {
+      const { broker } = await fresh();
+      expect(broker.capabilities.orderedCompetingConsumers).toBe(setup.orderedCompetingConsumers === true);
     });
+
+    // Only brokers with the capability promise this (the others document one consumer per group), so the
+    // test exists only for them.
+    const orderedCompeting: (name: string, fn: () => Promise<void>) => void =
+      setup.orderedCompetingConsumers === true ? (name, fn) => it(name, fn) : () => {};
+    orderedCompeting(
+      'keeps per-stream order across competing consumers joining and leaving (partitioned brokers)',
+      async () => {
+        const { namespace, broker } = await fresh();
+        expect(broker.capabilities.orderedCompetingConsumers).toBe(true);
+        await broker.declareGroup({ group: 'g' });
+        const seen: [string, number][] = [];
+        const record = (e: StoredEvent) => {
+          seen.push([e.streamId, e.version]);
+        };
+        await broker.consume({ group: 'g' }, record);
+        const events = interleaved(['order-1', 'order-2', 'order-3', 'order-4', 'order-5', 'order-6'], 30);
+        await broker.publish(events.slice(0, 60));
+        const other = await open(namespace);
+        const joined = await other.consume({ group: 'g' }, record);
+        await broker.publish(events.slice(60, 120));
+        await joined.stop();
+        await broker.publish(events.slice(120));
+        const firstSeen = () => new Set(seen.map(([s, v]) => `${s}:${v}`));
+        await until('every event is handled', () => firstSeen().size === events.length);
+        // After dropping redeliveries, each stream was handled in version order.
+        const order = new Map<string, number[]>();
+        const done = new Set<string>();
+        for (const [s, v] of seen) {
+          if (done.has(`${s}:${v}`)) continue;
+          done.add(`${s}:${v}`);
+          order.set(s, [...(order.get(s) ?? []), v]);
+        }
+        for (const versions of order.values()) expect(versions).toEqual(range(1, 30));
+      },
+    );
 
     it('delivers at least once across a consumer process killed with SIGKILL mid-batch', async () => {
       const { namespace, broker } = await fresh();

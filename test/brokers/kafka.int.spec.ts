@@ -17,6 +17,7 @@ describe.skipIf(!kafka.available)('Kafka', () => {
   describeBrokerContract('kafka', {
     create: (namespace) => createBroker(namespace),
     destroy: destroyKafkaNamespace,
+    orderedCompetingConsumers: true,
     workerModule: fileURLToPath(new URL('./kafka-worker.ts', import.meta.url)),
     async publishForeign(broker, category, _type, body) {
       producer ??= new Producer({ clientId: 'factum-test-foreign', bootstrapBrokers: kafkaBootstrap });
