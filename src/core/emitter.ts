@@ -1,6 +1,14 @@
-/** A tiny typed event emitter: `on()` returns its unsubscribe function; a throwing listener is ignored. */
+/**
+ * The one typed event emitter of Factum (instrumentation): `on()` returns the function that removes the
+ * listener; a throwing listener never breaks the caller (its error goes to `onListenerError`).
+ */
 export class Emitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Set<(payload: never) => void>>();
+  readonly #onListenerError: (error: unknown) => void;
+
+  constructor(onListenerError: (error: unknown) => void = () => {}) {
+    this.#onListenerError = onListenerError;
+  }
 
   on<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): () => void {
     let set = this.#listeners.get(event);
@@ -14,14 +22,19 @@ export class Emitter<Events extends object> {
     };
   }
 
+  /** Whether anyone listens (to skip building payloads nobody reads). */
+  has(event: keyof Events): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0;
+  }
+
   emit<K extends keyof Events>(event: K, payload: Events[K]): void {
     const set = this.#listeners.get(event);
     if (set === undefined) return;
-    for (const listener of set) {
+    for (const listener of [...set]) {
       try {
         (listener as (payload: Events[K]) => void)(payload);
-      } catch {
-        // Instrumentation must never break the delivery path.
+      } catch (error) {
+        this.#onListenerError(error);
       }
     }
   }

@@ -1,4 +1,4 @@
-import type { Emitter } from './emitter.js';
+import type { Emitter } from '../core/emitter.js';
 import type { ProjectionEvents } from './events.js';
 import { readStatus } from './status.js';
 import type { ProjectionStorage } from './storage.js';

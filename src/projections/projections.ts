@@ -1,3 +1,4 @@
+import { Emitter } from '../core/emitter.js';
 import type { StoredEvent } from '../core/envelope.js';
 import {
   ErrorCodes,
@@ -10,7 +11,6 @@ import type { SchemaRegistry } from '../core/schema-registry.js';
 import type { EventStore } from '../core/store.js';
 import { projectionStorageFor } from './admin.js';
 import { type DeadLetterActionResult, requestDeadLetterAction } from './dead-letter-actions.js';
-import { Emitter } from './emitter.js';
 import type { ProjectionAlert, ProjectionEvents } from './events.js';
 import { installInlineProjections } from './inline.js';
 import { checkLeaseOptions, type LeaseOptions, newOwnerId } from './lease.js';

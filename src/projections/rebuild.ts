@@ -1,6 +1,6 @@
+import type { Emitter } from '../core/emitter.js';
 import { LockHeldError, ProjectionNotFoundError } from '../core/errors.js';
 import { type ApplyTarget, applyEvents, applyInTransaction, layoutOf, Superseded } from './apply.js';
-import type { Emitter } from './emitter.js';
 import type { ProjectionEvents, RebuildProgress } from './events.js';
 import { type CheckedLeaseOptions, checkLease, keepLease, releaseLease, tryAcquireLease } from './lease.js';
 import { rebuildLeaseName } from './status.js';

@@ -1,8 +1,8 @@
+import type { Emitter } from '../core/emitter.js';
 import type { StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, isFactumError, ProjectionNotFoundError } from '../core/errors.js';
 import { type ApplyTarget, applyEvents, layoutOf, Superseded } from './apply.js';
 import { carryOutAction, type DeadLetterActionResult } from './dead-letter-actions.js';
-import type { Emitter } from './emitter.js';
 import type { ProjectionEvents } from './events.js';
 import { LagMonitor } from './lag-monitor.js';
 import { type CheckedLeaseOptions, checkLease, keepLease, releaseLease, tryAcquireLease } from './lease.js';
