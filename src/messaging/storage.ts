@@ -60,3 +60,14 @@ export interface Inbox<Tx> {
   /** Whether (consumer, event id) is recorded. */
   has(consumer: string, eventId: string): Promise<boolean>;
 }
+
+/** A message for the outbox: an event of `streamId` (its category and version are derived). */
+export interface OutboxMessage {
+  streamId: string;
+  type: string;
+  data: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  /** A UUID; defaults to a new UUIDv7. */
+  id?: string;
+  schemaVersion?: number;
+}
