@@ -28,7 +28,7 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
 
   it('enqueue commits and rolls back with the caller’s own transaction', async () => {
     const handle = await fresh();
-    // region: outbox-enqueue
+    // #region pg-outbox-enqueue
     const outbox = postgresOutbox({ pool, schema: handle.schema });
     const client = await pool.connect();
     try {
@@ -45,7 +45,7 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
     } finally {
       client.release();
     }
-    // endregion: outbox-enqueue
+    // #endregion pg-outbox-enqueue
 
     const rolledBack = await pool.connect();
     await rolledBack.query('BEGIN');
