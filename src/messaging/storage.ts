@@ -1,6 +1,6 @@
 /**
  * The storage a relay and an idempotent consumer need, kept small so each database implements it in
- * its own SQL: SQLite now (./sqlite), PostgreSQL next to its store (advisory locks for leases,
+ * its own SQL: SQLite (./sqlite) and PostgreSQL (./postgres: lease rows on the database clock,
  * `FOR UPDATE SKIP LOCKED` for the outbox so several relays share the work). Checkpoints, outbox and
  * inbox live in the same database as the events or the business rows they protect.
  */

@@ -248,15 +248,14 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
       await store.append(`order-${i % 4}`, [{ type: 'ItemAdded', data: { i } }]);
     }
     const broker = recordingBroker(1);
-    const checkpoints = postgresCheckpoints(store);
+    // #region pg-relay
     const relay = startRelay({
-      source: eventLogSource(store, checkpoints),
+      source: eventLogSource(store, postgresCheckpoints(store)),
       broker,
       leases: postgresLeases(store),
-      batchSize: 8,
-      idleMs: 10,
-      retry: { initialDelayMs: 1 },
     });
+    // #endregion pg-relay
+    const checkpoints = postgresCheckpoints(store);
     const head = (await store.readAll({ limit: 1000 })).last;
     await waitFor(
       'the checkpoint reaches the head',
