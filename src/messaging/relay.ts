@@ -138,10 +138,12 @@ export function startRelay(options: RelayOptions): Relay {
     prefetched = undefined;
     return batch;
   };
+  // A batch read ahead and never published is given back (an outbox claim holds row locks).
   const dropPrefetch = async () => {
     const pending = prefetched;
     prefetched = undefined;
-    await pending?.catch(() => undefined);
+    const batch = await pending?.catch(() => undefined);
+    await batch?.release?.().catch(() => {});
     source.reset?.();
   };
 
@@ -185,6 +187,7 @@ export function startRelay(options: RelayOptions): Relay {
     })
     .finally(async () => {
       unwatch?.();
+      await dropPrefetch();
       if (status.state !== 'failed') status.state = 'stopped';
       await leases.release(source.name, owner).catch(() => {});
     });

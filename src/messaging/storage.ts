@@ -1,6 +1,6 @@
 /**
  * The storage a relay and an idempotent consumer need, kept small so each database implements it in
- * its own SQL: SQLite now (./sqlite), PostgreSQL next to its store (advisory locks for leases,
+ * its own SQL: SQLite (./sqlite) and PostgreSQL (./postgres: lease rows on the database clock,
  * `FOR UPDATE SKIP LOCKED` for the outbox so several relays share the work). Checkpoints, outbox and
  * inbox live in the same database as the events or the business rows they protect.
  */
@@ -59,4 +59,15 @@ export interface Inbox<Tx> {
   ): Promise<'processed' | 'duplicate'>;
   /** Whether (consumer, event id) is recorded. */
   has(consumer: string, eventId: string): Promise<boolean>;
+}
+
+/** A message for the outbox: an event of `streamId` (its category and version are derived). */
+export interface OutboxMessage {
+  streamId: string;
+  type: string;
+  data: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  /** A UUID; defaults to a new UUIDv7. */
+  id?: string;
+  schemaVersion?: number;
 }

@@ -1,14 +1,6 @@
 import Database from 'better-sqlite3';
+import { createMemoryStore, ErrorCodes, isFactumError } from 'factum';
 import {
-  createMemoryStore,
-  ErrorCodes,
-  isFactumError,
-  PublishNotConfirmedError,
-  type StoredEvent,
-} from 'factum';
-import {
-  type Broker,
-  type ConsumerLag,
   eventLogSource,
   memoryCheckpoints,
   memoryInbox,
@@ -22,35 +14,7 @@ import {
 import { migrate } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
 import { describe, expect, it } from 'vitest';
-
-/** A broker double that records what it was asked to publish and can refuse the first calls. */
-function recordingBroker(failFirst = 0): Broker & { published: StoredEvent[]; calls: number } {
-  const published: StoredEvent[] = [];
-  const broker = {
-    name: 'recording',
-    capabilities: { orderedCompetingConsumers: false },
-    published,
-    calls: 0,
-    async publish(events: readonly StoredEvent[]) {
-      broker.calls++;
-      if (broker.calls <= failFirst) throw new PublishNotConfirmedError('not confirmed (test)');
-      published.push(...events);
-    },
-    async declareGroup() {},
-    async consume(): Promise<never> {
-      throw new Error('not used');
-    },
-    async lag(group: string): Promise<ConsumerLag> {
-      return { group, lag: 0, partitions: [] };
-    },
-    async deadLetters() {
-      return [];
-    },
-    on: () => () => {},
-    async close() {},
-  };
-  return broker;
-}
+import { recordingBroker } from '../support/recording-broker.js';
 
 function database(): Database.Database {
   const db = new Database(':memory:');

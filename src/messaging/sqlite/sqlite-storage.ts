@@ -2,7 +2,14 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../core/envelope.js';
 import { ErrorCodes, StoreUnavailableError, ValidationError } from '../../core/errors.js';
 import { prepareAppend } from '../../core/validation.js';
-import type { CheckpointStore, Inbox, LeaseStore, RelayBatch, RelaySource } from '../storage.js';
+import type {
+  CheckpointStore,
+  Inbox,
+  LeaseStore,
+  OutboxMessage,
+  RelayBatch,
+  RelaySource,
+} from '../storage.js';
 import { prepareAcquireLease } from './sql/acquire-lease.js';
 import { prepareFindInbox } from './sql/find-inbox.js';
 import { prepareInsertInbox } from './sql/insert-inbox.js';
@@ -13,6 +20,8 @@ import { prepareNextOutboxVersion } from './sql/next-outbox-version.js';
 import { prepareReadOutbox } from './sql/read-outbox.js';
 import { prepareReleaseLease } from './sql/release-lease.js';
 import { prepareSaveCheckpoint } from './sql/save-checkpoint.js';
+
+export type { OutboxMessage } from '../storage.js';
 
 /** A better-sqlite3 connection, or anything that has one (a SqliteEventStore). */
 export type SqliteHandle = Database.Database | { readonly database: Database.Database };
@@ -71,17 +80,6 @@ export function sqliteLeases(handle: SqliteHandle): LeaseStore {
       await write(`release lease ${name}`, () => release.run(name, owner));
     },
   };
-}
-
-/** A message for the outbox: an event of `streamId` (its category and version are derived). */
-export interface OutboxMessage {
-  streamId: string;
-  type: string;
-  data: Record<string, unknown>;
-  metadata?: Record<string, unknown>;
-  /** A UUID; defaults to a new UUIDv7. */
-  id?: string;
-  schemaVersion?: number;
 }
 
 export interface SqliteOutbox {

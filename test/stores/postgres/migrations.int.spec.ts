@@ -41,7 +41,7 @@ describe.skipIf(!postgres.available)('PostgreSQL schema and migrations', () => {
     const results = await Promise.all(
       Array.from({ length: 4 }, () => migrate({ connectionString: services.postgres, schema })),
     );
-    expect(results.flat().sort()).toEqual(migrations.map((m) => m.version));
+    expect(results.flat().sort((a, b) => a - b)).toEqual(migrations.map((m) => m.version));
   });
 
   it('refuses a schema migrated by a newer Factum', async () => {

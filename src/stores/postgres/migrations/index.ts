@@ -6,12 +6,25 @@ import { migration as m0001 } from './0001-create-events.js';
 import { migration as m0002 } from './0002-forbid-event-updates.js';
 import { migration as m0003 } from './0003-forbid-event-deletes.js';
 import { migration as m0004 } from './0004-create-snapshots.js';
+import { migration as m0010 } from './0010-create-checkpoints.js';
+import { migration as m0011 } from './0011-create-leases.js';
+import { migration as m0012 } from './0012-create-outbox.js';
+import { migration as m0013 } from './0013-create-inbox.js';
 import type { PostgresMigration } from './migration.js';
 
 export type { PostgresMigration } from './migration.js';
 
 /** Numbered migrations of a Factum PostgreSQL schema, applied in order, each once. */
-export const migrations: readonly PostgresMigration[] = [m0001, m0002, m0003, m0004];
+export const migrations: readonly PostgresMigration[] = [
+  m0001,
+  m0002,
+  m0003,
+  m0004,
+  m0010,
+  m0011,
+  m0012,
+  m0013,
+];
 
 const LATEST = migrations.at(-1)?.version ?? 0;
 

@@ -1,0 +1,127 @@
+import type { ClientBase, PoolClient } from 'pg';
+import { ErrorCodes, ValidationError } from '../../core/errors.js';
+import { prepareAppend } from '../../core/validation.js';
+import type { OutboxMessage, RelayBatch, RelaySource } from '../storage.js';
+import { connect, guard, namesOf, type PostgresHandle, rollbackAndRelease } from './handle.js';
+import { claimOutbox } from './sql/claim-outbox.js';
+import { insertOutbox } from './sql/insert-outbox.js';
+import { lockOutboxStream } from './sql/lock-outbox-stream.js';
+import { markOutboxPublished } from './sql/mark-outbox-published.js';
+import { outboxBlockers } from './sql/outbox-blockers.js';
+
+export interface PostgresOutbox {
+  /**
+   * Writes `message` to the outbox with `tx`, the caller's own client inside ITS open transaction
+   * (BEGIN … COMMIT around the business rows): both commit or neither does. Throws if `tx` is not in
+   * a transaction. Writers of one stream wait for each other until commit, so a stream's versions
+   * and positions follow its commit order.
+   */
+  enqueue(tx: ClientBase, message: OutboxMessage): Promise<{ id: string; position: bigint }>;
+  /**
+   * A relay source that claims unpublished rows with `FOR UPDATE SKIP LOCKED` in a transaction of its
+   * own and marks them published in that transaction once the broker confirmed them. Relays with
+   * different source names share the work: a row claimed by one is skipped by the others, and a row
+   * whose stream has an earlier row claimed elsewhere waits, so per-stream order holds.
+   */
+  source(name?: string): RelaySource;
+}
+
+/** The transactional outbox in `<schema>.factum_outbox` (PostgreSQL migration 0012). */
+export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
+  const names = namesOf(handle);
+  return {
+    async enqueue(tx, message) {
+      const status = (tx as { getTransactionStatus?: () => string | null }).getTransactionStatus?.();
+      if (status !== undefined && status !== 'T') {
+        throw new ValidationError(
+          ErrorCodes.INVALID_ARGUMENT,
+          'tx',
+          `outbox.enqueue(${String(message.type)} for ${String(message.streamId)}) must run inside the caller's open transaction (BEGIN first; transaction status ${String(status)})`,
+        );
+      }
+      const prepared = prepareAppend(message.streamId, [message], {});
+      const event = prepared.events[0]!;
+      return guard(`enqueue ${event.type} for ${prepared.streamId}`, async () => {
+        await lockOutboxStream(tx, names, prepared.streamId);
+        const position = await insertOutbox(tx, names, prepared.streamId, prepared.category, event);
+        return { id: event.id, position };
+      });
+    },
+    source(name = 'outbox') {
+      // Positions this source claimed and has not committed yet (batches in flight, published in order).
+      const inFlight = new Set<bigint>();
+      const open = new Set<PoolClient>();
+      const finish = async (client: PoolClient, positions: readonly bigint[], commit: boolean) => {
+        if (!open.delete(client)) return;
+        for (const p of positions) inFlight.delete(p);
+        if (!commit) {
+          await rollbackAndRelease(client);
+          return;
+        }
+        try {
+          await guard('mark outbox rows published', async () => {
+            if (positions.length > 0) await markOutboxPublished(client, names, positions);
+            await client.query('COMMIT');
+          });
+        } catch (error) {
+          // The claim is gone with the transaction; the rows come again (published at least once).
+          await rollbackAndRelease(client, error);
+          throw error;
+        }
+        client.release();
+      };
+      return {
+        name,
+        async next(limit): Promise<RelayBatch> {
+          const client = await connect(handle.pool, `claim outbox rows for ${name}`);
+          open.add(client);
+          try {
+            const claimed = await guard(`claim outbox rows for ${name}`, async () => {
+              await client.query('BEGIN');
+              return claimOutbox(client, names, limit);
+            });
+            let events = claimed;
+            if (claimed.length > 0) {
+              const own = [...inFlight, ...claimed.map((e) => e.position)];
+              const streams = [...new Set(claimed.map((e) => e.streamId))];
+              const blockers = await guard(`check the order of outbox rows for ${name}`, () =>
+                outboxBlockers(client, names, streams, own),
+              );
+              // Rows behind a row of the same stream claimed elsewhere stay locked here until this
+              // transaction ends, unpublished, and are claimed again later.
+              events = claimed.filter((e) => {
+                const blocker = blockers.get(e.streamId);
+                return blocker === undefined || e.position < blocker;
+              });
+            }
+            if (events.length === 0) {
+              await finish(client, [], true);
+              return { events, commit: async () => {} };
+            }
+            const positions = events.map((e) => e.position);
+            for (const p of positions) inFlight.add(p);
+            return {
+              events,
+              commit: () => finish(client, positions, true),
+              release: () => finish(client, positions, false),
+            };
+          } catch (error) {
+            if (open.has(client)) {
+              open.delete(client);
+              await rollbackAndRelease(client, error);
+            }
+            throw error;
+          }
+        },
+        reset() {
+          // Claims still open are given back (their rows come again).
+          inFlight.clear();
+          for (const client of [...open]) {
+            open.delete(client);
+            void rollbackAndRelease(client);
+          }
+        },
+      };
+    },
+  };
+}

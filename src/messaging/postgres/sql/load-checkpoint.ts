@@ -1,0 +1,11 @@
+import type { SchemaNames } from '../../../stores/postgres/schema.js';
+import type { Queryable } from './queryable.js';
+
+/** The saved position of a checkpoint (as a decimal string), or undefined. */
+export async function loadCheckpoint(db: Queryable, names: SchemaNames, name: string): Promise<bigint> {
+  const { rows } = await db.query<{ position: string }>({
+    text: `SELECT position::text AS position FROM ${names.checkpoints} WHERE name = $1`,
+    values: [name],
+  });
+  return rows[0] === undefined ? 0n : BigInt(rows[0].position);
+}
