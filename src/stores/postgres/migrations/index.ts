@@ -6,12 +6,15 @@ import { migration as m0001 } from './0001-create-events.js';
 import { migration as m0002 } from './0002-forbid-event-updates.js';
 import { migration as m0003 } from './0003-forbid-event-deletes.js';
 import { migration as m0004 } from './0004-create-snapshots.js';
+import { migration as m0005 } from './0005-create-projections.js';
+import { migration as m0006 } from './0006-create-projection-dead-letters.js';
+import { migration as m0007 } from './0007-create-projection-leases.js';
 import type { PostgresMigration } from './migration.js';
 
 export type { PostgresMigration } from './migration.js';
 
 /** Numbered migrations of a Factum PostgreSQL schema, applied in order, each once. */
-export const migrations: readonly PostgresMigration[] = [m0001, m0002, m0003, m0004];
+export const migrations: readonly PostgresMigration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007];
 
 const LATEST = migrations.at(-1)?.version ?? 0;
 
