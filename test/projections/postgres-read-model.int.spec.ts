@@ -1,5 +1,6 @@
+import { ErrorCodes, isFactumError } from 'factum';
 import { createPostgresStore, type PostgresEventStore } from 'factum/postgres';
-import { createProjections, defineProjection } from 'factum/projections';
+import { createProjections, defineProjection, postgresProjectionStorage } from 'factum/projections';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 
@@ -109,5 +110,50 @@ describe.skipIf(!postgres.available)('read models on PostgreSQL', () => {
     await projections.rebuild('daily_totals');
     expect(await read()).toEqual([{ orders: 2, total: 15 }]);
     await projections.stop();
+  });
+
+  it('a transaction sees its own buffered writes everywhere: get, patch, delete, find, count, raw SQL, savepoints', async () => {
+    const store = await open();
+    const storage = postgresProjectionStorage(store);
+    const layout = { projection: 'p', generation: 1, documents: { p_docs: { indexes: ['n'] } }, tables: [] };
+    await storage.transaction(async (tx) => {
+      await tx.createGeneration(layout);
+      const ptx = tx.projectionTx(layout);
+      const docs = ptx.documents<{ n: number; m?: number }>('p_docs');
+      await docs.upsert('a', { n: 1 });
+      expect(await docs.get('a')).toEqual({ n: 1 });
+      expect(await docs.patch('a', { m: 2 })).toBe(true);
+      expect(await docs.get('a')).toEqual({ n: 1, m: 2 });
+      expect(await docs.delete('a')).toBe(true);
+      expect(await docs.delete('a')).toBe(false);
+      expect(await docs.patch('a', { m: 3 })).toBe(false);
+      expect(await docs.get('a')).toBeUndefined();
+      await docs.upsert('b', { n: 5 });
+      expect(await docs.count({ n: { gte: 5 } })).toBe(1);
+      await docs.upsert('c', { n: 6 });
+      expect(await ptx.sql(`SELECT id FROM "${store.schema}".p_docs__g1 ORDER BY id`)).toEqual([
+        { id: 'b' },
+        { id: 'c' },
+      ]);
+      await docs.upsert('d', { n: 7 });
+      await expect(
+        tx.savepoint(async () => {
+          await docs.upsert('e', { n: 8 });
+          await docs.delete('d');
+          throw new Error('undo');
+        }),
+      ).rejects.toThrow('undo');
+      expect((await docs.find({}, { orderBy: 'n' })).map((d) => d.n)).toEqual([5, 6, 7]);
+      // jsonb cannot hold U+0000: refused at the call (so a handler fails on its own event), not at the flush.
+      await expect(docs.upsert('z', { n: 0, text: 'nul\u0000' } as never)).rejects.toSatisfy((e) =>
+        isFactumError(e, ErrorCodes.INVALID_ARGUMENT),
+      );
+    });
+    const { rows } = await pool.query(`SELECT id, doc FROM "${store.schema}".p_docs__g1 ORDER BY id`);
+    expect(rows).toEqual([
+      { id: 'b', doc: { n: 5 } },
+      { id: 'c', doc: { n: 6 } },
+      { id: 'd', doc: { n: 7 } },
+    ]);
   });
 });

@@ -10,36 +10,47 @@ import { findDocuments } from './sql/find-documents.js';
 import { getDocument } from './sql/get-document.js';
 import { patchDocument } from './sql/patch-document.js';
 import type { ProjectionTables, Queryable } from './sql/tables.js';
-import { upsertDocument } from './sql/upsert-document.js';
+import type { WriteBuffer } from './write-buffer.js';
 
 /** The connection while the transaction is open; throws TransactionClosedError after. */
 export type Connection = (operation: string) => Queryable;
 
-/** A collection stored as a table of (id, jsonb), fields indexed by expression indexes. */
+/**
+ * A collection stored as a table of (id, jsonb), fields indexed by expression indexes. Upserts and
+ * deletes of buffered ids go to the transaction's write buffer (see WriteBuffer).
+ */
 export class PostgresDocuments<T extends object> implements DocumentCollection<T> {
   readonly #conn: Connection;
+  readonly #buffer: WriteBuffer;
   readonly #table: string;
   readonly #collection: string;
 
-  constructor(conn: Connection, tables: ProjectionTables, collection: string, generation: number) {
+  constructor(
+    conn: Connection,
+    buffer: WriteBuffer,
+    tables: ProjectionTables,
+    collection: string,
+    generation: number,
+  ) {
     this.#conn = conn;
+    this.#buffer = buffer;
     this.#collection = collection;
     this.#table = generationTable(tables, collection, generation);
   }
 
   async get(id: string): Promise<T | undefined> {
     assertDocumentId(id, this.#collection);
-    return (await getDocument(this.#conn('get a document'), this.#table, id)) as T | undefined;
+    const db = this.#conn('get a document');
+    const pending = this.#buffer.pending(this.#table, id);
+    if (pending !== undefined) return pending === null ? undefined : (JSON.parse(pending) as T);
+    return (await getDocument(db, this.#table, id)) as T | undefined;
   }
 
   async upsert(id: string, doc: T): Promise<void> {
     assertDocumentId(id, this.#collection);
-    await upsertDocument(
-      this.#conn('upsert a document'),
-      this.#table,
-      id,
-      documentJson(doc, this.#collection, id),
-    );
+    const json = documentJson(doc, this.#collection, id);
+    this.#conn('upsert a document');
+    await this.#buffer.set(this.#table, id, json);
   }
 
   async patch(id: string, changes: Partial<T>): Promise<boolean> {
@@ -51,29 +62,44 @@ export class PostgresDocuments<T extends object> implements DocumentCollection<T
         `patch of ${this.#collection}/${id}: changes must be an object`,
       );
     }
-    const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
-    return patchDocument(
-      this.#conn('patch a document'),
-      this.#table,
-      id,
-      JSON.stringify(Object.fromEntries(entries)),
-    );
+    const db = this.#conn('patch a document');
+    const fields = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    const pending = this.#buffer.pending(this.#table, id);
+    if (pending === null) return false;
+    if (pending !== undefined) {
+      const merged = { ...(JSON.parse(pending) as object), ...fields };
+      await this.#buffer.set(this.#table, id, documentJson(merged, this.#collection, id));
+      return true;
+    }
+    return patchDocument(db, this.#table, id, documentJson(fields, this.#collection, id));
   }
 
   async delete(id: string): Promise<boolean> {
     assertDocumentId(id, this.#collection);
-    return deleteDocument(this.#conn('delete a document'), this.#table, id);
+    const db = this.#conn('delete a document');
+    const pending = this.#buffer.pending(this.#table, id);
+    if (pending === null) return false;
+    if (pending !== undefined) {
+      // Buffered, so it exists; the database row, if there is one, goes with the flush.
+      await this.#buffer.set(this.#table, id, null);
+      return true;
+    }
+    return deleteDocument(db, this.#table, id);
   }
 
   async find(filter?: Filter, options?: FindOptions): Promise<T[]> {
     const conditions = checkFilter(filter);
     const find = checkFind(options);
-    return (await findDocuments(this.#conn('find documents'), this.#table, conditions, find)) as T[];
+    const db = this.#conn('find documents');
+    await this.#buffer.flush(this.#table);
+    return (await findDocuments(db, this.#table, conditions, find)) as T[];
   }
 
   async count(filter?: Filter): Promise<number> {
     const conditions = checkFilter(filter);
-    return countDocuments(this.#conn('count documents'), this.#table, conditions);
+    const db = this.#conn('count documents');
+    await this.#buffer.flush(this.#table);
+    return countDocuments(db, this.#table, conditions);
   }
 }
 
@@ -81,12 +107,14 @@ export class PostgresDocuments<T extends object> implements DocumentCollection<T
 export class PostgresProjectionTx implements ProjectionTx {
   readonly dialect = 'postgres';
   readonly #conn: Connection;
+  readonly #buffer: WriteBuffer;
   readonly #tables: ProjectionTables;
   readonly #layout: GenerationLayout;
   readonly #collections = new Map<string, PostgresDocuments<object>>();
 
-  constructor(conn: Connection, tables: ProjectionTables, layout: GenerationLayout) {
+  constructor(conn: Connection, buffer: WriteBuffer, tables: ProjectionTables, layout: GenerationLayout) {
     this.#conn = conn;
+    this.#buffer = buffer;
     this.#tables = tables;
     this.#layout = layout;
   }
@@ -99,7 +127,7 @@ export class PostgresProjectionTx implements ProjectionTx {
           `collection '${collection}' is not declared by projection ${this.#layout.projection} (declare it in documents)`,
         );
       }
-      c = new PostgresDocuments(this.#conn, this.#tables, collection, this.#layout.generation);
+      c = new PostgresDocuments(this.#conn, this.#buffer, this.#tables, collection, this.#layout.generation);
       this.#collections.set(collection, c);
     }
     return c as unknown as DocumentCollection<T>;
@@ -116,16 +144,27 @@ export class PostgresProjectionTx implements ProjectionTx {
   }
 
   async sql<R = Record<string, unknown>>(query: string, params: readonly unknown[] = []): Promise<R[]> {
-    const { rows } = await this.#conn('run raw SQL').query(query, [...params]);
+    const db = this.#conn('run raw SQL');
+    await this.#buffer.flush();
+    const { rows } = await db.query(query, [...params]);
     return rows as R[];
   }
 
   async exec(query: string, params: readonly unknown[] = []): Promise<number> {
-    const result = await this.#conn('run raw SQL').query(query, [...params]);
+    const db = this.#conn('run raw SQL');
+    await this.#buffer.flush();
+    const result = await db.query(query, [...params]);
     const results = Array.isArray(result) ? (result as { rowCount: number | null }[]) : [result];
     return results.reduce((n, r) => n + (r.rowCount ?? 0), 0);
   }
 }
+
+/**
+ * What jsonb refuses in JSON text: the escape of U+0000 and escapes of unpaired UTF-16 surrogates
+ * (JSON.stringify writes both as \u escapes). Checked before buffering, so a flush never fails on data.
+ */
+const NOT_FOR_JSONB =
+  /(?<!\\)(?:\\\\)*\\u0000|(?<!\\)(?:\\\\)*\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i;
 
 function documentJson(doc: unknown, collection: string, id: string): string {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
@@ -135,5 +174,13 @@ function documentJson(doc: unknown, collection: string, id: string): string {
       `Document ${collection}/${id} must be a JSON object, got ${Array.isArray(doc) ? 'an array' : typeof doc}`,
     );
   }
-  return JSON.stringify(doc);
+  const json = JSON.stringify(doc);
+  if (NOT_FOR_JSONB.test(json)) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'doc',
+      `Document ${collection}/${id} holds text PostgreSQL jsonb cannot store (U+0000 or an unpaired surrogate)`,
+    );
+  }
+  return json;
 }

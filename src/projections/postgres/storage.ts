@@ -42,6 +42,7 @@ import { putProjection } from './sql/put-projection.js';
 import { setCheckpoint } from './sql/set-checkpoint.js';
 import { type ProjectionTables, projectionTables, type Queryable } from './sql/tables.js';
 import { updateDeadLetter } from './sql/update-dead-letter.js';
+import { WriteBuffer } from './write-buffer.js';
 
 export interface PostgresProjectionStorageOptions {
   /**
@@ -56,6 +57,8 @@ export function isPostgresStore(store: unknown): store is PostgresEventStore {
 }
 
 const storages = new WeakMap<object, ProjectionStorage>();
+const UNDEFINED_TABLE = '42P01';
+const MAX_READ_ATTEMPTS = 3;
 
 /**
  * Projection storage in the PostgreSQL store's own database and schema (migrations 0005-0007): read
@@ -98,9 +101,20 @@ class PostgresProjectionStorage implements ProjectionStorage {
     return run;
   }
 
-  /** A read-only snapshot: every statement of `task` sees the same committed state; never waits for writers. */
-  read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
-    return this.#run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', false, task);
+  /**
+   * A read-only snapshot: every statement of `task` sees the same committed state; never waits for
+   * writers. A read that resolved the live generation just before a swap dropped it finds its table
+   * gone (undefined_table): it runs again, against the new generation.
+   */
+  async read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', false, task);
+      } catch (error) {
+        if (attempt >= MAX_READ_ATTEMPTS || (error as { code?: unknown }).code !== UNDEFINED_TABLE)
+          throw error;
+      }
+    }
   }
 
   async #run<T>(begin: string, write: boolean, task: (tx: StorageTx) => Promise<T>): Promise<T> {
@@ -156,6 +170,7 @@ let savepoints = 0;
 class PostgresStorageTx implements StorageTx {
   readonly #client: PoolClient;
   readonly #t: ProjectionTables;
+  readonly #buffer: WriteBuffer;
   #open = true;
 
   /** Runs `task` with a tx that refuses every use once the task has settled. */
@@ -166,7 +181,9 @@ class PostgresStorageTx implements StorageTx {
   ): Promise<T> {
     const tx = new PostgresStorageTx(client, tables);
     try {
-      return await task(tx);
+      const result = await task(tx);
+      await tx.#buffer.flush();
+      return result;
     } finally {
       tx.#open = false;
     }
@@ -175,6 +192,7 @@ class PostgresStorageTx implements StorageTx {
   private constructor(client: PoolClient, tables: ProjectionTables) {
     this.#client = client;
     this.#t = tables;
+    this.#buffer = new WriteBuffer(client);
   }
 
   readonly #conn = (operation: string): Queryable => {
@@ -230,18 +248,23 @@ class PostgresStorageTx implements StorageTx {
   }
 
   projectionTx(layout: GenerationLayout): ProjectionTx {
-    return new PostgresProjectionTx(this.#conn, this.#t, layout);
+    return new PostgresProjectionTx(this.#conn, this.#buffer, this.#t, layout);
   }
 
   async savepoint<T>(task: () => Promise<T>): Promise<T> {
     const name = `factum_sp_${++savepoints}`;
     const client = this.#conn('open a savepoint');
+    // Buffered writes from before the savepoint are sent first; those made inside it are sent before
+    // its release, or forgotten when it rolls back.
+    await this.#buffer.flush();
     await client.query(`SAVEPOINT ${name}`);
     try {
       const value = await task();
+      await this.#buffer.flush();
       await client.query(`RELEASE SAVEPOINT ${name}`);
       return value;
     } catch (error) {
+      this.#buffer.discard();
       await client.query(`ROLLBACK TO SAVEPOINT ${name}`);
       await client.query(`RELEASE SAVEPOINT ${name}`);
       throw error;
