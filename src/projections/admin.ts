@@ -1,6 +1,7 @@
 import { NotSupportedError } from '../core/errors.js';
 import type { EventStore } from '../core/store.js';
 import { requestDeadLetterAction } from './dead-letter-actions.js';
+import { isPostgresStore, postgresProjectionStorage } from './postgres/storage.js';
 import { documentReader } from './read-model.js';
 import { isSqliteStore, sqliteProjectionStorage } from './sqlite/storage.js';
 import { type ProjectionStatus, readStatus } from './status.js';
@@ -12,16 +13,17 @@ import {
 } from './storage.js';
 import type { DocumentReader } from './types.js';
 
-/** A store whose projection storage Factum finds by itself (SQLite), or a projection storage. */
+/** A store whose projection storage Factum finds by itself (SQLite, PostgreSQL), or a projection storage. */
 export type ProjectionsTarget = EventStore | ProjectionStorage;
 
 /**
- * The projection storage of a store: the SQLite store's own database. A storage passes through. For
+ * The projection storage of a store: the SQLite or PostgreSQL store's own database. A storage passes through. For
  * other stores pass a storage (memoryProjectionStorage(store) for the memory store).
  */
 export function projectionStorageFor(target: ProjectionsTarget): ProjectionStorage {
   if (isProjectionStorage(target)) return target;
   if (isSqliteStore(target)) return sqliteProjectionStorage(target);
+  if (isPostgresStore(target)) return postgresProjectionStorage(target);
   throw new NotSupportedError(
     'projections without an explicit storage (pass { storage: memoryProjectionStorage(store) } for the memory store)',
     'given',

@@ -12,6 +12,8 @@ export { defineProjection } from './define.js';
 export type { ProjectionAlert, ProjectionEvents, RebuildProgress } from './events.js';
 export type { LeaseOptions } from './lease.js';
 export { memoryProjectionStorage } from './memory/storage.js';
+export type { PostgresProjectionStorageOptions } from './postgres/storage.js';
+export { postgresProjectionStorage } from './postgres/storage.js';
 export type {
   InstanceProjectionStatus,
   Projections,

@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { EventStore } from 'factum';
+import { createPostgresStore } from 'factum/postgres';
 import { createProjections, projectionStatus } from 'factum/projections';
-import { createSqliteStore, type SqliteEventStore } from 'factum/sqlite';
+import { createSqliteStore } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
 import { type StreamTally, tallyProjection } from '../fixtures/tally-projection.js';
+import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 
 const dir = tempDir('factum-runner-processes-');
@@ -19,10 +22,10 @@ interface Runner {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-function startRunner(file: string, ttlMs: number, slowEvery = 50): Runner {
+function startRunner(target: string, ttlMs: number, slowEvery = 50): Runner {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', runnerScript, file, String(ttlMs), String(slowEvery)],
+    ['--import', 'tsx', runnerScript, target, String(ttlMs), String(slowEvery)],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -67,7 +70,7 @@ async function kill(runner: Runner): Promise<void> {
   await runner.exited;
 }
 
-async function appendCounted(store: SqliteEventStore, from: number, count: number): Promise<void> {
+async function appendCounted(store: EventStore, from: number, count: number): Promise<void> {
   for (let i = from; i < from + count; i += 10) {
     await store.append(
       `tally-${(i / 10) % 40}`,
@@ -77,8 +80,8 @@ async function appendCounted(store: SqliteEventStore, from: number, count: numbe
 }
 
 /** The tally read model, and the same read model rebuilt from scratch: they must be equal. */
-async function compareWithRebuild(file: string) {
-  const store = createSqliteStore(file);
+async function compareWithRebuild(db: Backend) {
+  const store = await db.open();
   try {
     const projections = await createProjections(store, { async: [tallyProjection()] });
     const read = async () => ({
@@ -95,97 +98,156 @@ async function compareWithRebuild(file: string) {
   }
 }
 
-describe('async runner processes', () => {
-  it('resumes exactly where it stopped after being killed mid-batch: the read model equals one built from scratch', async () => {
-    const file = join(dir, 'crash.db');
-    const store = createSqliteStore(file);
-    const total = 12_000;
-    await appendCounted(store, 0, total);
-    await store.close();
+/** Where the runners run: a SQLite file or a PostgreSQL schema, with what the tests need to look inside. */
+interface Backend {
+  /** The runner script's argument. */
+  target: string;
+  open(): Promise<EventStore>;
+  /** Ends the killed runner's lease at once (it would expire on its own after its ttl). */
+  expireLease(): Promise<void>;
+  /** Checks the database file or schema is intact after a kill. */
+  check(): Promise<void>;
+}
 
-    let midBatch = 0;
-    for (let round = 0; round < 5; round++) {
-      const runner = startRunner(file, 60_000);
-      // Kill it once it has committed a few batches, at a random moment.
-      await runner.waitFor(/^commit /);
-      await new Promise((r) => setTimeout(r, Math.random() * 40));
-      await kill(runner);
-      const last = runner.lines.filter((l) => l.startsWith('apply ') || l.startsWith('commit ')).at(-1);
-      if (last?.startsWith('apply ')) midBatch++;
-      const raw = new Database(file, { readonly: true });
-      expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
-      raw.close();
-      // The lease of a killed runner expires on its own (60 s here): take it over for the next round.
+function describeRunnerProcesses(
+  name: string,
+  skip: boolean,
+  options: { crashEvents: number },
+  backend: (label: string) => Backend,
+): void {
+  describe.skipIf(skip)(`async runner processes on ${name}`, () => {
+    it('resumes exactly where it stopped after being killed mid-batch: the read model equals one built from scratch', async () => {
+      const db = backend('crash');
+      const store = await db.open();
+      const total = options.crashEvents;
+      await appendCounted(store, 0, total);
+      const head = (await store.readAll({ after: 0n, limit: total })).last;
+      await store.close();
+
+      let midBatch = 0;
+      for (let round = 0; round < 5; round++) {
+        const runner = startRunner(db.target, 60_000);
+        // Kill it once it has committed a few batches, at a random moment.
+        await runner.waitFor(/^commit /);
+        await new Promise((r) => setTimeout(r, Math.random() * 40));
+        await kill(runner);
+        const last = runner.lines.filter((l) => l.startsWith('apply ') || l.startsWith('commit ')).at(-1);
+        if (last?.startsWith('apply ')) midBatch++;
+        await db.check();
+        // The lease of a killed runner expires on its own (60 s here): take it over for the next round.
+        await db.expireLease();
+      }
+      // The kill landed inside a batch (applied, not yet committed) at least once.
+      expect(midBatch).toBeGreaterThan(0);
+
+      const last = startRunner(db.target, 60_000);
+      await last.waitFor(new RegExp(`^commit ${head}$`), 60_000);
+      await kill(last);
+      const statusStore = await db.open();
+      const [status] = await projectionStatus(statusStore, { name: 'tally' });
+      await statusStore.close();
+      expect(status?.position).toBe(head);
+
+      const { recovered, fromScratch } = await compareWithRebuild(db);
+      expect(recovered.totals).toEqual({ count: total, sum: (total * (total - 1)) / 2 });
+      expect(recovered.streams.every((s) => s.violations === 0 && s.count === total / 40)).toBe(true);
+      expect(recovered.deadLetters).toEqual([]);
+      expect(recovered).toEqual(fromScratch);
+    });
+
+    it('runs one runner at a time across processes; a standby takes over within seconds when the holder is killed', async () => {
+      const db = backend('takeover');
+      const store = await db.open();
+      await appendCounted(store, 0, 2_000);
+      const a = startRunner(db.target, 1_000, 1_000);
+      const b = startRunner(db.target, 1_000, 1_000);
+      const runners = [a, b];
+      // Whoever gets the lease first is the holder; the other stays standby.
+      const holder = await Promise.race(runners.map((r) => r.waitFor(/^lease acquired$/).then(() => r)));
+      const standby = holder === a ? b : a;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(standby.lines).not.toContain('lease acquired');
+
+      let appended = 2_000;
+      let writing = true;
+      const writer = (async () => {
+        while (writing) {
+          await appendCounted(store, appended, 10);
+          appended += 10;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 300));
+      const killedAt = Date.now();
+      await kill(holder);
+      await standby.waitFor(/^lease acquired$/, 15_000);
+      const takeoverMs = Date.now() - killedAt;
+      // Lease of 1 s, standby retrying every 100 ms: well within a few seconds.
+      expect(takeoverMs).toBeLessThan(5_000);
+      await new Promise((r) => setTimeout(r, 300));
+      writing = false;
+      await writer;
+      const head = (await store.readAll({ after: 0n, limit: appended + 100 })).last;
+      await standby.waitFor(new RegExp(`^commit ${head}$`), 30_000);
+      const [status] = await projectionStatus(store, { name: 'tally' });
+      expect(status?.runner?.owner).toBe(await standby.owner);
+      expect(status?.behind).toBe(0);
+      await kill(standby);
+      await store.close();
+
+      const { recovered, fromScratch } = await compareWithRebuild(db);
+      expect(recovered.totals).toEqual({ count: appended, sum: (appended * (appended - 1)) / 2 });
+      expect(recovered.streams.every((s) => s.violations === 0)).toBe(true);
+      expect(recovered).toEqual(fromScratch);
+    });
+  });
+}
+
+describeRunnerProcesses('SQLite', false, { crashEvents: 12_000 }, (label) => {
+  const file = join(dir, `${label}.db`);
+  return {
+    target: file,
+    open: async () => createSqliteStore(file),
+    async expireLease() {
       const db = new Database(file);
       db.prepare("UPDATE factum_projection_leases SET expires_at = 0 WHERE name = 'projection:tally'").run();
       db.close();
-    }
-    // The kill landed inside a batch (applied, not yet committed) at least once.
-    expect(midBatch).toBeGreaterThan(0);
-
-    const last = startRunner(file, 60_000);
-    await last.waitFor(new RegExp(`^commit ${total}$`), 60_000);
-    await kill(last);
-    const [status] = await projectionStatus(createSqliteStoreClosedAfter(file), { name: 'tally' });
-    expect(status?.position).toBe(BigInt(total));
-
-    const { recovered, fromScratch } = await compareWithRebuild(file);
-    expect(recovered.totals).toEqual({ count: total, sum: (total * (total - 1)) / 2 });
-    expect(recovered.streams.every((s) => s.violations === 0 && s.count === total / 40)).toBe(true);
-    expect(recovered.deadLetters).toEqual([]);
-    expect(recovered).toEqual(fromScratch);
-  });
-
-  it('runs one runner at a time across processes; a standby takes over within seconds when the holder is killed', async () => {
-    const file = join(dir, 'takeover.db');
-    const store = createSqliteStore(file);
-    await appendCounted(store, 0, 2_000);
-    const a = startRunner(file, 1_000, 1_000);
-    const b = startRunner(file, 1_000, 1_000);
-    const runners = [a, b];
-    // Whoever gets the lease first is the holder; the other stays standby.
-    const holder = await Promise.race(runners.map((r) => r.waitFor(/^lease acquired$/).then(() => r)));
-    const standby = holder === a ? b : a;
-    await new Promise((r) => setTimeout(r, 500));
-    expect(standby.lines).not.toContain('lease acquired');
-
-    let appended = 2_000;
-    let writing = true;
-    const writer = (async () => {
-      while (writing) {
-        await appendCounted(store, appended, 10);
-        appended += 10;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 300));
-    const killedAt = Date.now();
-    await kill(holder);
-    await standby.waitFor(/^lease acquired$/, 15_000);
-    const takeoverMs = Date.now() - killedAt;
-    // Lease of 1 s, standby retrying every 100 ms: well within a few seconds.
-    expect(takeoverMs).toBeLessThan(5_000);
-    await new Promise((r) => setTimeout(r, 300));
-    writing = false;
-    await writer;
-    const head = (await store.readAll({ after: BigInt(appended - 20), limit: 100 })).last;
-    await standby.waitFor(new RegExp(`^commit ${head}$`), 30_000);
-    const [status] = await projectionStatus(store, { name: 'tally' });
-    expect(status?.runner?.owner).toBe(await standby.owner);
-    expect(status?.behind).toBe(0);
-    await kill(standby);
-    await store.close();
-
-    const { recovered, fromScratch } = await compareWithRebuild(file);
-    expect(recovered.totals).toEqual({ count: appended, sum: (appended * (appended - 1)) / 2 });
-    expect(recovered.streams.every((s) => s.violations === 0)).toBe(true);
-    expect(recovered).toEqual(fromScratch);
-  });
+    },
+    async check() {
+      const raw = new Database(file, { readonly: true });
+      expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+      raw.close();
+    },
+  };
 });
 
-/** A store for one status read (closed when the test file ends, with the temp dir). */
-function createSqliteStoreClosedAfter(file: string): SqliteEventStore {
-  const store = createSqliteStore(file);
-  setTimeout(() => void store.close(), 2_000).unref();
-  return store;
-}
+const postgres = await probePostgres();
+const { pool, dropLater } = testPool({ max: 4 });
+const nextSchema = schemaNamer('factum_pjproc');
+
+describeRunnerProcesses('PostgreSQL', !postgres.available, { crashEvents: 4_000 }, () => {
+  const schema = nextSchema();
+  dropLater(schema);
+  return {
+    target: `postgres:${schema}`,
+    open: () => createPostgresStore({ pool, schema, migrate: true }),
+    async expireLease() {
+      await pool.query(
+        `UPDATE "${schema}".factum_projection_leases SET expires_at = 0 WHERE name = 'projection:tally'`,
+      );
+    },
+    async check() {
+      // What the killed runner committed is whole: the totals count exactly the events up to its checkpoint.
+      const { rows } = await pool.query<{ checkpoint: string | null; applied: number | null; upto: number }>(
+        `SELECT c.position::text AS checkpoint, (t.doc->>'count')::int AS applied,
+                (SELECT count(*)::int FROM "${schema}".factum_events e WHERE e.position <= coalesce(c.position, 0)) AS upto
+           FROM "${schema}".factum_projections p
+           LEFT JOIN "${schema}".factum_projection_checkpoints c
+             ON c.projection = p.name AND c.generation = p.live_generation
+           LEFT JOIN "${schema}".tally_totals t ON t.id = 'all'
+          WHERE p.name = 'tally'`,
+      );
+      expect(rows[0]?.applied ?? 0).toBe(rows[0]?.upto ?? 0);
+    },
+  };
+});

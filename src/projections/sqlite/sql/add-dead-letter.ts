@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
+import { eventToJson } from '../../event-json.js';
 import type { NewDeadLetter } from '../../storage.js';
-import { eventToJson } from './dead-letter-row.js';
 import { statement } from './statement.js';
 
 /** Records a dead (or parked) event; returns its id. */

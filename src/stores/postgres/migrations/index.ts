@@ -6,6 +6,9 @@ import { migration as m0001 } from './0001-create-events.js';
 import { migration as m0002 } from './0002-forbid-event-updates.js';
 import { migration as m0003 } from './0003-forbid-event-deletes.js';
 import { migration as m0004 } from './0004-create-snapshots.js';
+import { migration as m0005 } from './0005-create-projections.js';
+import { migration as m0006 } from './0006-create-projection-dead-letters.js';
+import { migration as m0007 } from './0007-create-projection-leases.js';
 import { migration as m0010 } from './0010-create-checkpoints.js';
 import { migration as m0011 } from './0011-create-leases.js';
 import { migration as m0012 } from './0012-create-outbox.js';
@@ -20,6 +23,9 @@ export const migrations: readonly PostgresMigration[] = [
   m0002,
   m0003,
   m0004,
+  m0005,
+  m0006,
+  m0007,
   m0010,
   m0011,
   m0012,

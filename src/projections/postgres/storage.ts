@@ -1,0 +1,316 @@
+import type { PoolClient } from 'pg';
+import type { StoredEvent } from '../../core/envelope.js';
+import { NotSupportedError, TransactionClosedError } from '../../core/errors.js';
+import { translate } from '../../stores/postgres/errors.js';
+import { PostgresEventStore } from '../../stores/postgres/postgres-store.js';
+import { schemaNames } from '../../stores/postgres/schema.js';
+import {
+  brandStorage,
+  type DeadLetter,
+  type DeadLetterQuery,
+  type GenerationLayout,
+  type LeaseRecord,
+  type NewDeadLetter,
+  type ProjectionRecord,
+  type ProjectionStorage,
+  type StorageTx,
+} from '../storage.js';
+import type { ProjectionTx } from '../types.js';
+import { PostgresProjectionTx } from './documents.js';
+import { addDeadLetter } from './sql/add-dead-letter.js';
+import { blockedKeys } from './sql/blocked-keys.js';
+import { claimObjects } from './sql/claim-objects.js';
+import { countDeadLetters } from './sql/count-dead-letters.js';
+import { countEventsAfter } from './sql/count-events-after.js';
+import { createGeneration } from './sql/create-generation.js';
+import { deleteCheckpoint } from './sql/delete-checkpoint.js';
+import { deleteDeadLetter } from './sql/delete-dead-letter.js';
+import { deleteDeadLetters } from './sql/delete-dead-letters.js';
+import { dropGeneration } from './sql/drop-generation.js';
+import { getCheckpoint } from './sql/get-checkpoint.js';
+import { getDeadLetter } from './sql/get-dead-letter.js';
+import { getLease } from './sql/get-lease.js';
+import { headPosition } from './sql/head-position.js';
+import { listDeadLetters } from './sql/list-dead-letters.js';
+import { listProjections } from './sql/list-projections.js';
+import { lockProjections } from './sql/lock-projections.js';
+import { ownerOf } from './sql/owner-of.js';
+import { getProjection } from './sql/projection-record.js';
+import { publishGeneration } from './sql/publish-generation.js';
+import { putLease } from './sql/put-lease.js';
+import { putProjection } from './sql/put-projection.js';
+import { setCheckpoint } from './sql/set-checkpoint.js';
+import { type ProjectionTables, projectionTables, type Queryable } from './sql/tables.js';
+import { updateDeadLetter } from './sql/update-dead-letter.js';
+import { WriteBuffer } from './write-buffer.js';
+
+export interface PostgresProjectionStorageOptions {
+  /**
+   * The clock leases and lag compare against (ms since the epoch, default Date.now). Lease expiry is
+   * compared across processes, so their clocks must agree to well within the lease ttl.
+   */
+  now?: () => number;
+}
+
+export function isPostgresStore(store: unknown): store is PostgresEventStore {
+  return store instanceof PostgresEventStore;
+}
+
+const storages = new WeakMap<object, ProjectionStorage>();
+const UNDEFINED_TABLE = '42P01';
+const MAX_READ_ATTEMPTS = 3;
+
+/**
+ * Projection storage in the PostgreSQL store's own database and schema (migrations 0005-0007): read
+ * models as jsonb documents, checkpoints, dead letters and lease rows, each batch's writes and its
+ * checkpoint in one transaction. Without options, one storage per store.
+ */
+export function postgresProjectionStorage(
+  store: PostgresEventStore,
+  options: PostgresProjectionStorageOptions = {},
+): ProjectionStorage {
+  if (options.now !== undefined) return brandStorage(new PostgresProjectionStorage(store, options));
+  let storage = storages.get(store);
+  if (storage === undefined) {
+    storage = brandStorage(new PostgresProjectionStorage(store, options));
+    storages.set(store, storage);
+  }
+  return storage;
+}
+
+class PostgresProjectionStorage implements ProjectionStorage {
+  readonly dialect = 'postgres';
+  readonly store: PostgresEventStore;
+  readonly #tables: ProjectionTables;
+  readonly #now: () => number;
+  /** Transactions of this storage run one at a time (in order); the advisory lock orders processes. */
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(store: PostgresEventStore, options: PostgresProjectionStorageOptions) {
+    this.store = store;
+    this.#tables = projectionTables(schemaNames(store.schema));
+    this.#now = options.now ?? Date.now;
+  }
+
+  transaction<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
+    const run = this.#tail.then(
+      () => this.#run('BEGIN', true, task),
+      () => this.#run('BEGIN', true, task),
+    );
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * A read-only snapshot: every statement of `task` sees the same committed state; never waits for
+   * writers. A read that resolved the live generation just before a swap dropped it finds its table
+   * gone (undefined_table): it runs again, against the new generation.
+   */
+  async read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', false, task);
+      } catch (error) {
+        if (attempt >= MAX_READ_ATTEMPTS || (error as { code?: unknown }).code !== UNDEFINED_TABLE)
+          throw error;
+      }
+    }
+  }
+
+  async #run<T>(begin: string, write: boolean, task: (tx: StorageTx) => Promise<T>): Promise<T> {
+    const operation = write ? 'run a projection transaction' : 'read projection state';
+    const client = await this.store.pool.connect().catch((error: unknown) => {
+      throw translate(error, operation);
+    });
+    let broken = false;
+    try {
+      await client.query(begin);
+      if (write) await lockProjections(client, this.#tables);
+      const result = await PostgresStorageTx.run(client, this.#tables, task);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      // Driver errors become Factum errors; whatever else the task threw passes through as it is.
+      throw error instanceof Error ? translate(error, operation) : error;
+    } finally {
+      client.release(broken ? true : undefined);
+    }
+  }
+
+  async head(): Promise<bigint> {
+    try {
+      return await headPosition(this.store.pool, this.#tables);
+    } catch (error) {
+      throw translate(error, 'read the head of the log');
+    }
+  }
+
+  async countEventsAfter(position: bigint): Promise<number> {
+    try {
+      return await countEventsAfter(this.store.pool, this.#tables, position);
+    } catch (error) {
+      throw translate(error, `count the events after position ${position}`);
+    }
+  }
+
+  now(): number {
+    return this.#now();
+  }
+
+  addAppendHook(_hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>): () => void {
+    throw new NotSupportedError('inline projections (use async projections)', 'PostgreSQL');
+  }
+}
+
+let savepoints = 0;
+
+class PostgresStorageTx implements StorageTx {
+  readonly #client: PoolClient;
+  readonly #t: ProjectionTables;
+  readonly #buffer: WriteBuffer;
+  #open = true;
+
+  /** Runs `task` with a tx that refuses every use once the task has settled. */
+  static async run<T>(
+    client: PoolClient,
+    tables: ProjectionTables,
+    task: (tx: StorageTx) => Promise<T>,
+  ): Promise<T> {
+    const tx = new PostgresStorageTx(client, tables);
+    try {
+      const result = await task(tx);
+      await tx.#buffer.flush();
+      return result;
+    } finally {
+      tx.#open = false;
+    }
+  }
+
+  private constructor(client: PoolClient, tables: ProjectionTables) {
+    this.#client = client;
+    this.#t = tables;
+    this.#buffer = new WriteBuffer(client);
+  }
+
+  readonly #conn = (operation: string): Queryable => {
+    if (!this.#open) throw new TransactionClosedError(operation);
+    return this.#client;
+  };
+
+  getProjection(name: string): Promise<ProjectionRecord | undefined> {
+    return getProjection(this.#conn('read a projection'), this.#t, name);
+  }
+
+  listProjections(): Promise<ProjectionRecord[]> {
+    return listProjections(this.#conn('list projections'), this.#t);
+  }
+
+  putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt'>): Promise<void> {
+    return putProjection(this.#conn('register a projection'), this.#t, record);
+  }
+
+  claimObjects(
+    projection: string,
+    objects: readonly { name: string; kind: 'documents' | 'table' }[],
+  ): Promise<void> {
+    return claimObjects(this.#conn('claim read-model names'), this.#t, projection, objects);
+  }
+
+  ownerOf(name: string): Promise<string | undefined> {
+    return ownerOf(this.#conn('find the owner of a read-model name'), this.#t, name);
+  }
+
+  getCheckpoint(projection: string, generation: number): Promise<bigint | undefined> {
+    return getCheckpoint(this.#conn('read a checkpoint'), this.#t, projection, generation);
+  }
+
+  setCheckpoint(projection: string, generation: number, position: bigint): Promise<void> {
+    return setCheckpoint(this.#conn('set a checkpoint'), this.#t, projection, generation, position);
+  }
+
+  deleteCheckpoint(projection: string, generation: number): Promise<void> {
+    return deleteCheckpoint(this.#conn('delete a checkpoint'), this.#t, projection, generation);
+  }
+
+  createGeneration(layout: GenerationLayout): Promise<void> {
+    return createGeneration(this.#conn('create a generation'), this.#t, layout);
+  }
+
+  dropGeneration(layout: GenerationLayout): Promise<void> {
+    return dropGeneration(this.#conn('drop a generation'), this.#t, layout);
+  }
+
+  publishGeneration(layout: GenerationLayout): Promise<void> {
+    return publishGeneration(this.#conn('publish a generation'), this.#t, layout);
+  }
+
+  projectionTx(layout: GenerationLayout): ProjectionTx {
+    return new PostgresProjectionTx(this.#conn, this.#buffer, this.#t, layout);
+  }
+
+  async savepoint<T>(task: () => Promise<T>): Promise<T> {
+    const name = `factum_sp_${++savepoints}`;
+    const client = this.#conn('open a savepoint');
+    // Buffered writes from before the savepoint are sent first; those made inside it are sent before
+    // its release, or forgotten when it rolls back.
+    await this.#buffer.flush();
+    await client.query(`SAVEPOINT ${name}`);
+    try {
+      const value = await task();
+      await this.#buffer.flush();
+      await client.query(`RELEASE SAVEPOINT ${name}`);
+      return value;
+    } catch (error) {
+      this.#buffer.discard();
+      await client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      await client.query(`RELEASE SAVEPOINT ${name}`);
+      throw error;
+    }
+  }
+
+  addDeadLetter(letter: NewDeadLetter): Promise<number> {
+    return addDeadLetter(this.#conn('add a dead letter'), this.#t, letter);
+  }
+
+  getDeadLetter(id: number): Promise<DeadLetter | undefined> {
+    return getDeadLetter(this.#conn('read a dead letter'), this.#t, id);
+  }
+
+  listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]> {
+    return listDeadLetters(this.#conn('list dead letters'), this.#t, query);
+  }
+
+  updateDeadLetter(
+    id: number,
+    changes: Partial<Pick<DeadLetter, 'status' | 'error' | 'attempts' | 'action'>>,
+  ): Promise<void> {
+    return updateDeadLetter(this.#conn('update a dead letter'), this.#t, id, changes);
+  }
+
+  deleteDeadLetter(id: number): Promise<void> {
+    return deleteDeadLetter(this.#conn('delete a dead letter'), this.#t, id);
+  }
+
+  deleteDeadLetters(projection: string, generation: number): Promise<void> {
+    return deleteDeadLetters(this.#conn('delete dead letters'), this.#t, projection, generation);
+  }
+
+  blockedKeys(projection: string, generation: number): Promise<Set<string>> {
+    return blockedKeys(this.#conn('read blocked ordering keys'), this.#t, projection, generation);
+  }
+
+  countDeadLetters(projection: string, generation: number): Promise<{ dead: number; parked: number }> {
+    return countDeadLetters(this.#conn('count dead letters'), this.#t, projection, generation);
+  }
+
+  getLease(name: string): Promise<LeaseRecord | undefined> {
+    return getLease(this.#conn('read a lease'), this.#t, name);
+  }
+
+  putLease(lease: LeaseRecord): Promise<void> {
+    return putLease(this.#conn('write a lease'), this.#t, lease);
+  }
+}

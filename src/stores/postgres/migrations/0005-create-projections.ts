@@ -1,0 +1,37 @@
+import type { PostgresMigration } from './migration.js';
+
+/**
+ * Projection bookkeeping, as on SQLite. `factum_projections`: one row per registered projection, naming
+ * the generation readers see and the one a rebuild is writing. `factum_projection_checkpoints`: the last
+ * position each generation applied, written in the same transaction as its read-model rows (bigint:
+ * positions encode transaction id and sequence, so they exceed 2^53). `factum_projection_objects`:
+ * which projection owns each read-model name.
+ */
+export const migration: PostgresMigration = {
+  version: 5,
+  name: 'create-projections',
+  statements: (s) => [
+    `CREATE TABLE ${s.quoted}.factum_projections (
+  name                text        PRIMARY KEY,
+  mode                text        NOT NULL CHECK (mode IN ('async', 'inline')),
+  version             integer     NOT NULL,
+  live_generation     integer     NOT NULL,
+  building_generation integer,
+  sla_max_lag_ms      bigint,
+  created_at          timestamptz NOT NULL DEFAULT now(),
+  updated_at          timestamptz NOT NULL DEFAULT now()
+)`,
+    `CREATE TABLE ${s.quoted}.factum_projection_checkpoints (
+  projection text        NOT NULL,
+  generation integer     NOT NULL,
+  position   bigint      NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (projection, generation)
+)`,
+    `CREATE TABLE ${s.quoted}.factum_projection_objects (
+  name       text NOT NULL PRIMARY KEY,
+  projection text NOT NULL,
+  kind       text NOT NULL CHECK (kind IN ('documents', 'table'))
+)`,
+  ],
+};
