@@ -17,6 +17,7 @@ import { createKafkaBroker, type KafkaBroker, toKafkaRecord } from '../src/broke
 import type { StoredEvent } from '../src/core/envelope.js';
 import { eventLogSource, sqliteCheckpoints, sqliteLeases, startRelay } from '../src/messaging/index.js';
 import { createSqliteStore, type SqliteEventStore } from '../src/stores/sqlite/index.js';
+import { relayThroughput } from './relay-support.js';
 import { benchPayload, type Figure, percentile, rate, report, since } from './support.js';
 
 const BROKERS = (process.env.FACTUM_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -84,25 +85,6 @@ async function raw(admin: Admin, events: StoredEvent[], topic: string): Promise<
   return ((records.length - 1) / ms) * 1000;
 }
 
-async function relayThroughput(store: SqliteEventStore, broker: KafkaBroker, head: bigint): Promise<number> {
-  const relay = startRelay({
-    source: eventLogSource(store, sqliteCheckpoints(store), { name: `bench-${broker.topic}` }),
-    broker,
-    leases: sqliteLeases(store),
-    batchSize: BATCH,
-  });
-  const start = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    relay.on('relay.committed', (e) => {
-      if (e.lastPosition >= head) resolve();
-    });
-    relay.done.catch(reject);
-  });
-  const ms = since(start);
-  await relay.stop();
-  return ms;
-}
-
 async function endToEnd(
   file: string,
   broker: KafkaBroker,
@@ -159,7 +141,7 @@ try {
   const rawBefore = await raw(admin, events, `${tag}-raw1`);
   topics.push(`${tag}-relay`);
   const broker = await createKafkaBroker(brokerOptions(`${tag}-relay`));
-  const ms = await relayThroughput(store, broker, head);
+  const ms = await relayThroughput(store, broker, head, `bench-${broker.topic}`, BATCH);
   await broker.close();
   const rawAfter = await raw(admin, events, `${tag}-raw2`);
   const rawRate = Math.round((rawBefore + rawAfter) / 2);

@@ -18,6 +18,7 @@ import { createRabbitMqBroker, type RabbitMqBroker, toAmqpMessage } from '../src
 import type { StoredEvent } from '../src/core/envelope.js';
 import { eventLogSource, sqliteCheckpoints, sqliteLeases, startRelay } from '../src/messaging/index.js';
 import { createSqliteStore, type SqliteEventStore } from '../src/stores/sqlite/index.js';
+import { relayThroughput } from './relay-support.js';
 import { benchPayload, type Figure, percentile, rate, report, since } from './support.js';
 
 const AMQP = process.env.FACTUM_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -111,26 +112,6 @@ async function rawNats(events: StoredEvent[], prefix: string): Promise<number> {
   return Math.round((messages.length / ms) * 1000);
 }
 
-async function relayThroughput(store: SqliteEventStore, broker: Broker, head: bigint): Promise<number> {
-  const checkpoints = sqliteCheckpoints(store);
-  const relay = startRelay({
-    source: eventLogSource(store, checkpoints, { name: `bench-${broker.name}` }),
-    broker,
-    leases: sqliteLeases(store),
-    batchSize: BATCH,
-  });
-  const start = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    relay.on('relay.committed', (e) => {
-      if (e.lastPosition >= head) resolve();
-    });
-    relay.done.catch(reject);
-  });
-  const ms = since(start);
-  await relay.stop();
-  return ms;
-}
-
 async function endToEnd(file: string, broker: Broker): Promise<{ p50: number; p99: number; count: number }> {
   const store = createSqliteStore(file);
   const latencies: number[] = [];
@@ -171,7 +152,7 @@ try {
     const rawRate = await rawRabbit(events, `${exchange}-raw`);
     const broker = (await createRabbitMqBroker({ url: AMQP, exchange })) as RabbitMqBroker;
     await broker.declareGroup({ group: 'sink' });
-    const ms = await relayThroughput(store, broker, head);
+    const ms = await relayThroughput(store, broker, head, `bench-${broker.name}`, BATCH);
     figures.rabbitmq_relay = rate(EVENTS, ms, rawRate, '>= 0.7 of raw');
     const e2e = await endToEnd(join(dir, 'e2e-rabbit.db'), broker);
     figures.rabbitmq_e2e_p50 = { value: e2e.p50, unit: 'ms', events: e2e.count };
@@ -186,7 +167,7 @@ try {
     const prefix = `bench${tag}`;
     const rawRate = await rawNats(events, `${prefix}raw`);
     const broker = (await createNatsBroker({ servers: NATS, prefix })) as NatsBroker;
-    const ms = await relayThroughput(store, broker, head);
+    const ms = await relayThroughput(store, broker, head, `bench-${broker.name}`, BATCH);
     figures.nats_relay = rate(EVENTS, ms, rawRate, '>= 0.7 of raw');
     await broker.deleteStreams();
     await broker.close();
