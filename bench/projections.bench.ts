@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { StoredEvent } from '../src/core/envelope.js';
-import { createProjections, defineProjection, type Projection } from '../src/projections/index.js';
+import { createProjections } from '../src/projections/index.js';
 import { createSqliteStore } from '../src/stores/sqlite/index.js';
+import { fillLog, readAllRate, simpleProjection, timeRebuild } from './projection-support.js';
 import { benchPayload, type Figure, percentile, rate, report, since } from './support.js';
 
 const synchronous = (process.env.FACTUM_BENCH_SYNC ?? 'FULL') as 'FULL' | 'NORMAL';
@@ -18,64 +18,9 @@ const PROPAGATION_SECONDS = Number(process.env.FACTUM_BENCH_PROPAGATION_SECONDS 
 const dir = mkdtempSync(join(tmpdir(), 'factum-bench-projections-'));
 
 /** One upsert per event: the simplest useful projection. */
-function simple(name: string, collection: string): Projection {
-  return defineProjection({
-    name,
-    handles: ['OrderPlaced'],
-    documents: { [collection]: { indexes: ['customerId'] } },
-    async handle(event: StoredEvent, tx) {
-      const data = event.data as { orderId: string; customerId: string; total: number };
-      await tx
-        .documents(collection)
-        .upsert(data.orderId, { orderId: data.orderId, customerId: data.customerId, total: data.total });
-    },
-  });
-}
-
-async function fill(file: string, count: number): Promise<void> {
-  const store = createSqliteStore(file, { synchronous });
-  const perAppend = 100;
-  for (let i = 0; i < count; i += perAppend) {
-    const events = Array.from({ length: Math.min(perAppend, count - i) }, (_, k) => {
-      const p = benchPayload(i + k);
-      return { type: 'OrderPlaced', data: p.data, metadata: p.metadata };
-    });
-    await store.append(`order-${i / perAppend}`, events);
-  }
-  await store.close();
-}
-
-async function readAllRate(file: string): Promise<number> {
-  const store = createSqliteStore(file, { synchronous });
-  let n = 0;
-  const start = performance.now();
-  for (let after = 0n; ; ) {
-    const page = await store.readAll({ after, limit: 1000 });
-    if (page.events.length === 0) break;
-    n += page.events.length;
-    after = page.last;
-  }
-  const ms = since(start);
-  await store.close();
-  return (n / ms) * 1000;
-}
-
-async function rebuild(file: string): Promise<{ ms: number; events: number }> {
-  const store = createSqliteStore(file, { synchronous });
-  const projection = simple('bench_rebuild', 'bench_rebuild_docs');
-  const projections = await createProjections(store, { async: [projection] });
-  const start = performance.now();
-  const result = await projections.rebuild(projection.name);
-  const ms = since(start);
-  const docs = await projections.documents('bench_rebuild_docs').count();
-  if (docs !== EVENTS) throw new Error(`rebuild produced ${docs} documents, expected ${EVENTS}`);
-  await store.close();
-  return { ms, events: result.events };
-}
-
 async function catchUp(file: string): Promise<{ ms: number }> {
   const store = createSqliteStore(file, { synchronous });
-  const projection = simple('bench_catch_up', 'bench_catch_up_docs');
+  const projection = simpleProjection('bench_catch_up', 'bench_catch_up_docs');
   const projections = await createProjections(store, { async: [projection] });
   const head = (await projections.status('bench_catch_up'))[0]!.head;
   const start = performance.now();
@@ -116,7 +61,7 @@ async function propagation(
 ): Promise<{ append: Latencies; propagation: Latencies; endToEnd: Latencies; loopDelay: Latencies }> {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   const store = createSqliteStore(file, { synchronous });
-  const projection = simple('bench_live', 'bench_live_docs');
+  const projection = simpleProjection('bench_live', 'bench_live_docs');
   const projections = await createProjections(store, { async: [projection] });
   const pending = new Map<bigint, { calledAt: number; ackedAt: number }>();
   const append: number[] = [];
@@ -182,7 +127,7 @@ async function propagation(
 try {
   const file = join(dir, 'log.db');
   await fill(file, EVENTS);
-  const readRate = await readAllRate(file);
+  const readAllEventsPerSecond = await readRate(file);
   const rebuilt = await rebuild(file);
   const caughtUp = await catchUp(file);
   const live = await propagation(join(dir, 'live.db'));
@@ -197,8 +142,8 @@ try {
   report(
     'projections-sqlite',
     {
-      rebuild: rate(rebuilt.events, rebuilt.ms, round(readRate), '>= 50,000 events/s'),
-      catchUp: rate(EVENTS, caughtUp.ms, round(readRate), '>= 50,000 events/s'),
+      rebuild: rate(rebuilt.events, rebuilt.ms, round(readAllEventsPerSecond), '>= 50,000 events/s'),
+      catchUp: rate(EVENTS, caughtUp.ms, round(readAllEventsPerSecond), '>= 50,000 events/s'),
       propagationP99: ms(live.propagation, 'p99 < 50 ms'),
       endToEndP99: ms(live.endToEnd),
       appendP99: ms(live.append),
@@ -210,9 +155,29 @@ try {
       events: EVENTS,
       appendsPerSecond: APPENDS_PER_SECOND,
       propagationSamples: live.propagation.samples,
-      readAllRate: round(readRate),
+      readAllRate: round(readAllEventsPerSecond),
     },
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+async function fill(file: string, count: number): Promise<void> {
+  const store = createSqliteStore(file, { synchronous });
+  await fillLog(store, count);
+  await store.close();
+}
+
+async function readRate(file: string): Promise<number> {
+  const store = createSqliteStore(file, { synchronous });
+  const rate = await readAllRate(store);
+  await store.close();
+  return rate;
+}
+
+async function rebuild(file: string): Promise<{ ms: number; events: number }> {
+  const store = createSqliteStore(file, { synchronous });
+  const result = await timeRebuild(store, EVENTS);
+  await store.close();
+  return result;
 }
