@@ -159,7 +159,7 @@ async function tryBatch(
       failure = await applyInTransaction(tx, target, events, from, to, local, parked);
       if (failure !== undefined) throw ABORT;
       await tx.setCheckpoint(target.projection.name, target.layout.generation, events[to - 1]!.position);
-    });
+    }, target.projection.name);
   } catch (error) {
     if (error !== ABORT) throw error;
     return failure;
@@ -275,7 +275,7 @@ async function deadLetter(
     });
     await tx.setCheckpoint(projection.name, layout.generation, event.position);
     return id;
-  });
+  }, projection.name);
   const error = cause instanceof Error ? cause : new Error(String(cause));
   target.onDeadLetter?.({ id, status: 'dead', event, error });
 }

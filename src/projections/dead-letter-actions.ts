@@ -114,5 +114,5 @@ export async function carryOutAction(
       }
     }
     return result;
-  });
+  }, projection.name);
 }

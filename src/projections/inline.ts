@@ -6,7 +6,7 @@ import {
   ValidationError,
 } from '../core/errors.js';
 import { handledTypes, layoutOf, withDeadline } from './apply.js';
-import type { ProjectionStorage } from './storage.js';
+import type { ProjectionStorage, StorageTx } from './storage.js';
 import type { Projection, ProjectionTx } from './types.js';
 
 const installed = new WeakMap<ProjectionStorage, Set<string>>();
@@ -36,7 +36,7 @@ export function installInlineProjections(
     }
   }
   const list = [...projections];
-  storage.addAppendHook(async (events: readonly StoredEvent[], tx) => {
+  const hook = async (events: readonly StoredEvent[], tx: StorageTx) => {
     for (const projection of list) {
       const handles = handledTypes(projection);
       let ptx: ProjectionTx | undefined;
@@ -55,6 +55,10 @@ export function installInlineProjections(
         }
       }
     }
-  });
+  };
+  storage.addAppendHook(
+    hook,
+    list.map((p) => p.name),
+  );
   for (const p of list) names.add(p.name);
 }

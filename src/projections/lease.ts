@@ -28,6 +28,16 @@ export function newOwnerId(): string {
 }
 
 /**
+ * The transaction scope of a lease: the projection it guards. Lease names are `<kind>:<projection>`
+ * (runnerLeaseName, rebuildLeaseName), so taking over a lease excludes the projection's batches,
+ * whose fencing check would otherwise race with it.
+ */
+export function leaseScope(name: string): string {
+  const colon = name.indexOf(':');
+  return colon === -1 ? name : name.slice(colon + 1);
+}
+
+/**
  * Takes the named lease for `owner` when it is free, expired, or already `owner`'s. A change of holder
  * increments the fencing token. Returns the lease, or undefined while another live holder has it.
  */
@@ -59,7 +69,7 @@ export function tryAcquireLease(
     }
     await tx.putLease(lease);
     return lease;
-  });
+  }, leaseScope(name));
 }
 
 /** Extends a held lease; undefined when another holder took it over (the lease is lost). */
@@ -76,7 +86,7 @@ export function renewLease(
     const renewed = { ...current, renewedAt: now, expiresAt: now + ttlMs };
     await tx.putLease(renewed);
     return renewed;
-  });
+  }, leaseScope(lease.name));
 }
 
 /** Gives a held lease up at once (a standby can take it at its next try); keeps the token counting. */
@@ -85,7 +95,7 @@ export async function releaseLease(storage: ProjectionStorage, lease: LeaseRecor
     const current = await tx.getLease(lease.name);
     if (current === undefined || current.owner !== lease.owner || current.token !== lease.token) return;
     await tx.putLease({ ...current, expiresAt: storage.now() - 1 });
-  });
+  }, leaseScope(lease.name));
 }
 
 /** Fencing: throws LeaseLostError inside the caller's transaction when `lease` is no longer the current one. */

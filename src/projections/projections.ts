@@ -25,7 +25,7 @@ import type { DocumentReader, Projection, ProjectionTx } from './types.js';
 export interface ProjectionsOptions {
   /** Projections run by background runners from their checkpoints (eventually consistent, bounded by their SLA). */
   async?: readonly Projection[];
-  /** Projections applied inside every append's transaction (read-your-writes; a failure fails the append). SQLite only. */
+  /** Projections applied inside every append's transaction (read-your-writes; a failure fails the append). SQLite and PostgreSQL. */
   inline?: readonly Projection[];
   /** Where read models live; default: the SQLite store's own database. Required for other stores. */
   storage?: ProjectionStorage;

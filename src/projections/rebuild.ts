@@ -89,7 +89,7 @@ export async function rebuildProjection(
       await tx.setCheckpoint(name, generation, 0n);
       await tx.putProjection({ ...record, buildingGeneration: generation });
       return generation;
-    });
+    }, name);
 
     const target: ApplyTarget = {
       projection,
@@ -138,7 +138,10 @@ export async function rebuildProjection(
       }
       await report('swapping');
       try {
-        const swapped = await storage.transaction((tx) => swap(tx, storage, target, position, batchSize));
+        const swapped = await storage.transaction(
+          (tx) => swap(tx, storage, target, position, batchSize),
+          name,
+        );
         position = swapped.position;
         done += swapped.events;
         break;
@@ -166,7 +169,9 @@ export async function rebuildProjection(
 
 /**
  * The swap, in one transaction: apply what was appended since the last batch, check that the new
- * generation is not behind the live one, point readers at it and drop the old generation.
+ * generation is not behind the live one, point readers at it and drop the old generation. The
+ * transaction is scoped to the projection, so appends that run it inline wait until the swap commits
+ * and then write the new generation.
  */
 async function swap(
   tx: StorageTx,
@@ -178,11 +183,16 @@ async function swap(
   const { projection, layout } = target;
   const name = projection.name;
   await target.fence(tx);
+  const mode = (await tx.getProjection(name))?.mode;
   let position = from;
   let events = 0;
   for (;;) {
-    // Inside the transaction: on SQLite no append can commit until it ends.
-    const page = await storage.store.readAll({ after: position, limit: batchSize });
+    // An inline projection's appends are locked out by this transaction (on SQLite, every append is):
+    // read every committed event. An async projection reads the log as its runner does, gap-safe.
+    const page =
+      mode === 'inline'
+        ? await tx.readCommittedLog(position, batchSize)
+        : await storage.store.readAll({ after: position, limit: batchSize });
     if (page.events.length === 0) break;
     const counts = { applied: 0, parked: 0, dead: 0 };
     const failure = await applyInTransaction(tx, target, page.events, 0, page.events.length, counts, []);

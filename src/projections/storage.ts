@@ -9,10 +9,11 @@ import type { CollectionOptions, ProjectionTx } from './types.js';
  * the same conformance suite (describeProjectionStorageContract in factum/testing).
  *
  * Rules every implementation keeps:
- * 1. `transaction` is atomic: all writes made through its StorageTx commit together or not at all,
- *    and transactions of one storage are serialised with respect to each other (SQLite: one writer;
- *    PostgreSQL: take `SELECT … FOR UPDATE` on the projection's row, or a transaction-scoped advisory
- *    lock, first thing in each transaction).
+ * 1. `transaction` is atomic: all writes made through its StorageTx commit together or not at all.
+ *    Transactions with the same `scope` (a projection's name) are serialised with respect to each
+ *    other, and a transaction without a scope with respect to all others (SQLite: one writer for
+ *    everything; PostgreSQL: transaction-scoped advisory locks, one per projection plus a shared one
+ *    for the whole schema, taken first thing in each transaction).
  * 2. `read` sees committed state only.
  * 3. Read-model objects of a generation have physical names of their own; `publishGeneration` makes
  *    readers' plain names (views) point to that generation within the transaction.
@@ -22,8 +23,11 @@ export interface ProjectionStorage {
   readonly dialect: 'sqlite' | 'postgres' | 'memory';
   /** The event store whose log the projections read. */
   readonly store: EventStore;
-  /** Runs `task` in one write transaction. */
-  transaction<T>(task: (tx: StorageTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `task` in one write transaction. With a `scope` (a projection's name) it excludes only the
+   * transactions of that scope (and those without one); without, it excludes every other transaction.
+   */
+  transaction<T>(task: (tx: StorageTx) => Promise<T>, scope?: string): Promise<T>;
   /** Runs `task` against committed state (no writes). */
   read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T>;
   /** Position of the last committed event (0n when the log is empty). */
@@ -34,10 +38,14 @@ export interface ProjectionStorage {
   now(): number;
   /**
    * Registers `hook` to run inside every append's transaction with the stored events of that append
-   * (inline projections). Returns a function that removes it. Storages that cannot do this throw
-   * NotSupportedError.
+   * (inline projections); `scopes` are the projections it writes, excluded (as by `transaction(task,
+   * scope)`) for as long as the append's transaction lasts. Returns a function that removes it.
+   * Storages that cannot do this throw NotSupportedError.
    */
-  addAppendHook(hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>): () => void;
+  addAppendHook(
+    hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>,
+    scopes: readonly string[],
+  ): () => void;
 }
 
 export interface ProjectionRecord {
@@ -131,6 +139,14 @@ export interface StorageTx {
   publishGeneration(layout: GenerationLayout): Promise<void>;
   /** The handler's view of the generation: documents, raw tables, raw SQL. */
   projectionTx(layout: GenerationLayout): ProjectionTx;
+  /**
+   * Reads the global log after `position` from inside this transaction, seeing every committed event.
+   * Only complete while appends that could land before the last event read are excluded: SQLite's
+   * write lock does that for every transaction; on PostgreSQL it holds for an inline projection's
+   * scope (appends that run it take the same lock), not for async projections, which read through
+   * the store's gap-safe `readAll`.
+   */
+  readCommittedLog(after: bigint, limit: number): Promise<{ events: StoredEvent[]; last: bigint }>;
   /** Runs `task`; if it throws, undoes only what it wrote and rethrows. */
   savepoint<T>(task: () => Promise<T>): Promise<T>;
 

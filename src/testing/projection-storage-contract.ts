@@ -253,6 +253,30 @@ export function describeProjectionStorageContract(name: string, factory: Project
         await Promise.all([run('a', 20), run('b', 1), run('c', 1)]);
         expect(order).toEqual(['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end']);
       });
+
+      it('serialises transactions of one scope, and a transaction without a scope with every other', async () => {
+        const order: string[] = [];
+        const run = (name: string, ms: number, scope: string | undefined) =>
+          storage.transaction(async () => {
+            order.push(`${name}:start`);
+            await new Promise((r) => setTimeout(r, ms));
+            order.push(`${name}:end`);
+          }, scope);
+        await Promise.all([
+          run('p1', 20, 'p'),
+          run('q1', 1, 'q'),
+          run('p2', 1, 'p'),
+          run('all', 5, undefined),
+          run('q2', 1, 'q'),
+        ]);
+        const at = (mark: string) => order.indexOf(mark);
+        expect(at('p1:end')).toBeLessThan(at('p2:start'));
+        expect(at('q1:end')).toBeLessThan(at('q2:start'));
+        // The unscoped one runs alone: after everything queued before it, before everything after it.
+        for (const before of ['p1', 'q1', 'p2']) expect(at(`${before}:end`)).toBeLessThan(at('all:start'));
+        expect(at('all:end')).toBeLessThan(at('q2:start'));
+        expect(at('all:end')).toBe(at('all:start') + 1);
+      });
     });
 
     describe('registry, checkpoints and generations', () => {
@@ -311,6 +335,25 @@ export function describeProjectionStorageContract(name: string, factory: Project
         const first = (await store.readAll({ limit: 1 })).events[0]!.position;
         expect(await storage.countEventsAfter(first)).toBe(2);
         expect(await storage.countEventsAfter(position)).toBe(0);
+      });
+
+      it('reads the committed log from inside a transaction, in position order, a page at a time', async () => {
+        await store.append('s-1', [
+          { type: 'A', data: { n: 1 } },
+          { type: 'B', data: { n: 2 } },
+        ]);
+        await store.append('s-2', [{ type: 'A', data: { n: 3 } }]);
+        const all = (await store.readAll()).events;
+        await storage.transaction(async (tx) => {
+          const first = await tx.readCommittedLog(0n, 2);
+          expect(first.events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
+          expect(first.last).toBe(all[1]!.position);
+          const rest = await tx.readCommittedLog(first.last, 10);
+          expect(rest.events.map((e) => [e.id, e.streamId, e.version, e.position])).toEqual([
+            [all[2]!.id, 's-2', 1, all[2]!.position],
+          ]);
+          expect(await tx.readCommittedLog(rest.last, 10)).toEqual({ events: [], last: rest.last });
+        });
       });
     });
 

@@ -1,8 +1,17 @@
 import { join } from 'node:path';
-import { createMemoryStore, ErrorCodes, InlineProjectionError, isFactumError, newEventId } from 'factum';
+import {
+  createMemoryStore,
+  ErrorCodes,
+  type EventStore,
+  InlineProjectionError,
+  isFactumError,
+  newEventId,
+} from 'factum';
+import { createPostgresStore } from 'factum/postgres';
 import { createProjections, defineProjection, memoryProjectionStorage } from 'factum/projections';
 import { createSqliteStore, type SqliteEventStore } from 'factum/sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
+import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 
 const dir = tempDir('factum-inline-');
@@ -40,19 +49,10 @@ const audit = defineProjection({
   },
 });
 
-describe('inline projections (SQLite)', () => {
-  const stores: SqliteEventStore[] = [];
-  afterEach(async () => {
-    for (const s of stores.splice(0)) await s.close();
-  });
-  const open = (file = join(dir, `inline-${++n}.db`)) => {
-    const store = createSqliteStore(file);
-    stores.push(store);
-    return store;
-  };
-
+/** The behaviour every store that runs inline projections shares. */
+function describeInlineProjections(open: () => Promise<EventStore>) {
   it('commits with the append: the read model is current the moment the append returns', async () => {
-    const store = open();
+    const store = await open();
     // #region inline-usage
     const projections = await createProjections(store, { inline: [balances] });
     await store.append('account-1', [{ type: 'Deposited', data: { amount: 100 } }]);
@@ -68,7 +68,7 @@ describe('inline projections (SQLite)', () => {
   });
 
   it('a failing inline projection fails the append, and nothing is written: not the events, not any read model', async () => {
-    const store = open();
+    const store = await open();
     const projections = await createProjections(store, { inline: [audit, balances] });
     await store.append('account-1', [{ type: 'Deposited', data: { amount: 10 } }]);
     const error = await store
@@ -91,7 +91,7 @@ describe('inline projections (SQLite)', () => {
   });
 
   it('applies an idempotent retry once', async () => {
-    const store = open();
+    const store = await open();
     const projections = await createProjections(store, { inline: [balances] });
     const id = newEventId();
     await store.append('account-1', [{ type: 'Deposited', data: { amount: 10 }, id }]);
@@ -103,7 +103,7 @@ describe('inline projections (SQLite)', () => {
   });
 
   it('builds a new inline projection from the existing log before it goes live', async () => {
-    const store = open();
+    const store = await open();
     for (let i = 0; i < 30; i++)
       await store.append(`account-${i % 3}`, [{ type: 'Deposited', data: { amount: 1 } }]);
     const projections = await createProjections(store, { inline: [balances] });
@@ -115,7 +115,7 @@ describe('inline projections (SQLite)', () => {
   });
 
   it('rebuilds an inline projection while appends continue, losing none of them', async () => {
-    const store = open();
+    const store = await open();
     const projections = await createProjections(store, { inline: [balances] });
     for (let i = 0; i < 200; i++)
       await store.append(`account-${i % 10}`, [{ type: 'Deposited', data: { amount: 1 } }]);
@@ -135,10 +135,26 @@ describe('inline projections (SQLite)', () => {
   });
 
   it('the same inline projection cannot be installed twice on one store (it would apply events twice)', async () => {
-    const store = open();
+    const store = await open();
     await createProjections(store, { inline: [balances] });
     await expect(createProjections(store, { inline: [balances] })).rejects.toThrow(/already installed/);
   });
+}
+
+const postgres = await probePostgres();
+
+describe('inline projections (SQLite)', () => {
+  const stores: SqliteEventStore[] = [];
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+  });
+  const open = (file = join(dir, `inline-${++n}.db`)) => {
+    const store = createSqliteStore(file);
+    stores.push(store);
+    return store;
+  };
+
+  describeInlineProjections(async () => open());
 
   it('the memory store cannot run inline projections', async () => {
     const store = createMemoryStore();
@@ -164,5 +180,110 @@ describe('inline projections (SQLite)', () => {
     expect(rows).toEqual([7]);
     expect((await reader.readStream('account-9')).version).toBe(1);
     expect(projections.owner).toBeTypeOf('string');
+  });
+});
+
+/** Counts every deposit in one document that all streams share: lost updates would show as a lower count. */
+const totals = defineProjection({
+  name: 'deposit_totals',
+  handles: ['Deposited'],
+  documents: { deposit_totals: {} },
+  async handle(event, tx) {
+    const { amount } = event.data as { amount: number };
+    const docs = tx.documents<{ deposits: number; amount: number }>('deposit_totals');
+    const current = (await docs.get('all')) ?? { deposits: 0, amount: 0 };
+    await docs.upsert('all', { deposits: current.deposits + 1, amount: current.amount + amount });
+  },
+});
+
+describe.skipIf(!postgres.available)('inline projections (PostgreSQL)', () => {
+  const { pool, dropLater } = testPool({ max: 10 });
+  const nextSchema = schemaNamer('factum_inline');
+  let schema = '';
+  const open = async (fresh = true) => {
+    if (fresh) {
+      schema = nextSchema();
+      dropLater(schema);
+    }
+    return createPostgresStore({ pool, schema, migrate: true });
+  };
+
+  describeInlineProjections(() => open());
+
+  it('group commit: appends written together keep their own outcome; a failing one is rolled back alone', async () => {
+    const store = await open();
+    // #region postgres-inline
+    // The same definition as on SQLite; the PostgreSQL store runs it in each append's transaction.
+    const projections = await createProjections(store, { inline: [balances] });
+    // Concurrent appends to distinct streams share one transaction (group commit), each in a savepoint:
+    // the withdrawals that would overdraw fail alone, the others commit with their read-model rows.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) =>
+        store.append(`account-${i}`, [
+          { type: 'Deposited', data: { amount: 10 } },
+          { type: 'Withdrawn', data: { amount: i % 4 === 0 ? 50 : 5 } },
+        ]),
+      ),
+    );
+    // #endregion postgres-inline
+    const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : []));
+    expect(failed).toEqual([0, 4, 8, 12, 16, 20, 24, 28, 32, 36]);
+    for (const i of failed) {
+      expect((outcomes[i] as PromiseRejectedResult).reason).toBeInstanceOf(InlineProjectionError);
+      expect((await store.readStream(`account-${i}`)).version).toBe(0);
+    }
+    const docs = await projections.documents<Balance>('account_balances').find({}, { orderBy: 'account' });
+    expect(docs).toHaveLength(30);
+    expect(docs.every((d) => d.balance === 5 && d.movements === 2)).toBe(true);
+    // The log holds exactly the 30 appends that succeeded, each with contiguous positions.
+    const { events } = await store.readAll({ limit: 1000 });
+    expect(events).toHaveLength(60);
+  });
+
+  it('appends from several store instances (processes) never lose a read-model update', async () => {
+    const a = await open();
+    const b = await open(false);
+    const c = await open(false);
+    const projections = await createProjections(a, { inline: [totals] });
+    await createProjections(b, { inline: [totals] });
+    await createProjections(c, { inline: [totals] });
+    const writers = [a, b, c].map((store, w) =>
+      Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          store.append(`w${w}-account-${i % 12}`, [{ type: 'Deposited', data: { amount: 1 } }]),
+        ),
+      ),
+    );
+    await Promise.all(writers);
+    expect(await projections.documents('deposit_totals').get('all')).toEqual({ deposits: 180, amount: 180 });
+  });
+
+  it('rebuilds while another store instance keeps appending: the swap waits for its appends, none is lost', async () => {
+    const a = await open();
+    const b = await open(false);
+    const projections = await createProjections(a, { inline: [totals] });
+    await createProjections(b, { inline: [totals] });
+    for (let i = 0; i < 300; i++)
+      await a.append(`account-${i % 10}`, [{ type: 'Deposited', data: { amount: 1 } }]);
+    let appended = 0;
+    let stop = false;
+    const writer = (async () => {
+      while (!stop) {
+        await Promise.all(
+          Array.from({ length: 5 }, (_, i) =>
+            b.append(`b-account-${i}`, [{ type: 'Deposited', data: { amount: 1 } }]).then(() => appended++),
+          ),
+        );
+      }
+    })();
+    const result = await projections.rebuild('deposit_totals', { batchSize: 25 });
+    stop = true;
+    await writer;
+    expect(result.generation).toBe(2);
+    expect(appended).toBeGreaterThan(0);
+    expect(await projections.documents('deposit_totals').get('all')).toEqual({
+      deposits: 300 + appended,
+      amount: 300 + appended,
+    });
   });
 });

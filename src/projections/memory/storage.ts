@@ -65,10 +65,10 @@ class MemoryProjectionStorage implements ProjectionStorage {
     this.store = store;
   }
 
-  transaction<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
+  transaction<T>(task: (tx: StorageTx) => Promise<T>, _scope?: string): Promise<T> {
     return this.#gate.run(async () => {
       const undo: (() => void)[] = [];
-      const tx = new MemoryStorageTx(this.#state, undo);
+      const tx = new MemoryStorageTx(this.#state, undo, this.store);
       try {
         return await task(tx);
       } catch (error) {
@@ -82,7 +82,7 @@ class MemoryProjectionStorage implements ProjectionStorage {
 
   read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
     const run = async () => {
-      const tx = new MemoryStorageTx(this.#state, undefined);
+      const tx = new MemoryStorageTx(this.#state, undefined, this.store);
       try {
         return await task(tx);
       } finally {
@@ -110,7 +110,10 @@ class MemoryProjectionStorage implements ProjectionStorage {
     return Date.now();
   }
 
-  addAppendHook(_hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>): () => void {
+  addAppendHook(
+    _hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>,
+    _scopes: readonly string[],
+  ): () => void {
     throw new NotSupportedError('inline projections', 'memory');
   }
 }
@@ -120,11 +123,20 @@ class MemoryStorageTx implements StorageTx {
   /** Undo steps of the enclosing transaction; undefined for reads (writes are refused). */
   readonly #undo: (() => void)[] | undefined;
 
+  readonly #store: EventStore;
   #open = true;
 
-  constructor(state: State, undo: (() => void)[] | undefined) {
+  constructor(state: State, undo: (() => void)[] | undefined, store: EventStore) {
     this.#s = state;
     this.#undo = undo;
+    this.#store = store;
+  }
+
+  /** The memory store has no transactions to wait for: its readAll sees every event. */
+  async readCommittedLog(after: bigint, limit: number): Promise<{ events: StoredEvent[]; last: bigint }> {
+    this.#guard('read the log');
+    const page = await this.#store.readAll({ after, limit });
+    return { events: [...page.events], last: page.last };
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { StoredEvent } from '../../core/envelope.js';
-import { NotSupportedError, TransactionClosedError } from '../../core/errors.js';
+import { TransactionClosedError } from '../../core/errors.js';
 import { translate } from '../../stores/postgres/errors.js';
 import { PostgresEventStore } from '../../stores/postgres/postgres-store.js';
 import { schemaNames } from '../../stores/postgres/schema.js';
@@ -39,6 +39,7 @@ import { getProjection } from './sql/projection-record.js';
 import { publishGeneration } from './sql/publish-generation.js';
 import { putLease } from './sql/put-lease.js';
 import { putProjection } from './sql/put-projection.js';
+import { readCommittedLog } from './sql/read-committed-log.js';
 import { setCheckpoint } from './sql/set-checkpoint.js';
 import { type ProjectionTables, projectionTables, type Queryable } from './sql/tables.js';
 import { updateDeadLetter } from './sql/update-dead-letter.js';
@@ -83,8 +84,19 @@ class PostgresProjectionStorage implements ProjectionStorage {
   readonly store: PostgresEventStore;
   readonly #tables: ProjectionTables;
   readonly #now: () => number;
-  /** Transactions of this storage run one at a time (in order); the advisory lock orders processes. */
-  #tail: Promise<unknown> = Promise.resolve();
+  /**
+   * In this process, transactions queue in order per scope, and one without a scope waits for all
+   * (so waiting transactions do not hold pooled connections); advisory locks order processes.
+   */
+  #exclusive: Promise<unknown> = Promise.resolve();
+  readonly #scoped = new Map<string, Promise<unknown>>();
+  readonly #running = new Set<Promise<unknown>>();
+  /** Inline projections: the append hooks and the projections they write. */
+  readonly #appendHooks = new Set<{
+    hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>;
+    scopes: readonly string[];
+  }>();
+  #removeStoreHook: (() => void) | undefined;
 
   constructor(store: PostgresEventStore, options: PostgresProjectionStorageOptions) {
     this.store = store;
@@ -92,12 +104,26 @@ class PostgresProjectionStorage implements ProjectionStorage {
     this.#now = options.now ?? Date.now;
   }
 
-  transaction<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
-    const run = this.#tail.then(
-      () => this.#run('BEGIN', true, task),
-      () => this.#run('BEGIN', true, task),
+  transaction<T>(task: (tx: StorageTx) => Promise<T>, scope?: string): Promise<T> {
+    const before =
+      scope === undefined ? [this.#exclusive, ...this.#running] : [this.#exclusive, this.#scoped.get(scope)];
+    const run = Promise.allSettled(before).then(() =>
+      this.#run('BEGIN', scope === undefined ? null : [scope], task),
     );
-    this.#tail = run.catch(() => {});
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    if (scope === undefined) {
+      this.#exclusive = settled;
+    } else {
+      this.#scoped.set(scope, settled);
+      this.#running.add(settled);
+      void settled.then(() => {
+        this.#running.delete(settled);
+        if (this.#scoped.get(scope) === settled) this.#scoped.delete(scope);
+      });
+    }
     return run;
   }
 
@@ -109,7 +135,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
   async read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', false, task);
+        return await this.#run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', undefined, task);
       } catch (error) {
         if (attempt >= MAX_READ_ATTEMPTS || (error as { code?: unknown }).code !== UNDEFINED_TABLE)
           throw error;
@@ -117,7 +143,13 @@ class PostgresProjectionStorage implements ProjectionStorage {
     }
   }
 
-  async #run<T>(begin: string, write: boolean, task: (tx: StorageTx) => Promise<T>): Promise<T> {
+  /** `locks`: the scopes to lock (null: the whole schema), or undefined for a read. */
+  async #run<T>(
+    begin: string,
+    locks: readonly string[] | null | undefined,
+    task: (tx: StorageTx) => Promise<T>,
+  ): Promise<T> {
+    const write = locks !== undefined;
     const operation = write ? 'run a projection transaction' : 'read projection state';
     const client = await this.store.pool.connect().catch((error: unknown) => {
       throw translate(error, operation);
@@ -125,7 +157,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
     let broken = false;
     try {
       await client.query(begin);
-      if (write) await lockProjections(client, this.#tables);
+      if (write) await lockProjections(client, this.#tables, locks);
       const result = await PostgresStorageTx.run(client, this.#tables, task);
       await client.query('COMMIT');
       return result;
@@ -160,8 +192,38 @@ class PostgresProjectionStorage implements ProjectionStorage {
     return this.#now();
   }
 
-  addAppendHook(_hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>): () => void {
-    throw new NotSupportedError('inline projections (use async projections)', 'PostgreSQL');
+  /**
+   * Inline projections: one hook on the store runs every registered hook in each append transaction.
+   * Before the transaction writes any event it locks the projections the hooks write (as a
+   * transaction scoped to them would), so appends running inline projections serialise with each
+   * other (no lost update of a read model), with those projections' rebuild swaps and with admin
+   * transactions, in every process.
+   */
+  addAppendHook(
+    hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>,
+    scopes: readonly string[],
+  ): () => void {
+    const entry = { hook, scopes: [...scopes] };
+    this.#appendHooks.add(entry);
+    this.#removeStoreHook ??= this.store.addAppendHook({
+      begin: (client) =>
+        lockProjections(
+          client,
+          this.#tables,
+          [...this.#appendHooks].flatMap((h) => h.scopes),
+        ),
+      appended: (events, client) =>
+        PostgresStorageTx.run(client, this.#tables, async (tx) => {
+          for (const h of this.#appendHooks) await h.hook(events, tx);
+        }),
+    });
+    return () => {
+      this.#appendHooks.delete(entry);
+      if (this.#appendHooks.size === 0) {
+        this.#removeStoreHook?.();
+        this.#removeStoreHook = undefined;
+      }
+    };
   }
 }
 
@@ -199,6 +261,10 @@ class PostgresStorageTx implements StorageTx {
     if (!this.#open) throw new TransactionClosedError(operation);
     return this.#client;
   };
+
+  async readCommittedLog(after: bigint, limit: number): Promise<{ events: StoredEvent[]; last: bigint }> {
+    return readCommittedLog(this.#conn('read the log'), this.#t, after, limit);
+  }
 
   getProjection(name: string): Promise<ProjectionRecord | undefined> {
     return getProjection(this.#conn('read a projection'), this.#t, name);

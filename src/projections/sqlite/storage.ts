@@ -82,12 +82,13 @@ class SqliteProjectionStorage implements ProjectionStorage {
    * from the durable log, and a power loss can only take the newest commits back to an older
    * checkpoint, from which the runner replays. Appends (and inline projections with them) stay durable.
    */
-  transaction<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
-    return this.store.transaction((db) => SqliteStorageTx.run(db, task), { durable: false });
+  transaction<T>(task: (tx: StorageTx) => Promise<T>, _scope?: string): Promise<T> {
+    // One writer for the whole file: every transaction excludes every other, whatever its scope.
+    return this.store.transaction((db) => SqliteStorageTx.run(db, this.store, task), { durable: false });
   }
 
   read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
-    return this.store.read((db) => SqliteStorageTx.run(db, task));
+    return this.store.read((db) => SqliteStorageTx.run(db, this.store, task));
   }
 
   head(): Promise<bigint> {
@@ -103,8 +104,13 @@ class SqliteProjectionStorage implements ProjectionStorage {
     return Date.now();
   }
 
-  addAppendHook(hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>): () => void {
-    return this.store.addAppendHook((events, db) => SqliteStorageTx.run(db, (tx) => hook(events, tx)));
+  addAppendHook(
+    hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>,
+    _scopes: readonly string[],
+  ): () => void {
+    return this.store.addAppendHook((events, db) =>
+      SqliteStorageTx.run(db, this.store, (tx) => hook(events, tx)),
+    );
   }
 }
 
@@ -112,11 +118,16 @@ let savepoints = 0;
 
 class SqliteStorageTx implements StorageTx {
   readonly #db: Database.Database;
+  readonly #store: SqliteStoreLike;
   #open = true;
 
   /** Runs `task` with a tx that refuses every use once the task has settled. */
-  static async run<T>(db: Database.Database, task: (tx: StorageTx) => Promise<T>): Promise<T> {
-    const tx = new SqliteStorageTx(db);
+  static async run<T>(
+    db: Database.Database,
+    store: SqliteStoreLike,
+    task: (tx: StorageTx) => Promise<T>,
+  ): Promise<T> {
+    const tx = new SqliteStorageTx(db, store);
     try {
       return await task(tx);
     } finally {
@@ -124,8 +135,16 @@ class SqliteStorageTx implements StorageTx {
     }
   }
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, store: SqliteStoreLike) {
     this.#db = db;
+    this.#store = store;
+  }
+
+  /** Inside a transaction the write lock keeps appends out: the store's own read sees every event. */
+  async readCommittedLog(after: bigint, limit: number): Promise<{ events: StoredEvent[]; last: bigint }> {
+    this.#conn('read the log');
+    const page = await this.#store.readAll({ after, limit });
+    return { events: [...page.events], last: page.last };
   }
 
   readonly #conn = (operation: string): Database.Database => {

@@ -1,5 +1,5 @@
-import type { Pool } from 'pg';
-import type { NewEvent } from '../../core/envelope.js';
+import type { Pool, PoolClient } from 'pg';
+import type { NewEvent, StoredEvent } from '../../core/envelope.js';
 import { ConcurrencyError, StoreClosedError } from '../../core/errors.js';
 import { matchesExpectedVersion } from '../../core/expected-version.js';
 import { resolveRetry } from '../../core/idempotency.js';
@@ -36,6 +36,7 @@ import {
   appendSql,
 } from './sql/append.js';
 import { type AppendConflict, appendConflictSql, readAppendConflict } from './sql/append-conflict.js';
+import { appendInTransaction, appendInTransactionSql } from './sql/append-in-transaction.js';
 import { readAllSql, readLog } from './sql/read-all.js';
 import { readStreamEvents, readStreamSql } from './sql/read-stream.js';
 
@@ -67,6 +68,21 @@ export interface PostgresStoreBehaviour {
 }
 
 /**
+ * Code that runs inside append transactions (what inline projections are built on). While any hook
+ * is registered, appends run in explicit transactions: `begin`, then per append its events and
+ * `appended` (in a savepoint when the transaction carries several appends).
+ */
+export interface PostgresAppendHook {
+  /** Runs first in every append transaction, before any event is written: take locks here. */
+  begin(client: PoolClient): Promise<void>;
+  /**
+   * Runs after each append's events are written, in the same transaction. Throwing fails that append
+   * alone (nothing of it is written) with what was thrown.
+   */
+  appended(events: readonly StoredEvent[], client: PoolClient): Promise<void>;
+}
+
+/**
  * Two statements in flight keep one executing while the other waits for its commit to reach disk;
  * with more writers, each statement carries more appends. Measured on two cores with 16 writers:
  * database CPU per single-event append falls from ~95 µs (no grouping) to ~35 µs at 2.
@@ -87,8 +103,10 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   readonly #heldBack = new HeldBackTracker();
   readonly #batcher: AppendBatcher;
   readonly #subscriptions = new SubscriptionSet();
+  readonly #hooks = new Set<PostgresAppendHook>();
   readonly #sql: {
     append: AppendStatements;
+    inTransaction: string;
     batch: string;
     conflict: string;
     readAll: string;
@@ -135,6 +153,7 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     });
     this.#sql = {
       append: appendSql(names),
+      inTransaction: appendInTransactionSql(names),
       batch: appendBatchSql(names),
       conflict: appendConflictSql(names),
       readAll: readAllSql(names),
@@ -175,6 +194,17 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     return this.#heldBack.status();
   }
 
+  /**
+   * Runs `hook` in every later append's transaction (see PostgresAppendHook). Returns a function that
+   * removes it.
+   */
+  addAppendHook(hook: PostgresAppendHook): () => void {
+    this.#hooks.add(hook);
+    return () => {
+      this.#hooks.delete(hook);
+    };
+  }
+
   async append(
     streamId: string,
     events: readonly NewEvent[],
@@ -192,7 +222,10 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
       let written: AppendWritten | undefined;
       let idStored = false;
       try {
-        written = await appendEvents(this.#pool, this.#names, this.#sql.append, append);
+        written =
+          this.#hooks.size === 0
+            ? await appendEvents(this.#pool, this.#names, this.#sql.append, append)
+            : (await this.#appendWithHooks([append])).get(append.streamId);
       } catch (error) {
         const constraint = uniqueViolation(error);
         if (constraint === VERSION_CONSTRAINT) {
@@ -227,10 +260,64 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
 
   async #appendBatch(appends: readonly PreparedAppend[]): Promise<Map<string, AppendWritten>> {
     try {
+      if (this.#hooks.size > 0) return await this.#appendWithHooks(appends);
       return await appendBatch(this.#pool, this.#names, this.#sql.batch, appends);
     } catch (error) {
       if (uniqueViolation(error) !== undefined) throw error;
       throw translate(error, `append to ${appends.map((a) => a.streamId).join(', ')}`);
+    }
+  }
+
+  /**
+   * Appends in one explicit transaction that runs the hooks. Alone, whatever fails (a unique
+   * violation, a hook) is thrown. Several: each append is written in a savepoint, and one that fails
+   * or does not match its expected version is rolled back and left out of the result (the single
+   * path then says what happened to it), while the others commit.
+   */
+  async #appendWithHooks(appends: readonly PreparedAppend[]): Promise<Map<string, AppendWritten>> {
+    const hooks = [...this.#hooks];
+    const alone = appends.length === 1;
+    const client = await this.#pool.connect().catch((error: unknown) => {
+      throw translate(error, 'connect for an append');
+    });
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      for (const hook of hooks) await hook.begin(client);
+      const written = new Map<string, AppendWritten>();
+      let offset = 0;
+      for (const append of appends) {
+        if (!alone) await client.query('SAVEPOINT factum_append');
+        try {
+          const events = await appendInTransaction(
+            client,
+            this.#names,
+            this.#sql.inTransaction,
+            append,
+            offset,
+          );
+          offset += append.events.length;
+          const last = events.at(-1);
+          if (last !== undefined) {
+            for (const hook of hooks) await hook.appended(events, client);
+            written.set(append.streamId, { version: last.version, position: last.position });
+          }
+          if (!alone) await client.query('RELEASE SAVEPOINT factum_append');
+        } catch (error) {
+          if (alone) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT factum_append');
+          await client.query('RELEASE SAVEPOINT factum_append');
+        }
+      }
+      await client.query('COMMIT');
+      return written;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw error;
+    } finally {
+      client.release(broken ? true : undefined);
     }
   }
 

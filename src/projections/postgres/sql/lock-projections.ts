@@ -1,11 +1,36 @@
 import type { ProjectionTables, Queryable } from './tables.js';
 
 /**
- * The first statement of every projection write transaction: a transaction-scoped advisory lock per
- * schema, so projection transactions of all processes serialise as SQLite's single writer makes them
- * (a dead-letter action never interleaves with a batch). Released at commit or rollback, so it also
- * holds behind transaction-pooling proxies.
+ * The first statements of every projection write transaction: transaction-scoped advisory locks, so
+ * projection transactions of all processes serialise as SQLite's single writer makes them, but per
+ * projection. A transaction scoped to a projection takes the schema's lock shared, then the
+ * projection's own lock (a two-key lock: schema and name); a transaction without a scope takes the
+ * schema's lock exclusively, excluding every projection. Always the schema's lock first, and several
+ * projections' locks in name order, so no two transactions wait for each other. The locks end with
+ * the transaction, so they hold behind transaction-pooling proxies too.
  */
-export async function lockProjections(db: Queryable, t: ProjectionTables): Promise<void> {
-  await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`factum:projections:${t.schema.schema}`]);
+export async function lockProjections(
+  db: Queryable,
+  t: ProjectionTables,
+  scopes: readonly string[] | null,
+): Promise<void> {
+  const schemaKey = `factum:projections:${t.schema.schema}`;
+  if (scopes === null) {
+    await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [schemaKey]);
+    return;
+  }
+  const sorted = [...new Set(scopes)].sort();
+  if (sorted.length === 0) {
+    await db.query('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [schemaKey]);
+    return;
+  }
+  // One round trip for the usual case: the CTE is evaluated before the outer select list.
+  await db.query(
+    `WITH s AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(hashtext($1)))
+SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)) FROM s`,
+    [schemaKey, sorted[0]],
+  );
+  for (const scope of sorted.slice(1)) {
+    await db.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [schemaKey, scope]);
+  }
 }

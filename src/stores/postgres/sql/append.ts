@@ -10,8 +10,8 @@ export interface AppendStatements {
 }
 
 /** Expected-version codes bound as $3 (a version n >= 0 is bound as itself; 0 is 'no_stream'). */
-const ANY = -1;
-const STREAM_EXISTS = -2;
+export const ANY = -1;
+export const STREAM_EXISTS = -2;
 
 /**
  * The append is one INSERT … SELECT (one round trip, one implicit transaction): it reads the stream's
@@ -115,11 +115,11 @@ export async function appendEvents(
  * ids were validated by prepareAppend). Strings go as JSON arrays instead; both skip the driver's
  * per-element escaping.
  */
-function arrayLiteral(values: readonly (number | string)[]): string {
+export function arrayLiteral(values: readonly (number | string)[]): string {
   return `{${values.join(',')}}`;
 }
 
-function encodeExpected(expected: PreparedAppend['expectedVersion']): number {
+export function encodeExpected(expected: PreparedAppend['expectedVersion']): number {
   switch (expected) {
     case undefined:
     case 'any':
