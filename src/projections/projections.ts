@@ -29,7 +29,7 @@ export interface ProjectionsOptions {
   inline?: readonly Projection[];
   /** Where read models live; default: the SQLite store's own database. Required for other stores. */
   storage?: ProjectionStorage;
-  /** Single-active-runner lease timing. */
+  /** Single-active-runner lease: strategy ('advisory' on PostgreSQL by default, else 'row') and timing. */
   lease?: LeaseOptions;
   /** How often an active runner checks lag, SLA and operator requests (ms, default 1,000). */
   monitorEveryMs?: number;
@@ -116,6 +116,13 @@ export async function createProjections(
   }
   const owner = options.owner ?? newOwnerId();
   const lease = checkLeaseOptions(options.lease);
+  if (lease.strategy === 'advisory' && storage.sessionLocks === undefined) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'lease.strategy',
+      `The ${storage.dialect} projection storage has no session locks: use the 'row' lease strategy`,
+    );
+  }
   const emitter = new Emitter<ProjectionEvents>();
   if (options.onAlert !== undefined) emitter.on('alert', options.onAlert);
 
@@ -155,9 +162,13 @@ export async function createProjections(
   };
 
   const act = async (id: number, action: 'retry' | 'skip'): Promise<DeadLetterActionResult> => {
-    const letter = await requestDeadLetterAction(storage, id, action);
-    const result = await runners.get(letter.projection)?.carryOut(id);
-    return result ?? { id, action, outcome: 'requested', released: 0 };
+    const letter = await storage.read((tx) => tx.getDeadLetter(id));
+    if (letter === undefined) throw new ProjectionNotFoundError(`dead letter ${id}`);
+    // The projection's active runner in this process does it at once; otherwise whoever runs it will.
+    const result = await runners.get(letter.projection)?.carryOut(id, action);
+    if (result !== undefined) return result;
+    await requestDeadLetterAction(storage, id, action);
+    return { id, action, outcome: 'requested', released: 0 };
   };
 
   return {

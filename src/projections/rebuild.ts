@@ -2,7 +2,7 @@ import type { Emitter } from '../core/emitter.js';
 import { LockHeldError, ProjectionNotFoundError } from '../core/errors.js';
 import { type ApplyTarget, applyEvents, applyInTransaction, layoutOf, Superseded } from './apply.js';
 import type { ProjectionEvents, RebuildProgress } from './events.js';
-import { type CheckedLeaseOptions, checkLease, keepLease, releaseLease, tryAcquireLease } from './lease.js';
+import { acquireLease, type CheckedLeaseOptions } from './lease.js';
 import { rebuildLeaseName } from './status.js';
 import type { ProjectionStorage, StorageTx } from './storage.js';
 import type { Projection } from './types.js';
@@ -54,7 +54,7 @@ export async function rebuildProjection(
   const name = projection.name;
   const leaseName = rebuildLeaseName(name);
   // Each rebuild call is its own holder, so even two calls in one process exclude each other.
-  const lease = await tryAcquireLease(storage, leaseName, `${owner}#${++rebuilds}`, deps.lease.ttlMs);
+  const lease = await acquireLease(storage, leaseName, `${owner}#${++rebuilds}`, deps.lease);
   if (lease === undefined) {
     const holder = await storage.read((tx) => tx.getLease(leaseName));
     const until =
@@ -64,9 +64,7 @@ export async function rebuildProjection(
   const holding = new AbortController();
   const relay = () => holding.abort();
   options.signal?.addEventListener('abort', relay, { once: true });
-  const keeper = keepLease(
-    storage,
-    lease,
+  const keeper = lease.keep(
     deps.lease,
     holding.signal,
     () => holding.abort(),
@@ -75,7 +73,7 @@ export async function rebuildProjection(
   const started = performance.now();
   try {
     const generation = await storage.transaction(async (tx) => {
-      await checkLease(tx, lease);
+      await lease.check(tx);
       const record = await tx.getProjection(name);
       if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
       if (record.buildingGeneration !== null) {
@@ -96,7 +94,7 @@ export async function rebuildProjection(
       layout: layoutOf(projection, generation),
       signal: holding.signal,
       fence: async (tx) => {
-        await checkLease(tx, lease);
+        await lease.check(tx);
         const record = await tx.getProjection(name);
         if (record?.buildingGeneration !== generation) throw new Superseded(name, generation);
       },
@@ -163,7 +161,7 @@ export async function rebuildProjection(
     options.signal?.removeEventListener('abort', relay);
     holding.abort();
     await keeper;
-    await releaseLease(storage, lease).catch(() => {});
+    await lease.release().catch(() => {});
   }
 }
 

@@ -2,13 +2,18 @@ import type { Emitter } from '../core/emitter.js';
 import type { StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, isFactumError, ProjectionNotFoundError } from '../core/errors.js';
 import { type ApplyTarget, applyEvents, layoutOf, Superseded } from './apply.js';
-import { carryOutAction, type DeadLetterActionResult } from './dead-letter-actions.js';
+import {
+  carryOutAction,
+  type DeadLetterAction,
+  type DeadLetterActionResult,
+  requestDeadLetterAction,
+} from './dead-letter-actions.js';
 import type { ProjectionEvents } from './events.js';
 import { LagMonitor } from './lag-monitor.js';
-import { type CheckedLeaseOptions, checkLease, keepLease, releaseLease, tryAcquireLease } from './lease.js';
+import { acquireLease, type CheckedLeaseOptions, type HeldLease } from './lease.js';
 import { pause } from './pause.js';
 import { runnerLeaseName } from './status.js';
-import type { LeaseRecord, ProjectionStorage } from './storage.js';
+import type { ProjectionStorage } from './storage.js';
 import type { Projection } from './types.js';
 
 export interface RunnerDeps {
@@ -75,13 +80,26 @@ export class AsyncRunner {
     this.#stop = undefined;
   }
 
-  /** Carries out a requested dead-letter action now, if this runner is the active one. */
-  async carryOut(id: number): Promise<DeadLetterActionResult | undefined> {
+  /**
+   * Records and carries out a dead-letter action now, if this runner is the active one: both between
+   * two batches, so the periodic check for requests cannot take it over half-way.
+   */
+  async carryOut(id: number, action: DeadLetterAction): Promise<DeadLetterActionResult | undefined> {
     const session = this.#session;
     if (session === undefined) return undefined;
-    const result = await session.enqueue(() => carryOutAction(this.#deps.storage, session.target, id));
+    const { storage } = this.#deps;
+    const outcome = await session.enqueue(async () => {
+      try {
+        await requestDeadLetterAction(storage, id, action);
+      } catch (error) {
+        // A refused request (no such letter, a parked one) is the caller's error, not the runner's.
+        return { refused: error };
+      }
+      return { result: await carryOutAction(storage, session.target, id) };
+    });
+    if ('refused' in outcome) throw outcome.refused;
     await this.#lag.check().catch(() => {});
-    return result;
+    return outcome.result;
   }
 
   async #run(stop: AbortSignal): Promise<void> {
@@ -90,9 +108,9 @@ export class AsyncRunner {
     const leaseName = runnerLeaseName(name);
     let backoff = 0;
     while (!stop.aborted) {
-      let lease: LeaseRecord | undefined;
+      let lease: HeldLease | undefined;
       try {
-        lease = await tryAcquireLease(storage, leaseName, owner, options.ttlMs);
+        lease = await acquireLease(storage, leaseName, owner, options);
       } catch (error) {
         if (isFactumError(error, ErrorCodes.STORE_CLOSED)) return;
         this.#error(error);
@@ -109,9 +127,7 @@ export class AsyncRunner {
       stop.addEventListener('abort', relay, { once: true });
       let lost = false;
       let closed = false;
-      const keeper = keepLease(
-        storage,
-        lease,
+      const keeper = lease.keep(
         options,
         holding.signal,
         () => {
@@ -147,9 +163,13 @@ export class AsyncRunner {
         await keeper;
         this.#state = 'standby';
         if (lost) {
+          // The row belongs to the new holder by now; a session lock (if any) is let go.
+          await lease.release(false).catch(() => {});
           emitter.emit('lease', { projection: name, lease: leaseName, owner, state: 'lost' });
-        } else if (!closed) {
-          await releaseLease(storage, lease).catch(() => {});
+        } else if (closed) {
+          await lease.release(false).catch(() => {});
+        } else {
+          await lease.release().catch(() => {});
           emitter.emit('lease', { projection: name, lease: leaseName, owner, state: 'released' });
         }
       }
@@ -157,7 +177,7 @@ export class AsyncRunner {
     }
   }
 
-  async #runSession(lease: LeaseRecord, signal: AbortSignal): Promise<void> {
+  async #runSession(lease: HeldLease, signal: AbortSignal): Promise<void> {
     const { storage, emitter } = this.#deps;
     const projection = this.projection;
     const name = projection.name;
@@ -172,7 +192,7 @@ export class AsyncRunner {
       layout: layoutOf(projection, start.generation),
       signal,
       fence: async (tx) => {
-        await checkLease(tx, lease);
+        await lease.check(tx);
         const record = await tx.getProjection(name);
         if (record?.liveGeneration !== start.generation) throw new Superseded(name, start.generation);
       },

@@ -37,6 +37,11 @@ export interface ProjectionStorage {
   /** Milliseconds since the epoch by the storage's clock (leases compare against it). */
   now(): number;
   /**
+   * Session locks (PostgreSQL: advisory locks held by one connection of this process), which the
+   * database releases by itself when the holder's connection ends. Absent where there are none.
+   */
+  readonly sessionLocks?: SessionLocks;
+  /**
    * Registers `hook` to run inside every append's transaction with the stored events of that append
    * (inline projections); `scopes` are the projections it writes, excluded (as by `transaction(task,
    * scope)`) for as long as the append's transaction lasts. Returns a function that removes it.
@@ -165,6 +170,18 @@ export interface StorageTx {
 
   getLease(name: string): Promise<LeaseRecord | undefined>;
   putLease(lease: LeaseRecord): Promise<void>;
+}
+
+export interface SessionLocks {
+  /** Takes the named lock for this process; undefined while another process (or this one) holds it. */
+  tryLock(name: string): Promise<SessionLock | undefined>;
+}
+
+export interface SessionLock {
+  /** Whether the lock is still held: false once its connection is gone (the database released it). */
+  alive(): Promise<boolean>;
+  /** Gives the lock up (a no-op once it is lost). */
+  release(): Promise<void>;
 }
 
 const BRAND = Symbol.for('factum.projectionStorage');

@@ -1,5 +1,5 @@
 import { createPostgresStore } from 'factum/postgres';
-import { postgresProjectionStorage } from 'factum/projections';
+import { createProjections, defineProjection, postgresProjectionStorage } from 'factum/projections';
 import { describeProjectionStorageContract } from 'factum/testing';
 import { describe, expect, it } from 'vitest';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
@@ -53,3 +53,108 @@ describe.skipIf(!postgres.available)('PostgreSQL projection storage: locks acros
     expect(done).toEqual(['q', 'p', 'all']);
   });
 });
+
+describe.skipIf(!postgres.available)('PostgreSQL projection storage: session locks', () => {
+  const { pool, dropLater } = testPool({ max: 10 });
+  const nextSchema = schemaNamer('factum_pjsession');
+  /** The backend holding the session lease lock `name` of `schema`, as pg_locks shows it. */
+  const holderPid = async (schema: string, name: string) => {
+    const { rows } = await pool.query<{ pid: number }>(
+      `SELECT pid FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND objsubid = 2
+          AND classid = hashtext($1)::oid AND objid = hashtext($2)::oid`,
+      [`factum:lease:${schema}`, name],
+    );
+    return rows[0]?.pid;
+  };
+
+  it('holds a lock once across processes and in this one; the database frees it when the holder connection ends', async () => {
+    const schema = nextSchema();
+    dropLater(schema);
+    const one = postgresProjectionStorage(await createPostgresStore({ pool, schema, migrate: true }));
+    const two = postgresProjectionStorage(await createPostgresStore({ pool, schema }));
+    const held = await one.sessionLocks!.tryLock('projection:a');
+    expect(held).toBeDefined();
+    expect(await one.sessionLocks!.tryLock('projection:a')).toBeUndefined();
+    expect(await two.sessionLocks!.tryLock('projection:a')).toBeUndefined();
+    const other = await two.sessionLocks!.tryLock('projection:b');
+    expect(other).toBeDefined();
+    expect(await held!.alive()).toBe(true);
+
+    // The holder's connection dies (a crash, a network cut): the lock is gone, another process takes it.
+    const pid = await holderPid(schema, 'projection:a');
+    expect(pid).toBeTypeOf('number');
+    await pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    expect(await held!.alive()).toBe(false);
+    const taken = await two.sessionLocks!.tryLock('projection:a');
+    expect(taken).toBeDefined();
+    await held!.release();
+    await taken!.release();
+    await other!.release();
+    // Released locks can be taken again, and the connection went back to the pool.
+    const again = await one.sessionLocks!.tryLock('projection:a');
+    expect(again).toBeDefined();
+    await again!.release();
+    expect(await holderPid(schema, 'projection:a')).toBeUndefined();
+  });
+
+  it('an advisory lease whose lock connection dies is lost: the runner stops, one runner takes it over with a new token', async () => {
+    const schema = nextSchema();
+    dropLater(schema);
+    const storeA = await createPostgresStore({ pool, schema, migrate: true });
+    const storeB = await createPostgresStore({ pool, schema });
+    let applied = 0;
+    const counter = defineProjection({
+      name: 'counter',
+      handles: ['Counted'],
+      documents: { counter_docs: {} },
+      async handle(_event, tx) {
+        applied++;
+        const docs = tx.documents<{ n: number }>('counter_docs');
+        await docs.upsert('all', { n: ((await docs.get('all'))?.n ?? 0) + 1 });
+      },
+    });
+    // A ttl of a minute: only the lock, not the row's expiry, can move the lease in this test.
+    const lease = { ttlMs: 60_000, renewEveryMs: 50, acquireEveryMs: 50 };
+    const a = await createProjections(storeA, { async: [counter], lease, owner: 'a' });
+    const b = await createProjections(storeB, { async: [counter], lease, owner: 'b' });
+    const states: string[] = [];
+    a.on('lease', (e) => states.push(`a ${e.state}`));
+    b.on('lease', (e) => states.push(`b ${e.state}`));
+    a.start();
+    await until(() => states.includes('a acquired'));
+    b.start();
+    for (let i = 0; i < 20; i++) await storeA.append(`c-${i}`, [{ type: 'Counted', data: {} }]);
+    const first = await storeA.append('c-x', [{ type: 'Counted', data: {} }]);
+    await a.waitFor('counter', first.position);
+
+    await pool.query('SELECT pg_terminate_backend($1)', [await holderPid(schema, 'projection:counter')]);
+    // The holder notices at its next renewal and stops writing; then whoever takes the lock first
+    // (the same process, with a new connection, or the standby) runs it, with a new fencing token.
+    await until(() => states.includes('a lost') && states.filter((s) => s.endsWith('acquired')).length === 2);
+    const next = await storeA.append('c-y', [{ type: 'Counted', data: {} }]);
+    await a.waitFor('counter', next.position);
+    const active = [...(await a.status('counter')), ...(await b.status('counter'))].filter(
+      (s) => s.local === 'active',
+    );
+    expect(active).toHaveLength(1);
+    expect(active[0]).toMatchObject({ behind: 0 });
+    const { rows } = await pool.query<{ token: number }>(
+      `SELECT token FROM "${schema}".factum_projection_leases WHERE name = 'projection:counter'`,
+    );
+    expect(Number(rows[0]?.token)).toBe(2);
+    // Every event applied once in the read model, whoever applied it.
+    expect(await b.documents('counter_docs').get('all')).toEqual({ n: 22 });
+    expect(applied).toBeGreaterThanOrEqual(22);
+    await a.stop();
+    await b.stop();
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met in time: ${condition.toString()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -22,10 +22,10 @@ interface Runner {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-function startRunner(target: string, ttlMs: number, slowEvery = 50): Runner {
+function startRunner(target: string, ttlMs: number, slowEvery = 50, strategy = 'default'): Runner {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', runnerScript, target, String(ttlMs), String(slowEvery)],
+    ['--import', 'tsx', runnerScript, target, String(ttlMs), String(slowEvery), strategy],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -112,7 +112,11 @@ interface Backend {
 function describeRunnerProcesses(
   name: string,
   skip: boolean,
-  options: { crashEvents: number },
+  options: {
+    crashEvents: number;
+    /** The lease strategies to run the takeover test with, each with its lease ttl. */
+    leases: { strategy: 'advisory' | 'row'; ttlMs: number; why: string }[];
+  },
   backend: (label: string) => Backend,
 ): void {
   describe.skipIf(skip)(`async runner processes on ${name}`, () => {
@@ -155,99 +159,125 @@ function describeRunnerProcesses(
       expect(recovered).toEqual(fromScratch);
     });
 
-    it('runs one runner at a time across processes; a standby takes over within seconds when the holder is killed', async () => {
-      const db = backend('takeover');
-      const store = await db.open();
-      await appendCounted(store, 0, 2_000);
-      const a = startRunner(db.target, 1_000, 1_000);
-      const b = startRunner(db.target, 1_000, 1_000);
-      const runners = [a, b];
-      // Whoever gets the lease first is the holder; the other stays standby.
-      const holder = await Promise.race(runners.map((r) => r.waitFor(/^lease acquired$/).then(() => r)));
-      const standby = holder === a ? b : a;
-      await new Promise((r) => setTimeout(r, 500));
-      expect(standby.lines).not.toContain('lease acquired');
+    it.each(options.leases)(
+      'runs one runner at a time across processes; a standby takes over within seconds when the holder is killed ($strategy lease, ttl $ttlMs ms: $why)',
+      async ({ strategy, ttlMs }) => {
+        const db = backend(`takeover-${strategy}`);
+        const store = await db.open();
+        await appendCounted(store, 0, 2_000);
+        const a = startRunner(db.target, ttlMs, 1_000, strategy);
+        const b = startRunner(db.target, ttlMs, 1_000, strategy);
+        const runners = [a, b];
+        // Whoever gets the lease first is the holder; the other stays standby.
+        const holder = await Promise.race(runners.map((r) => r.waitFor(/^lease acquired$/).then(() => r)));
+        const standby = holder === a ? b : a;
+        await new Promise((r) => setTimeout(r, 500));
+        expect(standby.lines).not.toContain('lease acquired');
 
-      let appended = 2_000;
-      let writing = true;
-      const writer = (async () => {
-        while (writing) {
-          await appendCounted(store, appended, 10);
-          appended += 10;
-          await new Promise((r) => setTimeout(r, 5));
-        }
-      })();
-      await new Promise((r) => setTimeout(r, 300));
-      const killedAt = Date.now();
-      await kill(holder);
-      await standby.waitFor(/^lease acquired$/, 15_000);
-      const takeoverMs = Date.now() - killedAt;
-      // Lease of 1 s, standby retrying every 100 ms: well within a few seconds.
-      expect(takeoverMs).toBeLessThan(5_000);
-      await new Promise((r) => setTimeout(r, 300));
-      writing = false;
-      await writer;
-      const head = (await store.readAll({ after: 0n, limit: appended + 100 })).last;
-      await standby.waitFor(new RegExp(`^commit ${head}$`), 30_000);
-      const [status] = await projectionStatus(store, { name: 'tally' });
-      expect(status?.runner?.owner).toBe(await standby.owner);
-      expect(status?.behind).toBe(0);
-      await kill(standby);
-      await store.close();
+        let appended = 2_000;
+        let writing = true;
+        const writer = (async () => {
+          while (writing) {
+            await appendCounted(store, appended, 10);
+            appended += 10;
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        })();
+        await new Promise((r) => setTimeout(r, 300));
+        const killedAt = Date.now();
+        await kill(holder);
+        await standby.waitFor(/^lease acquired$/, 15_000);
+        const takeoverMs = Date.now() - killedAt;
+        // Standby retrying every 100 ms: a row lease of 1 s expires, or the advisory lock is freed when the
+        // killed holder's connection ends (its 60 s row never has to expire): well within a few seconds.
+        expect(takeoverMs).toBeLessThan(5_000);
+        await new Promise((r) => setTimeout(r, 300));
+        writing = false;
+        await writer;
+        const head = (await store.readAll({ after: 0n, limit: appended + 100 })).last;
+        await standby.waitFor(new RegExp(`^commit ${head}$`), 30_000);
+        const [status] = await projectionStatus(store, { name: 'tally' });
+        expect(status?.runner?.owner).toBe(await standby.owner);
+        expect(status?.behind).toBe(0);
+        await kill(standby);
+        await store.close();
 
-      const { recovered, fromScratch } = await compareWithRebuild(db);
-      expect(recovered.totals).toEqual({ count: appended, sum: (appended * (appended - 1)) / 2 });
-      expect(recovered.streams.every((s) => s.violations === 0)).toBe(true);
-      expect(recovered).toEqual(fromScratch);
-    });
+        const { recovered, fromScratch } = await compareWithRebuild(db);
+        expect(recovered.totals).toEqual({ count: appended, sum: (appended * (appended - 1)) / 2 });
+        expect(recovered.streams.every((s) => s.violations === 0)).toBe(true);
+        expect(recovered).toEqual(fromScratch);
+      },
+    );
   });
 }
 
-describeRunnerProcesses('SQLite', false, { crashEvents: 12_000 }, (label) => {
-  const file = join(dir, `${label}.db`);
-  return {
-    target: file,
-    open: async () => createSqliteStore(file),
-    async expireLease() {
-      const db = new Database(file);
-      db.prepare("UPDATE factum_projection_leases SET expires_at = 0 WHERE name = 'projection:tally'").run();
-      db.close();
-    },
-    async check() {
-      const raw = new Database(file, { readonly: true });
-      expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
-      raw.close();
-    },
-  };
-});
+describeRunnerProcesses(
+  'SQLite',
+  false,
+  { crashEvents: 12_000, leases: [{ strategy: 'row', ttlMs: 1_000, why: 'the row expires' }] },
+  (label) => {
+    const file = join(dir, `${label}.db`);
+    return {
+      target: file,
+      open: async () => createSqliteStore(file),
+      async expireLease() {
+        const db = new Database(file);
+        db.prepare(
+          "UPDATE factum_projection_leases SET expires_at = 0 WHERE name = 'projection:tally'",
+        ).run();
+        db.close();
+      },
+      async check() {
+        const raw = new Database(file, { readonly: true });
+        expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+        raw.close();
+      },
+    };
+  },
+);
 
 const postgres = await probePostgres();
 const { pool, dropLater } = testPool({ max: 4 });
 const nextSchema = schemaNamer('factum_pjproc');
 
-describeRunnerProcesses('PostgreSQL', !postgres.available, { crashEvents: 4_000 }, () => {
-  const schema = nextSchema();
-  dropLater(schema);
-  return {
-    target: `postgres:${schema}`,
-    open: () => createPostgresStore({ pool, schema, migrate: true }),
-    async expireLease() {
-      await pool.query(
-        `UPDATE "${schema}".factum_projection_leases SET expires_at = 0 WHERE name = 'projection:tally'`,
-      );
-    },
-    async check() {
-      // What the killed runner committed is whole: the totals count exactly the events up to its checkpoint.
-      const { rows } = await pool.query<{ checkpoint: string | null; applied: number | null; upto: number }>(
-        `SELECT c.position::text AS checkpoint, (t.doc->>'count')::int AS applied,
+describeRunnerProcesses(
+  'PostgreSQL',
+  !postgres.available,
+  {
+    crashEvents: 4_000,
+    leases: [
+      { strategy: 'row', ttlMs: 1_000, why: 'the row expires' },
+      { strategy: 'advisory', ttlMs: 60_000, why: 'the lock is freed with the connection' },
+    ],
+  },
+  () => {
+    const schema = nextSchema();
+    dropLater(schema);
+    return {
+      target: `postgres:${schema}`,
+      open: () => createPostgresStore({ pool, schema, migrate: true }),
+      async expireLease() {
+        await pool.query(
+          `UPDATE "${schema}".factum_projection_leases SET expires_at = 0 WHERE name = 'projection:tally'`,
+        );
+      },
+      async check() {
+        // What the killed runner committed is whole: the totals count exactly the events up to its checkpoint.
+        const { rows } = await pool.query<{
+          checkpoint: string | null;
+          applied: number | null;
+          upto: number;
+        }>(
+          `SELECT c.position::text AS checkpoint, (t.doc->>'count')::int AS applied,
                 (SELECT count(*)::int FROM "${schema}".factum_events e WHERE e.position <= coalesce(c.position, 0)) AS upto
            FROM "${schema}".factum_projections p
            LEFT JOIN "${schema}".factum_projection_checkpoints c
              ON c.projection = p.name AND c.generation = p.live_generation
            LEFT JOIN "${schema}".tally_totals t ON t.id = 'all'
           WHERE p.name = 'tally'`,
-      );
-      expect(rows[0]?.applied ?? 0).toBe(rows[0]?.upto ?? 0);
-    },
-  };
-});
+        );
+        expect(rows[0]?.applied ?? 0).toBe(rows[0]?.upto ?? 0);
+      },
+    };
+  },
+);

@@ -17,6 +17,7 @@ import {
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
 import { PostgresProjectionTx } from './documents.js';
+import { PostgresSessionLocks } from './session-locks.js';
 import { addDeadLetter } from './sql/add-dead-letter.js';
 import { blockedKeys } from './sql/blocked-keys.js';
 import { claimObjects } from './sql/claim-objects.js';
@@ -82,6 +83,7 @@ export function postgresProjectionStorage(
 class PostgresProjectionStorage implements ProjectionStorage {
   readonly dialect = 'postgres';
   readonly store: PostgresEventStore;
+  readonly sessionLocks: PostgresSessionLocks;
   readonly #tables: ProjectionTables;
   readonly #now: () => number;
   /**
@@ -102,6 +104,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
     this.store = store;
     this.#tables = projectionTables(schemaNames(store.schema));
     this.#now = options.now ?? Date.now;
+    this.sessionLocks = new PostgresSessionLocks(store.pool, store.schema);
   }
 
   transaction<T>(task: (tx: StorageTx) => Promise<T>, scope?: string): Promise<T> {
