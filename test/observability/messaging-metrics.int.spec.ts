@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import amqplib from 'amqplib';
 import type { StoredEvent } from 'factum';
 import { eventLogSource, sqliteCheckpoints, sqliteLeases, startRelay } from 'factum/messaging';
 import { messagingMetrics } from 'factum/observability';
@@ -6,15 +7,19 @@ import { createSqliteStore } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { destroyNamespace, openBroker, probeBrokers, uniqueName } from '../support/brokers.js';
+import { destroyNamespace, openBroker, uniqueName } from '../support/brokers.js';
+import { probeService, services } from '../support/services.js';
 import { tempDir } from '../support/temp.js';
 import { scrape } from './support/scrape.js';
 
-const available = await probeBrokers();
+const rabbitmq = await probeService('RabbitMQ', services.amqp, async () => {
+  const connection = await amqplib.connect(services.amqp);
+  await connection.close();
+});
 const dir = tempDir('factum-messaging-metrics-');
 
 describe('messagingMetrics', () => {
-  it.skipIf(!available.rabbitmq)(
+  it.skipIf(!rabbitmq.available)(
     'follows a relay (running, events published) and a RabbitMQ group (lag, retries, dead letters)',
     async () => {
       const exchange = uniqueName('metrics');
