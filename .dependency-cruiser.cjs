@@ -41,6 +41,21 @@ module.exports = {
       to: { path: '^src/(projections|messaging|brokers|sagas|observability|server|cli)/' },
     },
     {
+      name: 'observability-is-on-top',
+      severity: 'error',
+      comment:
+        'Metrics watch the layers below through their public status and events; nothing below imports them back.',
+      from: { path: '^src/(core|stores|projections|messaging|brokers|sagas|testing)/' },
+      to: { path: '^src/observability/' },
+    },
+    {
+      name: 'prom-client-only-in-observability',
+      severity: 'error',
+      comment: 'prom-client is an optional peer dependency: only factum/observability loads it.',
+      from: { path: '^src/(?!observability/)' },
+      to: { path: '^node_modules/prom-client/' },
+    },
+    {
       name: 'no-library-code-imports-tests',
       severity: 'error',
       from: { path: '^src/(?!testing/)' },

@@ -10,6 +10,7 @@ const alias = [
   { find: /^factum\/projections$/, replacement: src('projections/index.ts') },
   { find: /^factum\/postgres$/, replacement: src('stores/postgres/index.ts') },
   { find: /^factum\/testing$/, replacement: src('testing/index.ts') },
+  { find: /^factum\/observability$/, replacement: src('observability/index.ts') },
   { find: /^factum\/rabbitmq$/, replacement: src('brokers/rabbitmq/index.ts') },
   { find: /^factum\/nats$/, replacement: src('brokers/nats/index.ts') },
   { find: /^factum\/kafka$/, replacement: src('brokers/kafka/index.ts') },

@@ -10,7 +10,7 @@ const out = mkdtempSync(join(root, '.factum', 'build-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('the built package', () => {
-  it('compiles, and each subpath export loads as ESM; the main entry loads no driver', () => {
+  it('compiles, and each subpath export loads as ESM; the main entry loads no driver and no prom-client', () => {
     execFileSync(
       process.execPath,
       [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out],
@@ -26,11 +26,21 @@ describe('the built package', () => {
       import { createRequire } from 'node:module';
       const require = createRequire(import.meta.url);
       const main = await import(${JSON.stringify(join(out, 'index.js'))});
-      const loaded = Object.keys(require.cache).filter((k) => /node_modules\\/(better-sqlite3|pg|kafkajs|amqplib|@nats-io)\\//.test(k));
+      const loaded = Object.keys(require.cache).filter((k) => /node_modules\\/(better-sqlite3|pg|kafkajs|amqplib|@nats-io|prom-client)\\//.test(k));
       const sqlite = await import(${JSON.stringify(join(out, 'stores/sqlite/index.js'))});
       const store = sqlite.createSqliteStore(':memory:');
       await store.append('order-1', [{ type: 'OrderPlaced', data: {} }]);
-      console.log(JSON.stringify({ main: Object.keys(main).sort(), loaded, version: (await store.readStream('order-1')).version }));
+      const observability = await import(${JSON.stringify(join(out, 'observability/index.js'))});
+      const { Registry } = await import('prom-client');
+      const metrics = observability.projectionMetrics({ status: async () => [], on: () => () => {} }, { registry: new Registry() });
+      const scraped = await metrics.registry.metrics();
+      console.log(JSON.stringify({
+        main: Object.keys(main).sort(),
+        loaded,
+        version: (await store.readStream('order-1')).version,
+        observability: Object.keys(observability).sort(),
+        scraped,
+      }));
     `;
     const result = JSON.parse(
       execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }),
@@ -38,12 +48,16 @@ describe('the built package', () => {
       main: string[];
       loaded: string[];
       version: number;
+      observability: string[];
+      scraped: string;
     };
     expect(result.loaded).toEqual([]);
     expect(result.main).toEqual(
       expect.arrayContaining(['openStore', 'createMemoryStore', 'ConcurrencyError', 'newEventId']),
     );
     expect(result.version).toBe(1);
+    expect(result.observability).toEqual(['messagingMetrics', 'metricsHandler', 'projectionMetrics']);
+    expect(result.scraped).toContain('factum_projection_status_errors_total 0');
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (typeof target === 'string') continue;
       expect(target.import, subpath).toMatch(/^\.\/dist\/.+\.js$/);

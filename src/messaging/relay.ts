@@ -39,6 +39,8 @@ export interface RelayStatus {
 }
 
 export interface Relay {
+  /** The source's name: the checkpoint and lease this relay works under. */
+  readonly name: string;
   /** Resolves when the relay stops; rejects with the error that stopped it. */
   readonly done: Promise<void>;
   status(): RelayStatus;
@@ -194,6 +196,7 @@ export function startRelay(options: RelayOptions): Relay {
   done.catch(() => {});
 
   return {
+    name: source.name,
     done,
     status: () => ({ ...status }),
     on: (event, listener) => emitter.on(event, listener),
