@@ -123,7 +123,8 @@ export async function rebuildProjection(
     };
 
     for (let attempt = 1; ; attempt++) {
-      // Replay in batches until the log has nothing more.
+      // Replay in batches until a page comes back short: the head is near, and the swap applies the
+      // rest (appends running faster than the replay could otherwise keep it from ever finishing).
       for (;;) {
         holding.signal.throwIfAborted();
         const page = await storage.store.readAll({ after: position, limit: batchSize });
@@ -133,6 +134,7 @@ export async function rebuildProjection(
         position = page.last;
         done += page.events.length;
         await report('catching-up');
+        if (page.events.length < batchSize) break;
       }
       await report('swapping');
       try {
@@ -197,6 +199,9 @@ async function swap(
     if (failure !== undefined) throw new NotCaughtUp();
     position = page.last;
     events += page.events.length;
+    // A short page is the head: with appends locked out nothing follows it; an async projection's
+    // runner goes on from here after the swap, so chasing appends that keep coming is not needed.
+    if (page.events.length < batchSize) break;
   }
   const record = await tx.getProjection(name);
   if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
