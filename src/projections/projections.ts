@@ -42,6 +42,14 @@ export interface ProjectionsOptions {
    * schema version, as `withSchemas(store, registry)` reads them (async, inline, rebuilds, retries).
    */
   schemas?: SchemaRegistry;
+  /**
+   * Rebuild projections whose live generation was built by another `version` of their definition
+   * (default true): inline ones before createProjections resolves, async ones in the background when
+   * start() is called (readers keep the old generation until the swap; with several processes, one
+   * rebuilds and the others' attempts find it under way). false leaves them `stale` until
+   * rebuild(name) is called.
+   */
+  rebuildStale?: boolean;
 }
 
 /** A projection's status from the database, plus what this process knows about it. */
@@ -126,15 +134,12 @@ export async function createProjections(
   const emitter = new Emitter<ProjectionEvents>();
   if (options.onAlert !== undefined) emitter.on('alert', options.onAlert);
 
-  const stale = new Set<string>();
+  const rebuildStale = options.rebuildStale ?? true;
   const toBuild: Projection[] = [];
-  for (const projection of asyncProjections) {
-    if ((await registerProjection(storage, projection, 'async')).stale) stale.add(projection.name);
-  }
+  for (const projection of asyncProjections) await registerProjection(storage, projection, 'async');
   for (const projection of inlineProjections) {
     const registration = await registerProjection(storage, projection, 'inline');
-    if (registration.stale) stale.add(projection.name);
-    if (registration.needsBuild) toBuild.push(projection);
+    if (registration.needsBuild || (registration.stale && rebuildStale)) toBuild.push(projection);
   }
   installInlineProjections(storage, inlineProjections);
   for (const projection of toBuild) {
@@ -171,20 +176,54 @@ export async function createProjections(
     return { id, action, outcome: 'requested', released: 0 };
   };
 
+  // Background rebuilds of stale async projections, started by start() and stopped by stop().
+  let rebuilding: { stop: AbortController; done: Promise<unknown> } | undefined;
+  const rebuildInBackground = () => {
+    const stop = new AbortController();
+    const rebuildOne = (projection: Projection) =>
+      rebuildProjection({ storage, owner, lease, emitter }, projection, { signal: stop.signal }).catch(
+        (error: unknown) => {
+          // Another process is rebuilding it, or stop() ended this one: nothing to report.
+          if (isFactumError(error, ErrorCodes.LOCK_HELD) || stop.signal.aborted) return;
+          report(projection.name, error);
+        },
+      );
+    const done = storage
+      .read((tx) => tx.listProjections())
+      .then(
+        (records) => {
+          const stale = asyncProjections.filter((p) =>
+            records.some((r) => r.name === p.name && r.version !== p.version),
+          );
+          return Promise.all(stale.map(rebuildOne));
+        },
+        (error: unknown) => report(undefined, error),
+      );
+    return { stop, done };
+  };
+  const report = (projection: string | undefined, error: unknown) => {
+    const err = error instanceof Error ? error : new Error(String(error));
+    emitter.emit('error', { projection: projection ?? '', error: err });
+  };
+
   return {
     storage,
     owner,
     start() {
       for (const runner of runners.values()) runner.start();
+      if (rebuildStale && asyncProjections.length > 0 && rebuilding === undefined) {
+        rebuilding = rebuildInBackground();
+      }
     },
     async stop() {
+      const background = rebuilding;
+      rebuilding = undefined;
+      background?.stop.abort();
       await Promise.all([...runners.values()].map((r) => r.stop()));
+      await background?.done;
     },
     async rebuild(name, rebuildOptions) {
-      const projection = find(name);
-      const result = await rebuildProjection({ storage, owner, lease, emitter }, projection, rebuildOptions);
-      stale.delete(name);
-      return result;
+      return rebuildProjection({ storage, owner, lease, emitter }, find(name), rebuildOptions);
     },
     async waitFor(name, position, waitOptions = {}) {
       const projection = find(name);
@@ -196,7 +235,7 @@ export async function createProjections(
       return statuses.map((s) => ({
         ...s,
         local: runners.get(s.name)?.state,
-        stale: stale.has(s.name),
+        stale: (byName.get(s.name)?.version ?? s.version) !== s.version,
       }));
     },
     documents<T extends object = Record<string, unknown>>(collection: string) {

@@ -166,6 +166,34 @@ describe('inline projections (SQLite)', () => {
     );
   });
 
+  it('rebuilds an inline projection whose version changed before createProjections resolves', async () => {
+    const file = join(dir, `inline-${++n}.db`);
+    const first = open(file);
+    await createProjections(first, { inline: [balances] });
+    for (let i = 0; i < 3; i++)
+      await first.append('account-1', [{ type: 'Deposited', data: { amount: 10 } }]);
+    await first.close();
+    // The next release counts in cents: a new version, so the read model must be built again.
+    const cents = defineProjection({
+      ...balances,
+      version: 2,
+      async handle(event, tx) {
+        const { amount } = event.data as { amount: number };
+        await balances.handle({ ...event, data: { amount: amount * 100 } }, tx);
+      },
+    });
+    const projections = await createProjections(open(file), { inline: [cents] });
+    expect(await projections.documents<Balance>('account_balances').get('account-1')).toMatchObject({
+      balance: 3000,
+      movements: 3,
+    });
+    expect((await projections.status('balances'))[0]).toMatchObject({
+      stale: false,
+      version: 2,
+      generation: 2,
+    });
+  });
+
   it('inline projections hold across processes sharing the file: another store instance sees committed rows only', async () => {
     const file = join(dir, `inline-${++n}.db`);
     const writer = open(file);

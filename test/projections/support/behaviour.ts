@@ -360,6 +360,7 @@ export function describeProjectionBehaviour(name: string, factory: BehaviourFact
       const next = await createProjections(store, {
         async: [v2],
         monitorEveryMs: 50,
+        rebuildStale: false,
         ...(fixture.storage === undefined ? {} : { storage: fixture.storage }),
       });
       open.at(-1)!.projections.push(next);
@@ -384,6 +385,42 @@ export function describeProjectionBehaviour(name: string, factory: BehaviourFact
       const { position } = await store.append('order-3', [{ type: 'OrderShipped', data: {} }]);
       await next.waitFor('summary', position);
       expect(await docs.get('order-3')).toMatchObject({ status: 'shipped', mark: 'v2' });
+    });
+
+    it('rebuilds a projection whose version changed in the background when its runners start (the default)', async () => {
+      const v1 = summaryProjection({ mark: 'v1' });
+      const { store, projections, fixture } = await setup([v1]);
+      projections.start();
+      const head = await placeOrders(store, 30);
+      await projections.waitFor('summary', head);
+      await projections.stop();
+
+      const v2 = summaryProjection({ mark: 'v2', version: 2, batchSize: 25 });
+      const next = await createProjections(store, {
+        async: [v2],
+        monitorEveryMs: 50,
+        ...(fixture.storage === undefined ? {} : { storage: fixture.storage }),
+      });
+      open.at(-1)!.projections.push(next);
+      const docs = next.documents<Summary & { mark: string }>('summary_docs');
+      expect((await next.status('summary'))[0]).toMatchObject({ stale: true, generation: 1 });
+      // Nothing happens before start(): readers keep v1's read model.
+      expect((await docs.find()).every((d) => d.mark === 'v1')).toBe(true);
+      const swapped = new Promise<RebuildProgress>((resolve) =>
+        next.on('rebuild.progress', (p) => {
+          if (p.phase === 'done') resolve(p);
+        }),
+      );
+      next.start();
+      const events = (await store.readAll({ limit: 10_000 })).events.length;
+      expect(await swapped).toMatchObject({ projection: 'summary', generation: 2, done: events });
+      expect((await next.status('summary'))[0]).toMatchObject({ stale: false, version: 2, generation: 2 });
+      const all = await docs.find();
+      expect(all).toHaveLength(30);
+      expect(all.every((d) => d.mark === 'v2')).toBe(true);
+      const { position } = await store.append('order-late', [{ type: 'OrderPlaced', data: {} }]);
+      await next.waitFor('summary', position);
+      expect(await docs.get('order-late')).toMatchObject({ mark: 'v2' });
     });
 
     it('serves the old generation, complete, to readers during a rebuild, and appends made meanwhile reach the new one', async () => {
