@@ -90,7 +90,7 @@ describe('outbox prune (SQLite file)', () => {
     await publishAll(outbox);
     age(db, 'outbox', 1 * DAY, "stream_id = 'a' AND version = 4");
     // b-4 and d-1 are not published at all (b-4 carries b's version, so b-3 may go).
-    enqueue(db, outbox, ['b', 'd']);
+    enqueue(db, outbox, ['b', 'd', 'd']);
     db.prepare("UPDATE factum_outbox SET recorded_at = ? WHERE stream_id = 'd'").run(Date.now() - 30 * DAY);
 
     expect(await outbox.prune({ olderThan: 7 * DAY })).toBe(6);
@@ -100,7 +100,8 @@ describe('outbox prune (SQLite file)', () => {
       'c-1', // the newest row of c: kept so c's next message is c-2
       'a-4', // published one day ago: younger than the cutoff
       'b-4 unpublished',
-      'd-1 unpublished',
+      'd-1 unpublished', // recorded 30 days ago, but never published
+      'd-2 unpublished',
     ]);
     // Everything published now counts as old, but unpublished rows and each stream's newest row stay.
     expect(await outbox.prune({ olderThan: new Date(Date.now() + DAY) })).toBe(0);
