@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import { createRabbitMqBroker } from 'factum/rabbitmq';
+import { waitFor } from 'factum/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { probeService, services } from '../support/services.js';
 
@@ -81,5 +82,43 @@ describe.skipIf(!rabbit.available)('RabbitMQ dead-letter peek and lag', () => {
       await conn.close();
       await broker.close();
     }
+  });
+
+  it('lag counts the ready messages of the group queue; messages consumers hold unacknowledged are not in it', async () => {
+    const { broker } = await fresh();
+    const events = Array.from({ length: 12 }, (_, i) => ({
+      id: `0190f3c2-0000-7000-8000-${String(i).padStart(12, '0')}`,
+      type: 'Touched',
+      streamId: `s-${i}`,
+      category: 's',
+      version: 1,
+      position: BigInt(i + 1),
+      schemaVersion: 1,
+      timestamp: new Date(),
+      data: {},
+      metadata: {},
+    }));
+    await broker.publish(events);
+    await waitFor('all 12 are ready', async () => (await broker.lag('g')).lag === 12, 5000);
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let started = 0;
+    const consumer = await broker.consume({ group: 'g', prefetch: 5 }, async () => {
+      started++;
+      await held;
+    });
+    await waitFor(
+      'the consumer holds its prefetch',
+      async () => started === 1 && (await broker.lag('g')).lag === 7,
+      5000,
+    );
+    // 12 not processed, 7 reported: AMQP 0-9-1's queue.declare-ok counts ready messages only.
+    expect((await broker.lag('g')).lag).toBe(7);
+    release();
+    await waitFor('drained', async () => (await broker.lag('g')).lag === 0, 5000);
+    await consumer.stop();
+    await broker.close();
   });
 });
