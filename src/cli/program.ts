@@ -4,6 +4,7 @@ import { resetOffsetsCommand } from './kafka-commands.js';
 import { CliUsageError } from './load-registry.js';
 import { migrateCommand } from './migrate-command.js';
 import { registerProjectionCommands } from './projections.js';
+import { inboxPruneCommand, outboxPruneCommand } from './retention-commands.js';
 import { type CliIo, schemaCheck, schemaExport, schemaLock } from './schema-commands.js';
 
 export type { CliIo } from './schema-commands.js';
@@ -68,6 +69,46 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .option('--schema <name>', 'PostgreSQL schema', 'factum')
     .action(async (url: string, flags) => {
       exitCode = await migrateCommand(io, url, flags);
+    });
+
+  const olderThan = [
+    '--older-than <duration>',
+    'how old a row must be to go: 7d, 12h, 30m, 45s, 500ms, 1d12h',
+  ] as const;
+  const storeOption = [
+    '--store <url>',
+    'sqlite:<file> or postgres://… (default: $FACTUM_STORE_URL)',
+  ] as const;
+  const schemaOption = ['--schema <name>', 'PostgreSQL schema (default: factum)'] as const;
+  const batchOption = ['--batch-size <rows>', 'rows looked at per transaction (default 1000)'] as const;
+  program
+    .command('outbox')
+    .description('the transactional outbox table')
+    .command('prune')
+    .description(
+      'delete outbox rows published longer ago than --older-than, in short batches; unpublished rows and each stream’s newest row stay',
+    )
+    .requiredOption(...olderThan)
+    .option(...storeOption)
+    .option(...schemaOption)
+    .option(...batchOption)
+    .action(async (flags) => {
+      exitCode = await outboxPruneCommand(io, flags);
+    });
+  program
+    .command('inbox')
+    .description('the inbox of idempotent consumers')
+    .command('prune')
+    .description(
+      'delete inbox records processed longer ago than --older-than (the dedup window: keep it longer than the broker may redeliver)',
+    )
+    .requiredOption(...olderThan)
+    .option('--consumer <name>', 'only this consumer’s records')
+    .option(...storeOption)
+    .option(...schemaOption)
+    .option(...batchOption)
+    .action(async (flags) => {
+      exitCode = await inboxPruneCommand(io, flags);
     });
 
   program

@@ -16,6 +16,7 @@ export type {
   SnapshotWhen,
 } from './decider.js';
 export { decidedEvents, foldEvents } from './decider.js';
+export { parseDuration } from './duration.js';
 export type { EventMetadata, NewEvent, StoredEvent } from './envelope.js';
 export { categoryOf } from './envelope.js';
 export type { ErrorCode, ExpectedVersionValue, FactumErrorOptions, SchemaViolation } from './errors.js';

@@ -16,7 +16,7 @@ export type {
   PublishOptions,
 } from '../brokers/broker.js';
 export { DEFAULT_MAX_DELIVERIES, DEFAULT_PREFETCH } from '../brokers/broker.js';
-export type { InboxConsumeOptions, InboxHandler } from './consume.js';
+export type { InboxConsumeOptions, InboxHandler, InboxRetentionOptions } from './consume.js';
 export { consume } from './consume.js';
 export type { EventLogSourceOptions } from './event-log-source.js';
 export { eventLogSource } from './event-log-source.js';
@@ -28,8 +28,15 @@ export type {
   PostgresOutbox,
 } from './postgres/index.js';
 export { postgresCheckpoints, postgresInbox, postgresLeases, postgresOutbox } from './postgres/index.js';
-export type { Relay, RelayEvents, RelayOptions, RelayStatus } from './relay.js';
+export type { Relay, RelayEvents, RelayOptions, RelayRetentionOptions, RelayStatus } from './relay.js';
 export { startRelay } from './relay.js';
+export type { InboxPruneOptions, PruneOptions } from './retention.js';
+export {
+  DEFAULT_INBOX_KEEP_MS,
+  DEFAULT_OUTBOX_RETENTION_MS,
+  DEFAULT_PRUNE_BATCH_SIZE,
+  DEFAULT_RETENTION_EVERY_MS,
+} from './retention.js';
 export type { SqliteHandle, SqliteOutbox } from './sqlite/sqlite-storage.js';
 export { sqliteCheckpoints, sqliteInbox, sqliteLeases, sqliteOutbox } from './sqlite/sqlite-storage.js';
 export type {
@@ -37,6 +44,7 @@ export type {
   Inbox,
   LeaseStore,
   OutboxMessage,
+  PrunableInbox,
   RelayBatch,
   RelaySource,
 } from './storage.js';

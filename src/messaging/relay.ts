@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Broker } from '../brokers/broker.js';
 import { Emitter } from '../core/emitter.js';
-import { type FactumError, isRetriable } from '../core/errors.js';
+import { ErrorCodes, type FactumError, isRetriable, ValidationError } from '../core/errors.js';
 import { type RetryOptions, retry } from '../core/retry.js';
+import {
+  checkAge,
+  checkEvery,
+  DEFAULT_OUTBOX_RETENTION_MS,
+  DEFAULT_PRUNE_BATCH_SIZE,
+  DEFAULT_RETENTION_EVERY_MS,
+  resolvePrune,
+  runInBackground,
+} from './retention.js';
 import type { LeaseStore, RelayBatch, RelaySource } from './storage.js';
 
 export interface RelayOptions {
@@ -20,6 +29,22 @@ export interface RelayOptions {
   retry?: Omit<RetryOptions, 'signal' | 'isRetriable' | 'retries'>;
   /** Names this relay in the lease table (default: a random id). */
   owner?: string;
+  /**
+   * Background retention of sources that can prune (the outbox tables): while this relay holds the
+   * lease, it deletes rows published more than `publishedMs` ago, at start and then every `everyMs`.
+   * On by default for such sources (7 days, every hour); `false` turns it off. The event log cannot
+   * be pruned (events are never deleted): asking for retention there is refused.
+   */
+  retention?: false | RelayRetentionOptions;
+}
+
+export interface RelayRetentionOptions {
+  /** Keep published rows this long (ms, default 7 days). */
+  publishedMs?: number;
+  /** Run this often (ms, default 1 hour). */
+  everyMs?: number;
+  /** Rows looked at per transaction (default 1,000). */
+  batchSize?: number;
 }
 
 export interface RelayEvents {
@@ -28,6 +53,10 @@ export interface RelayEvents {
   'relay.published': { name: string; count: number; lastPosition: bigint };
   'relay.committed': { name: string; count: number; lastPosition: bigint };
   'relay.retry': { name: string; error: Error };
+  /** Background retention deleted `deleted` published rows (emitted after every run, 0 included). */
+  'relay.pruned': { name: string; deleted: number };
+  /** A background prune failed; the relay keeps publishing and retention runs again `everyMs` later. */
+  'relay.prune-failed': { name: string; error: Error };
 }
 
 export interface RelayStatus {
@@ -36,6 +65,8 @@ export interface RelayStatus {
   published: number;
   lastPosition: bigint | undefined;
   error?: Error;
+  /** Rows deleted by background retention since the relay started. */
+  pruned: number;
 }
 
 export interface Relay {
@@ -63,7 +94,13 @@ export function startRelay(options: RelayOptions): Relay {
   const owner = options.owner ?? `relay-${randomUUID()}`;
   const emitter = new Emitter<RelayEvents>();
   const abort = new AbortController();
-  const status: RelayStatus = { state: 'waiting-for-lease', published: 0, lastPosition: undefined };
+  const retention = relayRetention(options);
+  const status: RelayStatus = {
+    state: 'waiting-for-lease',
+    published: 0,
+    lastPosition: undefined,
+    pruned: 0,
+  };
   // A wake-up that arrives while the relay is reading (not yet idle) must not be lost: remember it.
   let woken = false;
   let wake: (() => void) | undefined;
@@ -180,6 +217,24 @@ export function startRelay(options: RelayOptions): Relay {
     }
   };
 
+  // Retention runs beside publishing (one short transaction per batch), only while the lease is held.
+  const pruning =
+    retention === undefined || source.prune === undefined
+      ? Promise.resolve()
+      : runInBackground(
+          {
+            prune: (signal) => source.prune!({ ...retention.prune, signal }),
+            everyMs: retention.everyMs,
+            active: () => status.state === 'running',
+            onPruned: (deleted) => {
+              status.pruned += deleted;
+              emitter.emit('relay.pruned', { name: source.name, deleted });
+            },
+            onError: (error) => emitter.emit('relay.prune-failed', { name: source.name, error }),
+          },
+          abort.signal,
+        );
+
   const done = run()
     .catch((error: unknown) => {
       if (abort.signal.aborted) return;
@@ -188,6 +243,8 @@ export function startRelay(options: RelayOptions): Relay {
       throw status.error;
     })
     .finally(async () => {
+      abort.abort();
+      await pruning;
       unwatch?.();
       await dropPrefetch();
       if (status.state !== 'failed') status.state = 'stopped';
@@ -205,4 +262,27 @@ export function startRelay(options: RelayOptions): Relay {
       await done.catch(() => {});
     },
   };
+}
+
+/** The relay's retention settings: undefined when off; refused for a source that cannot prune. */
+function relayRetention(
+  options: RelayOptions,
+): { prune: { olderThan: number; batchSize: number }; everyMs: number } | undefined {
+  const given = options.retention;
+  if (given === false) return undefined;
+  if (options.source.prune === undefined) {
+    if (given === undefined) return undefined;
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'retention',
+      `retention needs a source that can prune (an outbox); ${options.source.name} cannot (events are never deleted)`,
+    );
+  }
+  const publishedMs = checkAge('retention.publishedMs', given?.publishedMs ?? DEFAULT_OUTBOX_RETENTION_MS);
+  const everyMs = checkEvery('retention.everyMs', given?.everyMs ?? DEFAULT_RETENTION_EVERY_MS);
+  const { batchSize } = resolvePrune({
+    olderThan: publishedMs,
+    batchSize: given?.batchSize ?? DEFAULT_PRUNE_BATCH_SIZE,
+  });
+  return { prune: { olderThan: publishedMs, batchSize }, everyMs };
 }

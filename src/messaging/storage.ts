@@ -5,6 +5,7 @@
  * inbox live in the same database as the events or the business rows they protect.
  */
 import type { StoredEvent } from '../core/envelope.js';
+import type { InboxPruneOptions, PruneOptions } from './retention.js';
 
 export interface CheckpointStore {
   /** The last position saved under `name`, or 0n when there is none. */
@@ -45,6 +46,12 @@ export interface RelaySource {
   reset?(): void;
   /** Calls `wake` when new events may be there (in-process appends); returns the unsubscribe function. */
   watch?(wake: () => void): () => void;
+  /**
+   * Deletes what the source no longer needs (published outbox rows older than `olderThan`) in bounded
+   * batches; resolves with the rows deleted. Outbox sources have it, the event log does not (events
+   * are never deleted). The relay's background retention calls it.
+   */
+  prune?(options: PruneOptions): Promise<number>;
 }
 
 /**
@@ -59,6 +66,18 @@ export interface Inbox<Tx> {
   ): Promise<'processed' | 'duplicate'>;
   /** Whether (consumer, event id) is recorded. */
   has(consumer: string, eventId: string): Promise<boolean>;
+  /**
+   * Deletes records processed before `olderThan` (of one consumer, or of all) in bounded batches;
+   * resolves with the number deleted. A redelivery of a deleted event is processed again, so keep
+   * records longer than the broker may redeliver (see docs/messaging.md, Retention). Factum's inboxes
+   * have it; an inbox of your own may leave it out (then `consume` cannot prune it).
+   */
+  prune?(options: InboxPruneOptions): Promise<number>;
+}
+
+/** An inbox that can prune: Factum's own (SQLite, PostgreSQL, memory). */
+export interface PrunableInbox<Tx> extends Inbox<Tx> {
+  prune(options: InboxPruneOptions): Promise<number>;
 }
 
 /** A message for the outbox: an event of `streamId` (its category and version are derived). */

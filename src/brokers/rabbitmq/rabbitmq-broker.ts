@@ -377,13 +377,23 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
     assertName('group', group);
     const limit = options.limit ?? 100;
     const dlq = deadLetterQueueName(this.topology, group);
-    // Messages fetched without an ack go back to the queue when the channel closes: a peek.
+    // A peek: the messages are fetched unacknowledged (so none is fetched twice) and handed back in
+    // one basic.nack with requeue, at their place in the queue. RabbitMQ 4.3+ does not count a nack as
+    // a delivery; earlier versions add one to a quorum queue message's x-delivery-count at every
+    // return, whichever way it is returned (nack, reject, recover or channel close), and AMQP 0-9-1
+    // has no way to read a message without taking it (docs/messaging.md, Dead letters).
     return this.#withChannel(`read dead letters of ${dlq}`, async (channel) => {
       const letters: DeadLetter[] = [];
-      while (letters.length < limit) {
-        const message = await channel.get(dlq, { noAck: false });
-        if (message === false) break;
-        letters.push(toDeadLetter(group, message));
+      let last: Amqp.GetMessage | undefined;
+      try {
+        while (letters.length < limit) {
+          const message = await channel.get(dlq, { noAck: false });
+          if (message === false) break;
+          last = message;
+          letters.push(toDeadLetter(group, message));
+        }
+      } finally {
+        if (last !== undefined) channel.nack(last, true, true);
       }
       return letters;
     });

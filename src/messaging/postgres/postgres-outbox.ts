@@ -1,6 +1,7 @@
 import type { ClientBase, PoolClient } from 'pg';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { prepareAppend } from '../../core/validation.js';
+import { type PruneOptions, pruneInSteps, resolvePrune } from '../retention.js';
 import type { OutboxMessage, RelayBatch, RelaySource } from '../storage.js';
 import { connect, guard, namesOf, type PostgresHandle, rollbackAndRelease } from './handle.js';
 import { claimOutbox } from './sql/claim-outbox.js';
@@ -8,6 +9,7 @@ import { insertOutbox } from './sql/insert-outbox.js';
 import { lockOutboxStream } from './sql/lock-outbox-stream.js';
 import { markOutboxPublished } from './sql/mark-outbox-published.js';
 import { outboxBlockers } from './sql/outbox-blockers.js';
+import { pruneOutboxStep } from './sql/prune-outbox.js';
 
 export interface PostgresOutbox {
   /**
@@ -21,15 +23,36 @@ export interface PostgresOutbox {
    * A relay source that claims unpublished rows with `FOR UPDATE SKIP LOCKED` in a transaction of its
    * own and marks them published in that transaction once the broker confirmed them. Relays with
    * different source names share the work: a row claimed by one is skipped by the others, and a row
-   * whose stream has an earlier row claimed elsewhere waits, so per-stream order holds.
+   * whose stream has an earlier row claimed elsewhere waits, so per-stream order holds. It can
+   * prune (`source.prune`), which the relay's background retention uses.
    */
   source(name?: string): RelaySource;
+  /**
+   * Deletes rows published before `olderThan`, one statement (one short transaction) per
+   * `batchSize` rows looked at (default 1,000); never an unpublished row, claimed or not, and never a
+   * stream's newest row (the next message of the stream continues its version). Unnamed statements
+   * on pooled connections only, so it works behind PgBouncer. Resolves with the rows deleted.
+   */
+  prune(options: PruneOptions): Promise<number>;
 }
 
 /** The transactional outbox in `<schema>.factum_outbox` (PostgreSQL migration 0012). */
 export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
   const names = namesOf(handle);
+  const prune = async (options: PruneOptions): Promise<number> => {
+    const { cutoff, batchSize } = resolvePrune(options);
+    const before = new Date(cutoff);
+    return pruneInSteps(
+      0n,
+      (after) =>
+        guard(`prune the outbox after position ${after}`, () =>
+          pruneOutboxStep(handle.pool, names, after, batchSize, before),
+        ),
+      options.signal,
+    );
+  };
   return {
+    prune,
     async enqueue(tx, message) {
       const status = (tx as { getTransactionStatus?: () => string | null }).getTransactionStatus?.();
       if (status !== undefined && status !== 'T') {
@@ -72,6 +95,7 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
       };
       return {
         name,
+        prune,
         async next(limit): Promise<RelayBatch> {
           const client = await connect(handle.pool, `claim outbox rows for ${name}`);
           open.add(client);

@@ -1,10 +1,12 @@
 import type { PoolClient } from 'pg';
-import type { CheckpointStore, Inbox, LeaseStore } from '../storage.js';
+import { checkConsumer, pruneInSteps, resolvePrune } from '../retention.js';
+import type { CheckpointStore, LeaseStore, PrunableInbox } from '../storage.js';
 import { connect, guard, namesOf, type PostgresHandle, rollbackAndRelease } from './handle.js';
 import { acquireLease } from './sql/acquire-lease.js';
 import { findInbox } from './sql/find-inbox.js';
 import { insertInbox } from './sql/insert-inbox.js';
 import { loadCheckpoint } from './sql/load-checkpoint.js';
+import { type InboxCursor, pruneInboxStep } from './sql/prune-inbox.js';
 import { type LeaseRow, readLease } from './sql/read-lease.js';
 import { releaseLease } from './sql/release-lease.js';
 import { saveCheckpoint } from './sql/save-checkpoint.js';
@@ -59,7 +61,7 @@ export function postgresLeases(handle: PostgresHandle): PostgresLeaseStore {
  * rolls back at once and returns 'duplicate' without running `work`; two deliveries of one event at
  * the same time wait for each other on the primary key, and only one runs `work`.
  */
-export function postgresInbox(handle: PostgresHandle): Inbox<PoolClient> {
+export function postgresInbox(handle: PostgresHandle): PrunableInbox<PoolClient> {
   const names = namesOf(handle);
   return {
     async process(consumer, event, work) {
@@ -85,6 +87,19 @@ export function postgresInbox(handle: PostgresHandle): Inbox<PoolClient> {
     has(consumer, eventId) {
       return guard(`find ${eventId} in the inbox of ${consumer}`, () =>
         findInbox(handle.pool, names, consumer, eventId),
+      );
+    },
+    async prune(options) {
+      const { cutoff, batchSize } = resolvePrune(options);
+      const consumer = checkConsumer(options.consumer);
+      const before = new Date(cutoff);
+      return pruneInSteps<InboxCursor>(
+        'start',
+        (cursor) =>
+          guard(`prune the inbox${consumer === undefined ? '' : ` of ${consumer}`}`, () =>
+            pruneInboxStep(handle.pool, names, consumer, cursor, batchSize, before),
+          ),
+        options.signal,
       );
     },
   };

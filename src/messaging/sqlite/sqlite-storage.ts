@@ -2,11 +2,18 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../core/envelope.js';
 import { ErrorCodes, StoreUnavailableError, ValidationError } from '../../core/errors.js';
 import { prepareAppend } from '../../core/validation.js';
+import {
+  checkConsumer,
+  type InboxPruneOptions,
+  type PruneOptions,
+  pruneInSteps,
+  resolvePrune,
+} from '../retention.js';
 import type {
   CheckpointStore,
-  Inbox,
   LeaseStore,
   OutboxMessage,
+  PrunableInbox,
   RelayBatch,
   RelaySource,
 } from '../storage.js';
@@ -17,6 +24,8 @@ import { prepareInsertOutbox } from './sql/insert-outbox.js';
 import { prepareLoadCheckpoint } from './sql/load-checkpoint.js';
 import { prepareMarkOutboxPublished } from './sql/mark-outbox-published.js';
 import { prepareNextOutboxVersion } from './sql/next-outbox-version.js';
+import { type InboxCursor, prepareInboxPrune } from './sql/prune-inbox.js';
+import { prepareOutboxWindow, preparePruneOutbox } from './sql/prune-outbox.js';
 import { prepareReadOutbox } from './sql/read-outbox.js';
 import { prepareReleaseLease } from './sql/release-lease.js';
 import { prepareSaveCheckpoint } from './sql/save-checkpoint.js';
@@ -44,6 +53,27 @@ function writerOf(handle: SqliteHandle): Writer {
     return (operation, write) => transaction(() => guard(operation, write));
   }
   return async (operation, write) => guard(operation, write);
+}
+
+/**
+ * How to run one write transaction (BEGIN IMMEDIATE) on the handle's connection: the store's own
+ * `transaction` (serialised with its appends and projections), or, on a bare connection, a
+ * better-sqlite3 transaction, refused while someone else's transaction is open on it (statements
+ * would join that transaction instead of committing on their own).
+ */
+function transactionOf(handle: SqliteHandle): Writer {
+  const db = dbOf(handle);
+  const store = handle as { transaction?: (task: () => unknown) => Promise<unknown> };
+  if ('database' in handle && typeof store.transaction === 'function') return writerOf(handle);
+  return async (operation, write) =>
+    guard(operation, () => {
+      if (db.inTransaction) {
+        throw new StoreUnavailableError(
+          `SQLite could not ${operation}: a transaction is open on this connection; try again once it ended`,
+        );
+      }
+      return db.transaction(write).immediate();
+    });
 }
 
 /** Relay checkpoints in `factum_checkpoints` (migration 0010). */
@@ -88,8 +118,17 @@ export interface SqliteOutbox {
    * as the business rows): both commit or neither does. Throws if no transaction is open.
    */
   enqueue(tx: Database.Database, message: OutboxMessage): { id: string; position: bigint };
-  /** The relay source that drains unpublished rows in order and marks them published after the confirm. */
+  /**
+   * The relay source that drains unpublished rows in order and marks them published after the
+   * confirm. It can prune (`source.prune`), which the relay's background retention uses.
+   */
   source(name?: string): RelaySource;
+  /**
+   * Deletes rows published before `olderThan`, `batchSize` rows looked at per transaction (default
+   * 1,000); never an unpublished row, and never a stream's newest row (the next message of the
+   * stream continues its version). Resolves with the number of rows deleted.
+   */
+  prune(options: PruneOptions): Promise<number>;
 }
 
 /** The transactional outbox in `factum_outbox` (migration 0012). */
@@ -100,7 +139,29 @@ export function sqliteOutbox(handle: SqliteHandle): SqliteOutbox {
   const insert = prepareInsertOutbox(db);
   const read = prepareReadOutbox(db);
   const mark = prepareMarkOutboxPublished(db);
+  const inTransaction = transactionOf(handle);
+  let pruneStatements:
+    | { window: ReturnType<typeof prepareOutboxWindow>; prune: ReturnType<typeof preparePruneOutbox> }
+    | undefined;
+  const prune = async (options: PruneOptions): Promise<number> => {
+    const { cutoff, batchSize } = resolvePrune(options);
+    pruneStatements ??= { window: prepareOutboxWindow(db), prune: preparePruneOutbox(db) };
+    const { window, prune: remove } = pruneStatements;
+    return pruneInSteps(
+      0n,
+      (after) =>
+        inTransaction(`prune the outbox after position ${after}`, () => {
+          const w = window.get({ after, limit: batchSize, cutoff });
+          if (w === undefined || w.last === null) return { deleted: 0, next: undefined };
+          const deleted = remove.run({ after, last: w.last, cutoff }).changes;
+          const full = Number(w.n) === batchSize && Number(w.reached ?? 0) === 0;
+          return { deleted, next: full ? w.last : undefined };
+        }),
+      options.signal,
+    );
+  };
   return {
+    prune,
     enqueue(tx, message) {
       if (tx !== db) {
         throw new ValidationError(
@@ -136,6 +197,7 @@ export function sqliteOutbox(handle: SqliteHandle): SqliteOutbox {
       let cursor = 0n;
       return {
         name,
+        prune,
         reset() {
           cursor = 0n;
         },
@@ -176,8 +238,9 @@ export function sqliteOutbox(handle: SqliteHandle): SqliteOutbox {
  * its own (not the one a store appends on), since any statement run on it while `work` awaits joins
  * the transaction.
  */
-export function sqliteInbox(handle: SqliteHandle): Inbox<Database.Database> {
+export function sqliteInbox(handle: SqliteHandle): PrunableInbox<Database.Database> {
   const db = dbOf(handle);
+  const inTransaction = transactionOf(handle);
   const insert = prepareInsertInbox(db);
   const find = prepareFindInbox(db);
   let queue: Promise<unknown> = Promise.resolve();
@@ -227,6 +290,23 @@ export function sqliteInbox(handle: SqliteHandle): Inbox<Database.Database> {
     },
     async has(consumer, eventId) {
       return find.get(consumer, eventId) !== undefined;
+    },
+    async prune(options: InboxPruneOptions) {
+      const { cutoff, batchSize } = resolvePrune(options);
+      const statements = prepareInboxPrune(db, checkConsumer(options.consumer));
+      // Each batch waits for the inbox's turn: never inside a transaction `process` holds open.
+      return pruneInSteps<InboxCursor>(
+        'start',
+        (cursor) =>
+          serialised(() =>
+            inTransaction('prune the inbox', () => {
+              const last = statements.bound(cursor, batchSize - 1);
+              const deleted = statements.prune(cursor, last, cutoff);
+              return { deleted, next: last };
+            }),
+          ),
+        options.signal,
+      );
     },
   };
 }
