@@ -1,7 +1,8 @@
 import { createPostgresStore } from 'factum/postgres';
 import { createProjections, defineProjection, postgresProjectionStorage } from 'factum/projections';
 import { describeProjectionStorageContract } from 'factum/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { tryAcquireLease } from '../../src/projections/lease.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 
 const postgres = await probePostgres();
@@ -158,3 +159,32 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe.skipIf(!postgres.available)('PostgreSQL projection storage: clock', () => {
+  const { pool, dropLater } = testPool({ max: 4 });
+  const nextSchema = schemaNamer('factum_pjclock');
+
+  it("compares leases and lag against the database's clock, not this host's", async () => {
+    const schema = nextSchema();
+    dropLater(schema);
+    const storage = postgresProjectionStorage(await createPostgresStore({ pool, schema, migrate: true }));
+    const databaseNow = async () => {
+      const { rows } = await pool.query<{ now: number }>(
+        'SELECT extract(epoch from clock_timestamp())::float8 * 1000 AS now',
+      );
+      return Number(rows[0]?.now);
+    };
+    const hostNow = Date.now.bind(Date);
+    // This host's clock runs an hour fast.
+    const skew = vi.spyOn(Date, 'now').mockImplementation(() => hostNow() + 3_600_000);
+    try {
+      await storage.transaction(async () => {}, 'p');
+      expect(Math.abs(storage.now() - (await databaseNow()))).toBeLessThan(1_000);
+      // A lease taken by this host expires by database time, as every other host reads it.
+      const lease = await tryAcquireLease(storage, 'projection:p', 'fast-host', 5_000);
+      expect(Math.abs(lease!.expiresAt - ((await databaseNow()) + 5_000))).toBeLessThan(1_000);
+    } finally {
+      skew.mockRestore();
+    }
+  });
+});

@@ -48,8 +48,10 @@ import { WriteBuffer } from './write-buffer.js';
 
 export interface PostgresProjectionStorageOptions {
   /**
-   * The clock leases and lag compare against (ms since the epoch, default Date.now). Lease expiry is
-   * compared across processes, so their clocks must agree to well within the lease ttl.
+   * The clock leases and lag compare against (ms since the epoch). Default: the database's clock,
+   * as this process's clock plus an offset measured at every write transaction (and at the first
+   * read), so processes on hosts whose clocks disagree still agree on lease expiry, and lag is
+   * measured against the clock that stamped the events.
    */
   now?: () => number;
 }
@@ -85,7 +87,9 @@ class PostgresProjectionStorage implements ProjectionStorage {
   readonly store: PostgresEventStore;
   readonly sessionLocks: PostgresSessionLocks;
   readonly #tables: ProjectionTables;
-  readonly #now: () => number;
+  readonly #now: (() => number) | undefined;
+  /** Database clock minus this process's clock (ms), once measured. */
+  #clockOffset: number | undefined;
   /**
    * In this process, transactions queue in order per scope, and one without a scope waits for all
    * (so waiting transactions do not hold pooled connections); advisory locks order processes.
@@ -103,7 +107,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
   constructor(store: PostgresEventStore, options: PostgresProjectionStorageOptions) {
     this.store = store;
     this.#tables = projectionTables(schemaNames(store.schema));
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now;
     this.sessionLocks = new PostgresSessionLocks(store.pool, store.schema);
   }
 
@@ -160,7 +164,14 @@ class PostgresProjectionStorage implements ProjectionStorage {
     let broken = false;
     try {
       await client.query(begin);
-      if (write) await lockProjections(client, this.#tables, locks);
+      if (write) {
+        this.#observeClock(await lockProjections(client, this.#tables, locks));
+      } else if (this.#clockOffset === undefined && this.#now === undefined) {
+        const { rows } = await client.query<{ now: number }>(
+          'SELECT extract(epoch from clock_timestamp())::float8 * 1000 AS now',
+        );
+        this.#observeClock(Number(rows[0]?.now));
+      }
       const result = await PostgresStorageTx.run(client, this.#tables, task);
       await client.query('COMMIT');
       return result;
@@ -192,7 +203,13 @@ class PostgresProjectionStorage implements ProjectionStorage {
   }
 
   now(): number {
-    return this.#now();
+    if (this.#now !== undefined) return this.#now();
+    return Date.now() + (this.#clockOffset ?? 0);
+  }
+
+  /** The database clock as just read: the reply took a moment to arrive, which is within a millisecond here. */
+  #observeClock(databaseNow: number): void {
+    if (Number.isFinite(databaseNow)) this.#clockOffset = Math.round(databaseNow - Date.now());
   }
 
   /**
@@ -209,12 +226,10 @@ class PostgresProjectionStorage implements ProjectionStorage {
     const entry = { hook, scopes: [...scopes] };
     this.#appendHooks.add(entry);
     this.#removeStoreHook ??= this.store.addAppendHook({
-      begin: (client) =>
-        lockProjections(
-          client,
-          this.#tables,
-          [...this.#appendHooks].flatMap((h) => h.scopes),
-        ),
+      begin: async (client) => {
+        const scopes = [...this.#appendHooks].flatMap((h) => h.scopes);
+        this.#observeClock(await lockProjections(client, this.#tables, scopes));
+      },
       appended: (events, client) =>
         PostgresStorageTx.run(client, this.#tables, async (tx) => {
           for (const h of this.#appendHooks) await h.hook(events, tx);
