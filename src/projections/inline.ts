@@ -36,16 +36,25 @@ export function installInlineProjections(
     }
   }
   const list = [...projections];
+  // A transaction that carries several appends (PostgreSQL's group commit) looks each projection's
+  // live generation up once: the lock its appends hold keeps a swap out until it commits.
+  const live = new WeakMap<StorageTx, Map<string, ProjectionTx>>();
   const hook = async (events: readonly StoredEvent[], tx: StorageTx) => {
+    let views = live.get(tx);
+    if (views === undefined) {
+      views = new Map();
+      live.set(tx, views);
+    }
     for (const projection of list) {
       const handles = handledTypes(projection);
-      let ptx: ProjectionTx | undefined;
+      let ptx = views.get(projection.name);
       for (const event of events) {
         if (!handles.has(event.type)) continue;
         if (ptx === undefined) {
           const record = await tx.getProjection(projection.name);
           if (record === undefined) throw new ProjectionNotFoundError(`projection ${projection.name}`);
           ptx = tx.projectionTx(layoutOf(projection, record.liveGeneration));
+          views.set(projection.name, ptx);
         }
         try {
           const result = projection.handle(event, ptx);

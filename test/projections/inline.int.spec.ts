@@ -243,8 +243,8 @@ describe.skipIf(!postgres.available)('inline projections (PostgreSQL)', () => {
     // #region postgres-inline
     // The same definition as on SQLite; the PostgreSQL store runs it in each append's transaction.
     const projections = await createProjections(store, { inline: [balances] });
-    // Concurrent appends to distinct streams share one transaction (group commit), each in a savepoint:
-    // the withdrawals that would overdraw fail alone, the others commit with their read-model rows.
+    // Concurrent appends to distinct streams share one transaction (group commit); the withdrawals
+    // that would overdraw fail alone, the others commit with their read-model rows.
     const outcomes = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>
         store.append(`account-${i}`, [
@@ -266,6 +266,30 @@ describe.skipIf(!postgres.available)('inline projections (PostgreSQL)', () => {
     // The log holds exactly the 30 appends that succeeded, each with contiguous positions.
     const { events } = await store.readAll({ limit: 1000 });
     expect(events).toHaveLength(60);
+  });
+
+  it('group commit: an append whose expected version does not match fails alone, with nothing of it projected', async () => {
+    const store = await open();
+    const projections = await createProjections(store, { inline: [balances] });
+    for (let i = 0; i < 10; i += 2)
+      await store.append(`account-${i}`, [{ type: 'Deposited', data: { amount: 1 } }]);
+    // Even accounts exist already: 'no_stream' is wrong for them.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        store.append(`account-${i}`, [{ type: 'Deposited', data: { amount: 10 } }], {
+          expectedVersion: 'no_stream',
+        }),
+      ),
+    );
+    const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : []));
+    expect(failed).toEqual([0, 2, 4, 6, 8]);
+    for (const i of failed) {
+      expect(isFactumError((outcomes[i] as PromiseRejectedResult).reason, ErrorCodes.CONCURRENCY)).toBe(true);
+    }
+    const docs = await projections.documents<Balance>('account_balances').find({}, { orderBy: 'account' });
+    expect(docs.map((d) => [d.account, d.balance])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [`account-${i}`, i % 2 === 0 ? 1 : 10]),
+    );
   });
 
   it('appends from several store instances (processes) never lose a read-model update', async () => {

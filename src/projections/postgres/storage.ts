@@ -230,9 +230,10 @@ class PostgresProjectionStorage implements ProjectionStorage {
         const scopes = [...this.#appendHooks].flatMap((h) => h.scopes);
         this.#observeClock(await lockProjections(client, this.#tables, scopes));
       },
-      appended: (events, client) =>
+      // One StorageTx for the whole transaction: read-model writes are buffered and sent once.
+      appended: (appends, client) =>
         PostgresStorageTx.run(client, this.#tables, async (tx) => {
-          for (const h of this.#appendHooks) await h.hook(events, tx);
+          for (const events of appends) for (const h of this.#appendHooks) await h.hook(events, tx);
         }),
     });
     return () => {

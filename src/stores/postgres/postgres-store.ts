@@ -36,7 +36,7 @@ import {
   appendSql,
 } from './sql/append.js';
 import { type AppendConflict, appendConflictSql, readAppendConflict } from './sql/append-conflict.js';
-import { appendInTransaction, appendInTransactionSql } from './sql/append-in-transaction.js';
+import { appendBatchInTransaction } from './sql/append-in-transaction.js';
 import { readAllSql, readLog } from './sql/read-all.js';
 import { readStreamEvents, readStreamSql } from './sql/read-stream.js';
 
@@ -69,17 +69,19 @@ export interface PostgresStoreBehaviour {
 
 /**
  * Code that runs inside append transactions (what inline projections are built on). While any hook
- * is registered, appends run in explicit transactions: `begin`, then per append its events and
- * `appended` (in a savepoint when the transaction carries several appends).
+ * is registered, appends run in explicit transactions: `begin`, the events of every append the
+ * transaction carries (group commit), then `appended` with them, then the commit.
  */
 export interface PostgresAppendHook {
   /** Runs first in every append transaction, before any event is written: take locks here. */
   begin(client: PoolClient): Promise<void>;
   /**
-   * Runs after each append's events are written, in the same transaction. Throwing fails that append
-   * alone (nothing of it is written) with what was thrown.
+   * Runs once the transaction's events are written, before it commits: `appends` holds each append's
+   * stored events, in order. Throwing rolls the transaction back; each of its appends is then tried
+   * again in a transaction of its own, so the append the hook refuses fails (with what was thrown)
+   * and the others are written.
    */
-  appended(events: readonly StoredEvent[], client: PoolClient): Promise<void>;
+  appended(appends: readonly (readonly StoredEvent[])[], client: PoolClient): Promise<void>;
 }
 
 /**
@@ -106,8 +108,8 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   readonly #hooks = new Set<PostgresAppendHook>();
   readonly #sql: {
     append: AppendStatements;
-    inTransaction: string;
     batch: string;
+    batchEvents: string;
     conflict: string;
     readAll: string;
     forward: string;
@@ -153,8 +155,8 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     });
     this.#sql = {
       append: appendSql(names),
-      inTransaction: appendInTransactionSql(names),
       batch: appendBatchSql(names),
+      batchEvents: appendBatchSql(names, 'events'),
       conflict: appendConflictSql(names),
       readAll: readAllSql(names),
       forward: readStreamSql(names, 'forward'),
@@ -269,10 +271,11 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   }
 
   /**
-   * Appends in one explicit transaction that runs the hooks. Alone, whatever fails (a unique
-   * violation, a hook) is thrown. Several: each append is written in a savepoint, and one that fails
-   * or does not match its expected version is rolled back and left out of the result (the single
-   * path then says what happened to it), while the others commit.
+   * Appends in one explicit transaction that runs the hooks: one statement writes the events of
+   * every append, the hooks run once with all of them, one commit. Alone, whatever fails (a unique
+   * violation, a hook) is thrown. Several: a hook that throws rolls everything back and every append
+   * is left out of the result, so the single path tries each again alone and only the append the
+   * hook refuses fails; an append whose expected version did not match is left out too.
    */
   async #appendWithHooks(appends: readonly PreparedAppend[]): Promise<Map<string, AppendWritten>> {
     const hooks = [...this.#hooks];
@@ -281,40 +284,31 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
       throw translate(error, 'connect for an append');
     });
     let broken = false;
+    let hookFailed = false;
     try {
       await client.query('BEGIN');
       for (const hook of hooks) await hook.begin(client);
-      const written = new Map<string, AppendWritten>();
-      let offset = 0;
-      for (const append of appends) {
-        if (!alone) await client.query('SAVEPOINT factum_append');
+      const written = await appendBatchInTransaction(client, this.#names, this.#sql.batchEvents, appends);
+      if (written.length > 0) {
         try {
-          const events = await appendInTransaction(
-            client,
-            this.#names,
-            this.#sql.inTransaction,
-            append,
-            offset,
-          );
-          offset += append.events.length;
-          const last = events.at(-1);
-          if (last !== undefined) {
-            for (const hook of hooks) await hook.appended(events, client);
-            written.set(append.streamId, { version: last.version, position: last.position });
-          }
-          if (!alone) await client.query('RELEASE SAVEPOINT factum_append');
+          for (const hook of hooks) await hook.appended(written, client);
         } catch (error) {
-          if (alone) throw error;
-          await client.query('ROLLBACK TO SAVEPOINT factum_append');
-          await client.query('RELEASE SAVEPOINT factum_append');
+          hookFailed = true;
+          throw error;
         }
       }
       await client.query('COMMIT');
-      return written;
+      const result = new Map<string, AppendWritten>();
+      for (const events of written) {
+        const last = events.at(-1)!;
+        result.set(last.streamId, { version: last.version, position: last.position });
+      }
+      return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
+      if (hookFailed && !alone) return new Map();
       throw error;
     } finally {
       client.release(broken ? true : undefined);

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { PreparedAppend } from '../../../core/validation.js';
 import type { SchemaNames } from '../schema.js';
-import { FACTUM_TYPES } from './event-row.js';
+import { EVENT_COLUMNS, FACTUM_TYPES } from './event-row.js';
 
 /** The append statements of one schema: one event (scalar parameters) and several (arrays). */
 export interface AppendStatements {
@@ -10,8 +10,8 @@ export interface AppendStatements {
 }
 
 /** Expected-version codes bound as $3 (a version n >= 0 is bound as itself; 0 is 'no_stream'). */
-export const ANY = -1;
-export const STREAM_EXISTS = -2;
+const ANY = -1;
+const STREAM_EXISTS = -2;
 
 /**
  * The append is one INSERT … SELECT (one round trip, one implicit transaction): it reads the stream's
@@ -115,11 +115,11 @@ export async function appendEvents(
  * ids were validated by prepareAppend). Strings go as JSON arrays instead; both skip the driver's
  * per-element escaping.
  */
-export function arrayLiteral(values: readonly (number | string)[]): string {
+function arrayLiteral(values: readonly (number | string)[]): string {
   return `{${values.join(',')}}`;
 }
 
-export function encodeExpected(expected: PreparedAppend['expectedVersion']): number {
+function encodeExpected(expected: PreparedAppend['expectedVersion']): number {
   switch (expected) {
     case undefined:
     case 'any':
@@ -139,7 +139,7 @@ export function encodeExpected(expected: PreparedAppend['expectedVersion']): num
  * are written. Every event is numbered across the whole statement, so each append's events stay
  * contiguous in the global log. Returns one row per append written: its stream, last version and position.
  */
-export function appendBatchSql(names: SchemaNames): string {
+export function appendBatchSql(names: SchemaNames, returning: 'heads' | 'events' = 'heads'): string {
   // The heads are read once per append, before any row is inserted (MATERIALIZED keeps the planner
   // from running the head lookup once per event, against a growing index).
   return `WITH r AS MATERIALIZED (
@@ -158,18 +158,13 @@ FROM ROWS FROM (unnest($4::int[]), unnest($5::int[]), unnest($6::uuid[]), json_a
                 json_array_elements($9::json), json_array_elements($10::json))
        WITH ORDINALITY AS e (a, k, id, type, schema_version, data, metadata, n)
 JOIN r ON r.a = e.a
-RETURNING stream_id, version, position
+RETURNING ${returning === 'heads' ? 'stream_id, version, position' : EVENT_COLUMNS}
 )
-SELECT stream_id, max(version), max(position) FROM w GROUP BY stream_id`;
+${returning === 'heads' ? 'SELECT stream_id, max(version), max(position) FROM w GROUP BY stream_id' : 'SELECT * FROM w ORDER BY position'}`;
 }
 
-/** Runs the batch statement; returns, per stream written, the version and position of its last event. */
-export async function appendBatch(
-  pool: Pool,
-  names: SchemaNames,
-  sql: string,
-  appends: readonly PreparedAppend[],
-): Promise<Map<string, AppendWritten>> {
+/** The parameters of the batch statement. */
+export function appendBatchValues(appends: readonly PreparedAppend[]): unknown[] {
   const streamIds: string[] = [];
   const categories: string[] = [];
   const expected: number[] = [];
@@ -198,21 +193,31 @@ export async function appendBatch(
       first = false;
     }
   }
+  return [
+    JSON.stringify(streamIds),
+    JSON.stringify(categories),
+    arrayLiteral(expected),
+    arrayLiteral(owner),
+    arrayLiteral(ordinal),
+    arrayLiteral(ids),
+    JSON.stringify(types),
+    arrayLiteral(schemaVersions),
+    `${data}]`,
+    `${metadata}]`,
+  ];
+}
+
+/** Runs the batch statement; returns, per stream written, the version and position of its last event. */
+export async function appendBatch(
+  pool: Pool,
+  names: SchemaNames,
+  sql: string,
+  appends: readonly PreparedAppend[],
+): Promise<Map<string, AppendWritten>> {
   const result = await pool.query<unknown[]>({
     name: `${names.statementPrefix}append_batch`,
     text: sql,
-    values: [
-      JSON.stringify(streamIds),
-      JSON.stringify(categories),
-      arrayLiteral(expected),
-      arrayLiteral(owner),
-      arrayLiteral(ordinal),
-      arrayLiteral(ids),
-      JSON.stringify(types),
-      arrayLiteral(schemaVersions),
-      `${data}]`,
-      `${metadata}]`,
-    ],
+    values: appendBatchValues(appends),
     rowMode: 'array',
     types: FACTUM_TYPES,
   });
