@@ -1,9 +1,11 @@
+import { ErrorCodes, isFactumError } from 'factum';
 import { createPostgresStore } from 'factum/postgres';
 import { createProjections, defineProjection, postgresProjectionStorage } from 'factum/projections';
 import { describeProjectionStorageContract } from 'factum/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { tryAcquireLease } from '../../src/projections/lease.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
+import { services } from '../support/services.js';
 
 const postgres = await probePostgres();
 
@@ -186,5 +188,38 @@ describe.skipIf(!postgres.available)('PostgreSQL projection storage: clock', () 
     } finally {
       skew.mockRestore();
     }
+  });
+});
+
+describe.skipIf(!postgres.available)('PostgreSQL projections: closing the store', () => {
+  const { dropLater } = testPool({ max: 1 });
+  const nextSchema = schemaNamer('factum_pjclose');
+
+  it('closing a store that owns its pool while a runner holds its lease ends the pool, the lock and the runner', async () => {
+    const schema = nextSchema();
+    dropLater(schema);
+    // The store owns this pool: close() ends it, which waits for every connection to come back.
+    const store = await createPostgresStore({ connectionString: services.postgres, schema, migrate: true });
+    const counter = defineProjection({
+      name: 'closing',
+      handles: ['Counted'],
+      documents: { closing_docs: {} },
+      async handle(event, tx) {
+        await tx.documents('closing_docs').upsert(event.streamId, { version: event.version });
+      },
+    });
+    const projections = await createProjections(store, { async: [counter] });
+    const states: string[] = [];
+    projections.on('lease', (e) => states.push(e.state));
+    projections.start();
+    const { position } = await store.append('c-1', [{ type: 'Counted', data: {} }]);
+    await projections.waitFor('closing', position);
+    expect(states).toEqual(['acquired']);
+    // Without stopping the projections first: the session lock's connection must not keep the pool open.
+    await store.close();
+    await projections.stop();
+    expect((await projections.status().catch((e: unknown) => e)) as Error).toSatisfy((e) =>
+      isFactumError(e, ErrorCodes.STORE_CLOSED),
+    );
   });
 });

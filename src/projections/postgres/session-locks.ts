@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { StoreClosedError } from '../../core/errors.js';
 import { translate } from '../../stores/postgres/errors.js';
 import type { SessionLock, SessionLocks } from '../storage.js';
 
@@ -20,15 +21,19 @@ interface Connection {
 export class PostgresSessionLocks implements SessionLocks {
   readonly #pool: Pool;
   readonly #key: string;
+  readonly #closed: () => boolean;
   readonly #held = new Set<string>();
   #connection: Promise<Connection> | undefined;
 
-  constructor(pool: Pool, schema: string) {
+  /** `closed`: whether the store using the pool has closed (no connection may be asked for then). */
+  constructor(pool: Pool, schema: string, closed: () => boolean) {
     this.#pool = pool;
     this.#key = `factum:lease:${schema}`;
+    this.#closed = closed;
   }
 
   async tryLock(name: string): Promise<SessionLock | undefined> {
+    if (this.#closed()) throw new StoreClosedError(`take the session lock ${name}`);
     if (this.#held.has(name)) return undefined;
     this.#held.add(name);
     let conn: Connection;
@@ -71,6 +76,15 @@ export class PostgresSessionLocks implements SessionLocks {
         this.#forget(name);
       },
     };
+  }
+
+  /** Gives every lock up at once, and the connection back (the store is closing). */
+  async releaseAll(): Promise<void> {
+    this.#held.clear();
+    const current = this.#connection;
+    this.#connection = undefined;
+    const conn = await current?.catch(() => undefined);
+    if (conn !== undefined) this.#lose(conn);
   }
 
   #connect(): Promise<Connection> {

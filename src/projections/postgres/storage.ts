@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { StoredEvent } from '../../core/envelope.js';
-import { TransactionClosedError } from '../../core/errors.js';
+import { StoreClosedError, TransactionClosedError } from '../../core/errors.js';
 import { translate } from '../../stores/postgres/errors.js';
 import { PostgresEventStore } from '../../stores/postgres/postgres-store.js';
 import { schemaNames } from '../../stores/postgres/schema.js';
@@ -108,7 +108,9 @@ class PostgresProjectionStorage implements ProjectionStorage {
     this.store = store;
     this.#tables = projectionTables(schemaNames(store.schema));
     this.#now = options.now;
-    this.sessionLocks = new PostgresSessionLocks(store.pool, store.schema);
+    this.sessionLocks = new PostgresSessionLocks(store.pool, store.schema, () => store.closed);
+    // Locks are held on a connection of their own: closing the store ends them (the runners then stop).
+    store.onClose(() => this.sessionLocks.releaseAll());
   }
 
   transaction<T>(task: (tx: StorageTx) => Promise<T>, scope?: string): Promise<T> {
@@ -158,6 +160,8 @@ class PostgresProjectionStorage implements ProjectionStorage {
   ): Promise<T> {
     const write = locks !== undefined;
     const operation = write ? 'run a projection transaction' : 'read projection state';
+    // The store's pool ends with it: a connection asked for now might never come.
+    if (this.store.closed) throw new StoreClosedError(operation);
     const client = await this.store.pool.connect().catch((error: unknown) => {
       throw translate(error, operation);
     });
@@ -187,6 +191,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
   }
 
   async head(): Promise<bigint> {
+    if (this.store.closed) throw new StoreClosedError('read the head of the log');
     try {
       return await headPosition(this.store.pool, this.#tables);
     } catch (error) {
@@ -195,6 +200,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
   }
 
   async countEventsAfter(position: bigint): Promise<number> {
+    if (this.store.closed) throw new StoreClosedError(`count the events after position ${position}`);
     try {
       return await countEventsAfter(this.store.pool, this.#tables, position);
     } catch (error) {

@@ -106,6 +106,7 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   readonly #batcher: AppendBatcher;
   readonly #subscriptions = new SubscriptionSet();
   readonly #hooks = new Set<PostgresAppendHook>();
+  readonly #closeHooks = new Set<() => Promise<void>>();
   readonly #sql: {
     append: AppendStatements;
     batch: string;
@@ -177,6 +178,11 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     return this.#snapshots;
   }
 
+  /** Whether close() was called: the store takes no more work, and neither should code sharing its pool. */
+  get closed(): boolean {
+    return this.#closed || this.#closing !== undefined;
+  }
+
   /** The PostgreSQL schema holding this store's tables. */
   get schema(): string {
     return this.#names.schema;
@@ -204,6 +210,17 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     this.#hooks.add(hook);
     return () => {
       this.#hooks.delete(hook);
+    };
+  }
+
+  /**
+   * Runs `hook` when the store closes, after the last append and before the pool ends (give back
+   * connections held for longer than a query, such as session locks). Returns a function that removes it.
+   */
+  onClose(hook: () => Promise<void>): () => void {
+    this.#closeHooks.add(hook);
+    return () => {
+      this.#closeHooks.delete(hook);
     };
   }
 
@@ -435,6 +452,7 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     // Appends already accepted finish (and notify) before the pool goes away.
     await this.#batcher.drain();
     this.#closed = true;
+    await Promise.allSettled([...this.#closeHooks].map((hook) => hook()));
     await this.#signals.close();
     if (this.#ownsPool) await this.#pool.end();
   }
