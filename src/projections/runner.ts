@@ -261,10 +261,14 @@ export class AsyncRunner {
     tick();
     signal.addEventListener('abort', wake, { once: true });
 
-    // Catch up by reading pages directly (cheaper than event-by-event delivery), then go live.
+    // Catch up by reading pages directly (cheaper than event-by-event delivery) up to the head of the
+    // log as it was on starting, then go live: the subscription delivers the rest. Reading on until a
+    // page came back short would not end while this process keeps appending: on PostgreSQL, readAll
+    // waits for the store's own latest append to become visible, so its pages come back full.
     let from = start.position;
     await enqueue(async () => {
-      while (!signal.aborted) {
+      const head = await storage.head();
+      while (!signal.aborted && from < head) {
         const page = await storage.store.readAll({ after: from, limit: projection.batchSize });
         if (page.events.length === 0) return;
         inflight = page.events[0];
