@@ -123,9 +123,12 @@ export async function rebuildProjection(
     };
 
     for (let attempt = 1; ; attempt++) {
-      // Replay in batches until a page comes back short: the head is near, and the swap applies the
-      // rest (appends running faster than the replay could otherwise keep it from ever finishing).
-      for (;;) {
+      // Replay in batches up to the head of the log as it is now, or until a page comes back short;
+      // the swap applies the rest. Replaying until a page came back short would not end while this
+      // process keeps appending: on PostgreSQL, readAll waits for the store's own latest append to
+      // become visible, so its pages come back full.
+      const head = await storage.head();
+      while (position < head) {
         holding.signal.throwIfAborted();
         const page = await storage.store.readAll({ after: position, limit: batchSize });
         if (page.events.length === 0) break;
@@ -184,9 +187,12 @@ async function swap(
   const name = projection.name;
   await target.fence(tx);
   const mode = (await tx.getProjection(name))?.mode;
+  // An async projection's runner goes on from wherever the swap stops: it applies the log up to the
+  // head as it is now, without chasing the appends that keep coming.
+  const head = mode === 'inline' ? undefined : await storage.head();
   let position = from;
   let events = 0;
-  for (;;) {
+  while (head === undefined || position < head) {
     // An inline projection's appends are locked out by this transaction (on SQLite, every append is):
     // read every committed event. An async projection reads the log as its runner does, gap-safe.
     const page =
@@ -199,8 +205,7 @@ async function swap(
     if (failure !== undefined) throw new NotCaughtUp();
     position = page.last;
     events += page.events.length;
-    // A short page is the head: with appends locked out nothing follows it; an async projection's
-    // runner goes on from here after the swap, so chasing appends that keep coming is not needed.
+    // A short page is the head: with appends locked out nothing follows it.
     if (page.events.length < batchSize) break;
   }
   const record = await tx.getProjection(name);
