@@ -23,10 +23,13 @@ export interface LogPage {
  * filter), so one prepared statement serves every read. Always returns at least one row: the
  * horizon, joined with the page's events when there are any.
  */
+// held_back asks max(position) (the primary key's last entry) rather than EXISTS (… position >=
+// horizon): without planner statistics (a freshly filled table, autovacuum off) PostgreSQL plans that
+// EXISTS as a scan of the whole table, on every page read.
 export function readAllSql(names: SchemaNames): string {
   return `SELECT h.horizon, h.held_back, e.*
 FROM (
-  SELECT x.horizon, EXISTS (SELECT FROM ${names.events} WHERE position >= x.horizon) AS held_back
+  SELECT x.horizon, coalesce((SELECT max(position) FROM ${names.events}) >= x.horizon, false) AS held_back
   FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 65536 AS horizon) AS x
 ) AS h
 LEFT JOIN LATERAL (
