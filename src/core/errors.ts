@@ -37,6 +37,7 @@ export const ErrorCodes = {
   TRANSACTION_CLOSED: 'FACTUM_TRANSACTION_CLOSED',
   MIGRATION_REQUIRED: 'FACTUM_MIGRATION_REQUIRED',
   GROUP_ACTIVE: 'FACTUM_GROUP_ACTIVE',
+  PROJECTION_OUTDATED: 'FACTUM_PROJECTION_OUTDATED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -138,6 +139,11 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
     retriable: true,
     description:
       'Another process holds the lock (for example the relay of the same checkpoint); wait and retry.',
+  },
+  FACTUM_PROJECTION_OUTDATED: {
+    retriable: false,
+    description:
+      'The live read model was built by a newer version of the projection than this instance runs; this instance does not write it.',
   },
   FACTUM_LEASE_LOST: {
     retriable: true,
@@ -517,6 +523,22 @@ export class LeaseLostError extends FactumError {
     super(ErrorCodes.LEASE_LOST, `Lease ${lease} is no longer held by ${owner}; another instance took over`);
     this.lease = lease;
     this.owner = owner;
+  }
+}
+
+export class ProjectionOutdatedError extends FactumError {
+  readonly projection: string;
+  readonly version: number;
+  readonly liveVersion: number;
+
+  constructor(projection: string, version: number, liveVersion: number) {
+    super(
+      ErrorCodes.PROJECTION_OUTDATED,
+      `Projection ${projection}: this instance runs version ${version}, the live read model was built by version ${liveVersion}; it leaves the projection to instances running the newer version`,
+    );
+    this.projection = projection;
+    this.version = version;
+    this.liveVersion = liveVersion;
   }
 }
 

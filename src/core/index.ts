@@ -42,6 +42,7 @@ export {
   NestedTransactionError,
   NotSupportedError,
   ProjectionNotFoundError,
+  ProjectionOutdatedError,
   PublishNotConfirmedError,
   RetriesExhaustedError,
   SchemaValidationError,

@@ -139,7 +139,7 @@ export async function createProjections(
   for (const projection of asyncProjections) await registerProjection(storage, projection, 'async');
   for (const projection of inlineProjections) {
     const registration = await registerProjection(storage, projection, 'inline');
-    if (registration.needsBuild || (registration.stale && rebuildStale)) toBuild.push(projection);
+    if (registration.needsBuild || (registration.newer && rebuildStale)) toBuild.push(projection);
   }
   installInlineProjections(storage, inlineProjections);
   for (const projection of toBuild) {
@@ -192,8 +192,9 @@ export async function createProjections(
       .read((tx) => tx.listProjections())
       .then(
         (records) => {
+          // Only forward: an instance of an older version (a rolling deploy) never rebuilds back.
           const stale = asyncProjections.filter((p) =>
-            records.some((r) => r.name === p.name && r.version !== p.version),
+            records.some((r) => r.name === p.name && r.version < p.version),
           );
           return Promise.all(stale.map(rebuildOne));
         },

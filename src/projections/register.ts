@@ -7,6 +7,8 @@ export interface Registration {
   needsBuild: boolean;
   /** The live generation was built by another version of the definition. */
   stale: boolean;
+  /** The definition's version is above the live read model's: a rebuild brings it up to date. */
+  newer: boolean;
 }
 
 /**
@@ -40,7 +42,7 @@ export function registerProjection(
         buildingGeneration: null,
         slaMaxLagMs,
       });
-      return { needsBuild: mode === 'inline', stale: false };
+      return { needsBuild: mode === 'inline', stale: false, newer: false };
     }
     const layout = layoutOf(projection, record.liveGeneration);
     await tx.createGeneration(layout);
@@ -57,6 +59,10 @@ export function registerProjection(
     if (record.mode !== mode || record.slaMaxLagMs !== slaMaxLagMs) {
       await tx.putProjection({ ...record, mode, slaMaxLagMs });
     }
-    return { needsBuild, stale: record.version !== projection.version };
+    return {
+      needsBuild,
+      stale: record.version !== projection.version,
+      newer: projection.version > record.version,
+    };
   });
 }

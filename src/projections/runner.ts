@@ -1,6 +1,11 @@
 import type { Emitter } from '../core/emitter.js';
 import type { StoredEvent } from '../core/envelope.js';
-import { ErrorCodes, isFactumError, ProjectionNotFoundError } from '../core/errors.js';
+import {
+  ErrorCodes,
+  isFactumError,
+  ProjectionNotFoundError,
+  ProjectionOutdatedError,
+} from '../core/errors.js';
 import { type ApplyTarget, applyEvents, layoutOf, Superseded } from './apply.js';
 import {
   carryOutAction,
@@ -127,6 +132,7 @@ export class AsyncRunner {
       stop.addEventListener('abort', relay, { once: true });
       let lost = false;
       let closed = false;
+      let outdated = false;
       const keeper = lease.keep(
         options,
         holding.signal,
@@ -149,6 +155,12 @@ export class AsyncRunner {
             }
             if (isFactumError(error, ErrorCodes.STORE_CLOSED)) {
               closed = true;
+              break;
+            }
+            if (isFactumError(error, ErrorCodes.PROJECTION_OUTDATED)) {
+              // A newer version built the live read model: give the lease to an instance running it.
+              this.#error(error);
+              outdated = true;
               break;
             }
             if (holding.signal.aborted) break;
@@ -174,6 +186,7 @@ export class AsyncRunner {
         }
       }
       if (closed) return;
+      if (outdated) await pause(options.acquireEveryMs * 5, stop);
     }
   }
 
@@ -184,6 +197,8 @@ export class AsyncRunner {
     const start = await storage.read(async (tx) => {
       const record = await tx.getProjection(name);
       if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
+      if (record.version > projection.version)
+        throw new ProjectionOutdatedError(name, projection.version, record.version);
       const generation = record.liveGeneration;
       return { generation, position: (await tx.getCheckpoint(name, generation)) ?? 0n };
     });
@@ -195,6 +210,8 @@ export class AsyncRunner {
         await lease.check(tx);
         const record = await tx.getProjection(name);
         if (record?.liveGeneration !== start.generation) throw new Superseded(name, start.generation);
+        if (record.version > projection.version)
+          throw new ProjectionOutdatedError(name, projection.version, record.version);
       },
       onDeadLetter: (letter) => {
         emitter.emit('dead-letter', { projection: name, ...letter });

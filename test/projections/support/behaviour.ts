@@ -421,6 +421,30 @@ export function describeProjectionBehaviour(name: string, factory: BehaviourFact
       const { position } = await store.append('order-late', [{ type: 'OrderPlaced', data: {} }]);
       await next.waitFor('summary', position);
       expect(await docs.get('order-late')).toMatchObject({ mark: 'v2' });
+      await next.stop();
+
+      // An instance still running version 1 (a rolling deploy) neither rebuilds back nor writes.
+      const old = await createProjections(store, {
+        async: [summaryProjection({ mark: 'v1' })],
+        monitorEveryMs: 50,
+        lease: { acquireEveryMs: 50 },
+        ...(fixture.storage === undefined ? {} : { storage: fixture.storage }),
+      });
+      open.at(-1)!.projections.push(old);
+      const errors: unknown[] = [];
+      old.on('error', ({ error }) => errors.push(error));
+      old.start();
+      await until(() => errors.some((e) => isFactumError(e, ErrorCodes.PROJECTION_OUTDATED)));
+      await store.append('order-older', [{ type: 'OrderPlaced', data: {} }]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await docs.get('order-older')).toBeUndefined();
+      expect((await old.status('summary'))[0]).toMatchObject({
+        generation: 2,
+        version: 2,
+        stale: true,
+        behind: 1,
+      });
+      expect((await docs.find()).every((d) => d.mark === 'v2')).toBe(true);
     });
 
     it('serves the old generation, complete, to readers during a rebuild, and appends made meanwhile reach the new one', async () => {
