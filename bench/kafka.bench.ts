@@ -11,14 +11,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Admin, compatibilityPartitioner, ProduceAcks, Producer } from '@platformatic/kafka';
-import { createKafkaBroker, type KafkaBroker, toKafkaRecord } from '../src/brokers/kafka/index.js';
+import { createKafkaBroker, toKafkaRecord } from '../src/brokers/kafka/index.js';
 import type { StoredEvent } from '../src/core/envelope.js';
-import { eventLogSource, sqliteCheckpoints, sqliteLeases, startRelay } from '../src/messaging/index.js';
 import { createSqliteStore, type SqliteEventStore } from '../src/stores/sqlite/index.js';
-import { relayThroughput } from './relay-support.js';
-import { benchPayload, type Figure, percentile, rate, report, since } from './support.js';
+import { relayEndToEnd, relayThroughput } from './relay-support.js';
+import { benchPayload, type Figure, rate, report, since } from './support.js';
 
 const BROKERS = (process.env.FACTUM_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const EVENTS = Number(process.env.FACTUM_BENCH_EVENTS ?? 100_000);
@@ -85,48 +83,6 @@ async function raw(admin: Admin, events: StoredEvent[], topic: string): Promise<
   return ((records.length - 1) / ms) * 1000;
 }
 
-async function endToEnd(
-  file: string,
-  broker: KafkaBroker,
-): Promise<{ p50: number; p99: number; count: number; loopDelayP99: number }> {
-  const store = createSqliteStore(file);
-  const latencies: number[] = [];
-  await broker.declareGroup({ group: 'e2e' });
-  const consumer = await broker.consume({ group: 'e2e' }, (event) => {
-    latencies.push(Date.now() - (event.data as { sentAt: number }).sentAt);
-  });
-  const relay = startRelay({
-    source: eventLogSource(store, sqliteCheckpoints(store), { name: 'e2e' }),
-    broker,
-    leases: sqliteLeases(store),
-    batchSize: BATCH,
-  });
-  const total = E2E_RATE * E2E_SECONDS;
-  // How late this process's event loop ran (machine load shows up here before it shows in Kafka).
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
-  const start = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / E2E_RATE;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    await store.append(`order-${i % 50}`, [{ type: 'ItemAdded', data: { i, sentAt: Date.now() } }]);
-  }
-  const deadline = Date.now() + 30_000;
-  while (latencies.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  loop.disable();
-  await relay.stop();
-  await consumer.stop();
-  await store.close();
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    count: latencies.length,
-    loopDelayP99: Math.round(loop.percentile(99) / 1e6),
-  };
-}
-
 const figures: Record<string, Figure> = {};
 const admin = new Admin({ clientId: 'factum-bench', bootstrapBrokers: BROKERS });
 const { store, events } = await seed(join(dir, 'relay.db'), EVENTS);
@@ -151,7 +107,7 @@ try {
   };
   topics.push(`${tag}-e2e`, `${tag}-e2e.e2e.dlq`);
   const live = await createKafkaBroker(brokerOptions(`${tag}-e2e`));
-  const e2e = await endToEnd(join(dir, 'e2e.db'), live);
+  const e2e = await relayEndToEnd(join(dir, 'e2e.db'), live, E2E_RATE, E2E_SECONDS, BATCH);
   figures.kafka_e2e_p50 = { value: e2e.p50, unit: 'ms', events: e2e.count };
   figures.kafka_e2e_p99 = {
     value: e2e.p99,

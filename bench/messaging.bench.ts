@@ -12,14 +12,12 @@ import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
 import amqplib from 'amqplib';
-import type { Broker } from '../src/brokers/broker.js';
 import { createNatsBroker, type NatsBroker, toNatsHeaders } from '../src/brokers/nats/index.js';
 import { createRabbitMqBroker, type RabbitMqBroker, toAmqpMessage } from '../src/brokers/rabbitmq/index.js';
 import type { StoredEvent } from '../src/core/envelope.js';
-import { eventLogSource, sqliteCheckpoints, sqliteLeases, startRelay } from '../src/messaging/index.js';
 import { createSqliteStore, type SqliteEventStore } from '../src/stores/sqlite/index.js';
-import { relayThroughput } from './relay-support.js';
-import { benchPayload, type Figure, percentile, rate, report, since } from './support.js';
+import { relayEndToEnd, relayThroughput } from './relay-support.js';
+import { benchPayload, type Figure, rate, report, since } from './support.js';
 
 const AMQP = process.env.FACTUM_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const NATS = process.env.FACTUM_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -112,36 +110,6 @@ async function rawNats(events: StoredEvent[], prefix: string): Promise<number> {
   return Math.round((messages.length / ms) * 1000);
 }
 
-async function endToEnd(file: string, broker: Broker): Promise<{ p50: number; p99: number; count: number }> {
-  const store = createSqliteStore(file);
-  const latencies: number[] = [];
-  await broker.declareGroup({ group: 'e2e' });
-  const consumer = await broker.consume({ group: 'e2e' }, (event) => {
-    latencies.push(Date.now() - (event.data as { sentAt: number }).sentAt);
-  });
-  const relay = startRelay({
-    source: eventLogSource(store, sqliteCheckpoints(store), { name: 'e2e' }),
-    broker,
-    leases: sqliteLeases(store),
-    batchSize: BATCH,
-  });
-  const total = E2E_RATE * E2E_SECONDS;
-  const start = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / E2E_RATE;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    await store.append(`order-${i % 50}`, [{ type: 'ItemAdded', data: { i, sentAt: Date.now() } }]);
-  }
-  const deadline = Date.now() + 30_000;
-  while (latencies.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  await relay.stop();
-  await consumer.stop();
-  await store.close();
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), count: latencies.length };
-}
-
 const figures: Record<string, Figure> = {};
 const { store, events } = await seed(join(dir, 'relay.db'), EVENTS);
 const head = events.at(-1)!.position;
@@ -154,7 +122,7 @@ try {
     await broker.declareGroup({ group: 'sink' });
     const ms = await relayThroughput(store, broker, head, `bench-${broker.name}`, BATCH);
     figures.rabbitmq_relay = rate(EVENTS, ms, rawRate, '>= 0.7 of raw');
-    const e2e = await endToEnd(join(dir, 'e2e-rabbit.db'), broker);
+    const e2e = await relayEndToEnd(join(dir, 'e2e-rabbit.db'), broker, E2E_RATE, E2E_SECONDS, BATCH);
     figures.rabbitmq_e2e_p50 = { value: e2e.p50, unit: 'ms', events: e2e.count };
     figures.rabbitmq_e2e_p99 = { value: e2e.p99, unit: 'ms', target: '< 100 ms', events: e2e.count };
     await broker.deleteGroup('sink');
@@ -173,7 +141,7 @@ try {
     await broker.close();
     // A fresh stream, so the latency consumer does not start with the throughput run's history.
     const live = (await createNatsBroker({ servers: NATS, prefix: `${prefix}e2e` })) as NatsBroker;
-    const e2e = await endToEnd(join(dir, 'e2e-nats.db'), live);
+    const e2e = await relayEndToEnd(join(dir, 'e2e-nats.db'), live, E2E_RATE, E2E_SECONDS, BATCH);
     figures.nats_e2e_p50 = { value: e2e.p50, unit: 'ms', events: e2e.count };
     figures.nats_e2e_p99 = { value: e2e.p99, unit: 'ms', target: '< 100 ms', events: e2e.count };
     await live.deleteStreams();

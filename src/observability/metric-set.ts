@@ -59,20 +59,7 @@ export class MetricSet {
     labelNames: readonly L[],
     collect?: (gauge: Gauge<L>) => Promise<void> | void,
   ): Gauge<L> {
-    const fullName = this.#claim(name);
-    return new Gauge<L>({
-      name: fullName,
-      help,
-      labelNames,
-      registers: [this.registry],
-      ...(collect === undefined
-        ? {}
-        : {
-            collect(this: Gauge<L>) {
-              return collect(this);
-            },
-          }),
-    });
+    return new Gauge<L>(this.#config(name, help, labelNames, collect));
   }
 
   counter<L extends string>(
@@ -81,20 +68,29 @@ export class MetricSet {
     labelNames: readonly L[],
     collect?: (counter: Counter<L>) => Promise<void> | void,
   ): Counter<L> {
-    const fullName = this.#claim(name);
-    return new Counter<L>({
-      name: fullName,
+    return new Counter<L>(this.#config(name, help, labelNames, collect));
+  }
+
+  /** A metric's configuration: its prefixed (claimed) name, this registry, and the collect callback if any. */
+  #config<L extends string, M>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    collect: ((metric: M) => Promise<void> | void) | undefined,
+  ) {
+    return {
+      name: this.#claim(name),
       help,
       labelNames,
       registers: [this.registry],
       ...(collect === undefined
         ? {}
         : {
-            collect(this: Counter<L>) {
+            collect(this: M) {
               return collect(this);
             },
           }),
-    });
+    };
   }
 
   /** Removes every metric of this set from the registry. */

@@ -185,6 +185,30 @@ export interface SessionLock {
 }
 
 const BRAND = Symbol.for('factum.projectionStorage');
+const perStore = new WeakMap<object, ProjectionStorage>();
+
+/**
+ * The one storage of `store`, made (and branded) by `create` on first use: everything that works on
+ * the store shares its in-process queues, hooks and locks.
+ */
+export function storageOf(store: object, create: () => ProjectionStorage): ProjectionStorage {
+  let storage = perStore.get(store);
+  if (storage === undefined) {
+    storage = brandStorage(create());
+    perStore.set(store, storage);
+  }
+  return storage;
+}
+
+/** One page of the store's log as `StorageTx.readCommittedLog` returns it (for storages whose readAll sees every event). */
+export async function readLogPage(
+  store: EventStore,
+  after: bigint,
+  limit: number,
+): Promise<{ events: StoredEvent[]; last: bigint }> {
+  const page = await store.readAll({ after, limit });
+  return { events: [...page.events], last: page.last };
+}
 
 /** Marks an object as a ProjectionStorage (so APIs can accept a store or a storage). */
 export function brandStorage<S extends ProjectionStorage>(storage: S): S {

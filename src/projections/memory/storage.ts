@@ -4,7 +4,6 @@ import type { EventStore } from '../../core/store.js';
 import { TransactionGate } from '../../core/transaction-gate.js';
 import { physicalName } from '../names.js';
 import {
-  brandStorage,
   type DeadLetter,
   type DeadLetterQuery,
   type GenerationLayout,
@@ -12,7 +11,9 @@ import {
   type NewDeadLetter,
   type ProjectionRecord,
   type ProjectionStorage,
+  readLogPage,
   type StorageTx,
+  storageOf,
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
 import { MemoryProjectionTx, type MemoryTable } from './documents.js';
@@ -28,8 +29,6 @@ interface State {
   leases: Map<string, LeaseRecord>;
 }
 
-const storages = new WeakMap<object, ProjectionStorage>();
-
 /**
  * Projection storage in process memory, for any event store (typically the memory store in tests):
  * the same semantics as the SQLite storage — atomic transactions with rollback, generations, dead
@@ -37,12 +36,7 @@ const storages = new WeakMap<object, ProjectionStorage>();
  * projections are not (the memory store has no transaction to join). One storage per store.
  */
 export function memoryProjectionStorage(store: EventStore): ProjectionStorage {
-  let storage = storages.get(store);
-  if (storage === undefined) {
-    storage = brandStorage(new MemoryProjectionStorage(store));
-    storages.set(store, storage);
-  }
-  return storage;
+  return storageOf(store, () => new MemoryProjectionStorage(store));
 }
 
 class MemoryProjectionStorage implements ProjectionStorage {
@@ -135,8 +129,7 @@ class MemoryStorageTx implements StorageTx {
   /** The memory store has no transactions to wait for: its readAll sees every event. */
   async readCommittedLog(after: bigint, limit: number): Promise<{ events: StoredEvent[]; last: bigint }> {
     this.#guard('read the log');
-    const page = await this.#store.readAll({ after, limit });
-    return { events: [...page.events], last: page.last };
+    return readLogPage(this.#store, after, limit);
   }
 
   close(): void {

@@ -14,6 +14,7 @@ import {
   type ProjectionRecord,
   type ProjectionStorage,
   type StorageTx,
+  storageOf,
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
 import { PostgresProjectionTx } from './documents.js';
@@ -60,7 +61,6 @@ export function isPostgresStore(store: unknown): store is PostgresEventStore {
   return store instanceof PostgresEventStore;
 }
 
-const storages = new WeakMap<object, ProjectionStorage>();
 const UNDEFINED_TABLE = '42P01';
 const MAX_READ_ATTEMPTS = 3;
 
@@ -74,12 +74,7 @@ export function postgresProjectionStorage(
   options: PostgresProjectionStorageOptions = {},
 ): ProjectionStorage {
   if (options.now !== undefined) return brandStorage(new PostgresProjectionStorage(store, options));
-  let storage = storages.get(store);
-  if (storage === undefined) {
-    storage = brandStorage(new PostgresProjectionStorage(store, options));
-    storages.set(store, storage);
-  }
-  return storage;
+  return storageOf(store, () => new PostgresProjectionStorage(store, options));
 }
 
 class PostgresProjectionStorage implements ProjectionStorage {

@@ -3,7 +3,6 @@ import type { StoredEvent } from '../../core/envelope.js';
 import { TransactionClosedError } from '../../core/errors.js';
 import type { SqliteEventStore } from '../../stores/sqlite/sqlite-store.js';
 import {
-  brandStorage,
   type DeadLetter,
   type DeadLetterQuery,
   type GenerationLayout,
@@ -11,7 +10,9 @@ import {
   type NewDeadLetter,
   type ProjectionRecord,
   type ProjectionStorage,
+  readLogPage,
   type StorageTx,
+  storageOf,
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
 import { SqliteProjectionTx } from './documents.js';
@@ -53,20 +54,13 @@ export function isSqliteStore(store: unknown): store is SqliteStoreLike {
   );
 }
 
-const storages = new WeakMap<object, ProjectionStorage>();
-
 /**
  * Projection storage in the SQLite store's own database file and connection: read models, checkpoints,
  * dead letters and leases commit in the same transactions as each other (and, for inline projections,
  * as the append).
  */
 export function sqliteProjectionStorage(store: SqliteStoreLike): ProjectionStorage {
-  let storage = storages.get(store);
-  if (storage === undefined) {
-    storage = brandStorage(new SqliteProjectionStorage(store));
-    storages.set(store, storage);
-  }
-  return storage;
+  return storageOf(store, () => new SqliteProjectionStorage(store));
 }
 
 class SqliteProjectionStorage implements ProjectionStorage {
@@ -143,8 +137,7 @@ class SqliteStorageTx implements StorageTx {
   /** Inside a transaction the write lock keeps appends out: the store's own read sees every event. */
   async readCommittedLog(after: bigint, limit: number): Promise<{ events: StoredEvent[]; last: bigint }> {
     this.#conn('read the log');
-    const page = await this.#store.readAll({ after, limit });
-    return { events: [...page.events], last: page.last };
+    return readLogPage(this.#store, after, limit);
   }
 
   readonly #conn = (operation: string): Database.Database => {
