@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Broker } from '../src/brokers/broker.js';
+import type { Broker } from '../src/messaging/broker.js';
 import { eventLogSource, sqliteCheckpoints, sqliteLeases, startRelay } from '../src/messaging/index.js';
 import { createSqliteStore, type SqliteEventStore } from '../src/stores/sqlite/index.js';
 import { percentile, since } from './support.js';

@@ -1,4 +1,4 @@
-import type { Broker, ConsumeOptions, Consumer, DeliveryContext } from '../brokers/broker.js';
+import type { Broker, ConsumeOptions, Consumer, DeliveryContext } from './broker.js';
 import type { StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, ValidationError } from '../core/errors.js';
 import {

@@ -14,8 +14,8 @@ export type {
   MessageHandler,
   PartitionLag,
   PublishOptions,
-} from '../brokers/broker.js';
-export { DEFAULT_MAX_DELIVERIES, DEFAULT_PREFETCH } from '../brokers/broker.js';
+} from './broker.js';
+export { DEFAULT_MAX_DELIVERIES, DEFAULT_PREFETCH } from './broker.js';
 export type { InboxConsumeOptions, InboxHandler, InboxRetentionOptions } from './consume.js';
 export { consume } from './consume.js';
 export type { EventLogSourceOptions } from './event-log-source.js';

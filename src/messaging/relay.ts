@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Broker } from '../brokers/broker.js';
+import type { Broker } from './broker.js';
 import { Emitter } from '../core/emitter.js';
 import { ErrorCodes, type FactumError, isRetriable, ValidationError } from '../core/errors.js';
 import { type RetryOptions, retry } from '../core/retry.js';

@@ -1,4 +1,4 @@
-import type { Broker, DeadLetterReason } from '../brokers/broker.js';
+import type { Broker, DeadLetterReason } from '../messaging/broker.js';
 import type { Relay } from '../messaging/relay.js';
 import { MetricSet, type Metrics, type MetricsOptions, sharedRead } from './metric-set.js';
 

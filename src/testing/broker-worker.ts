@@ -7,7 +7,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import type { Broker } from '../brokers/broker.js';
+import type { Broker } from '../messaging/broker.js';
 
 const [modulePath, namespace, group, outFile, hangAtText] = process.argv.slice(2);
 if (!modulePath || !namespace || !group || !outFile || !hangAtText) {

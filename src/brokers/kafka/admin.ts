@@ -1,6 +1,6 @@
 /** Topic and group operations through the admin client: one Kafka request pattern per function. */
 import type * as Kafka from '@platformatic/kafka';
-import type { ConsumerLag } from '../broker.js';
+import type { ConsumerLag } from '../../messaging/broker.js';
 import { hasApiError } from './client-errors.js';
 
 export interface TopicSettings {

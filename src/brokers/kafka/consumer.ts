@@ -1,7 +1,7 @@
 import type * as Kafka from '@platformatic/kafka';
 import { BrokerUnavailableError } from '../../core/errors.js';
 import { retry } from '../../core/retry.js';
-import type { Consumer, GroupOptions, MessageHandler } from '../broker.js';
+import type { Consumer, GroupOptions, MessageHandler } from '../../messaging/broker.js';
 import { type ResolvedConsumeOptions, runDelivery } from '../shared/delivery.js';
 import { listOffsets } from './admin.js';
 import type { KafkaConsumerHost } from './host.js';

@@ -1,6 +1,6 @@
 import type * as Kafka from '@platformatic/kafka';
 import type { StoredEvent } from '../../core/envelope.js';
-import type { DeadLetter, DeadLetterReason } from '../broker.js';
+import type { DeadLetter, DeadLetterReason } from '../../messaging/broker.js';
 import type { Outcome } from '../shared/delivery.js';
 import { fromKafkaRecord, headerRecord } from './wire.js';
 

@@ -1,6 +1,6 @@
 import type * as Kafka from '@platformatic/kafka';
 import type { Emitter } from '../../core/emitter.js';
-import type { BrokerEvents } from '../broker.js';
+import type { BrokerEvents } from '../../messaging/broker.js';
 import type { Outcome } from '../shared/delivery.js';
 
 /** Group membership timing (ms). Short values make rebalances and crash recovery fast; see docs/kafka.md. */

@@ -20,7 +20,7 @@ import type {
   GroupOptions,
   MessageHandler,
   PublishOptions,
-} from '../broker.js';
+} from '../../messaging/broker.js';
 import { type Outcome, resolveConsumeOptions } from '../shared/delivery.js';
 import { assertName } from '../shared/naming.js';
 import { createTopic, groupLag, startGroupAtEnd, topicPartitions } from './admin.js';

@@ -1,5 +1,5 @@
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import type { Consumer, MessageHandler } from '../broker.js';
+import type { Consumer, MessageHandler } from '../../messaging/broker.js';
 import { type Outcome, type ResolvedConsumeOptions, runDelivery } from '../shared/delivery.js';
 import { DeadLetterHeaders } from './dead-letters.js';
 import type { NatsHost } from './host.js';

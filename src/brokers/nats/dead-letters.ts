@@ -1,6 +1,6 @@
 import type { StoredMsg } from '@nats-io/jetstream';
 import type { StoredEvent } from '../../core/envelope.js';
-import type { DeadLetter, DeadLetterReason } from '../broker.js';
+import type { DeadLetter, DeadLetterReason } from '../../messaging/broker.js';
 import { fromNatsMessage, headerRecord } from './wire.js';
 
 /** Headers Factum adds to a dead-lettered message, beside the original ones. */

@@ -1,7 +1,7 @@
 import type * as JetStream from '@nats-io/jetstream';
 import type * as Transport from '@nats-io/transport-node';
 import type { Emitter } from '../../core/emitter.js';
-import type { BrokerEvents } from '../broker.js';
+import type { BrokerEvents } from '../../messaging/broker.js';
 
 /** What a consumer needs from its broker: the JetStream clients, names and instrumentation. */
 export interface NatsHost {

@@ -23,8 +23,8 @@ import type {
   GroupOptions,
   MessageHandler,
   PublishOptions,
-} from '../broker.js';
-import { DEFAULT_MAX_DELIVERIES } from '../broker.js';
+} from '../../messaging/broker.js';
+import { DEFAULT_MAX_DELIVERIES } from '../../messaging/broker.js';
 import { resolveConsumeOptions } from '../shared/delivery.js';
 import { assertName, routingKeyOf, routingPatterns } from '../shared/naming.js';
 import { NatsConsumer } from './consumer.js';

@@ -1,6 +1,6 @@
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { retry } from '../../core/retry.js';
-import type { Consumer, GroupOptions, MessageHandler } from '../broker.js';
+import type { Consumer, GroupOptions, MessageHandler } from '../../messaging/broker.js';
 import { type Outcome, type ResolvedConsumeOptions, runDelivery } from '../shared/delivery.js';
 import { DeadLetterHeaders } from './dead-letters.js';
 import type { RabbitMqConnectionHost } from './host.js';

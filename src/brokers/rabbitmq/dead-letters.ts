@@ -1,6 +1,6 @@
 import type { GetMessage } from 'amqplib';
 import type { StoredEvent } from '../../core/envelope.js';
-import type { DeadLetter, DeadLetterReason } from '../broker.js';
+import type { DeadLetter, DeadLetterReason } from '../../messaging/broker.js';
 import { fromAmqpMessage, headersOf } from './wire.js';
 
 /** Headers Factum adds to a dead-lettered message, beside the original ones. */

@@ -1,6 +1,6 @@
 import type * as Amqp from 'amqplib';
 import type { Emitter } from '../../core/emitter.js';
-import type { BrokerEvents, GroupOptions } from '../broker.js';
+import type { BrokerEvents, GroupOptions } from '../../messaging/broker.js';
 import type { Topology } from './topology.js';
 
 /** What a consumer needs from its broker: the live connection, topology and instrumentation. */

@@ -21,7 +21,7 @@ import type {
   GroupOptions,
   MessageHandler,
   PublishOptions,
-} from '../broker.js';
+} from '../../messaging/broker.js';
 import { resolveConsumeOptions } from '../shared/delivery.js';
 import { assertName } from '../shared/naming.js';
 import { RabbitMqConsumer } from './consumer.js';

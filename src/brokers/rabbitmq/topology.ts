@@ -1,5 +1,5 @@
 import type { Channel } from 'amqplib';
-import type { GroupOptions } from '../broker.js';
+import type { GroupOptions } from '../../messaging/broker.js';
 import { routingPatterns } from '../shared/naming.js';
 
 export interface Topology {

@@ -8,8 +8,8 @@ import type {
   DeadLetterReason,
   HandlerRetryOptions,
   MessageHandler,
-} from '../broker.js';
-import { DEFAULT_MAX_DELIVERIES, DEFAULT_PREFETCH } from '../broker.js';
+} from '../../messaging/broker.js';
+import { DEFAULT_MAX_DELIVERIES, DEFAULT_PREFETCH } from '../../messaging/broker.js';
 
 export type Outcome =
   | { kind: 'ack' }

@@ -1,5 +1,5 @@
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
-import type { GroupOptions } from '../broker.js';
+import type { GroupOptions } from '../../messaging/broker.js';
 
 /**
  * One token of a routing key or subject. Letters, digits, '-' and '_' stay as they are; anything else
