@@ -1,6 +1,6 @@
-import type { Broker, ConsumeOptions, Consumer, DeliveryContext } from './broker.js';
 import type { StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, ValidationError } from '../core/errors.js';
+import type { Broker, ConsumeOptions, Consumer, DeliveryContext } from './broker.js';
 import {
   checkAge,
   checkEvery,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Broker } from './broker.js';
 import { Emitter } from '../core/emitter.js';
 import { ErrorCodes, type FactumError, isRetriable, ValidationError } from '../core/errors.js';
 import { type RetryOptions, retry } from '../core/retry.js';
+import type { Broker } from './broker.js';
 import {
   checkAge,
   checkEvery,

@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Broker } from '../messaging/broker.js';
 import type { StoredEvent } from '../core/envelope.js';
 import { InvalidMessageError } from '../core/errors.js';
 import { newEventId } from '../core/ids.js';
+import type { Broker } from '../messaging/broker.js';
 import { consumeAll, interleaved, range, sleep, spawnWorker, total, waitFor } from './broker-helpers.js';
 
 export interface BrokerContractSetup {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Broker, ConsumeOptions, Consumer, MessageHandler } from '../messaging/broker.js';
 import type { StoredEvent } from '../core/envelope.js';
 import { newEventId } from '../core/ids.js';
+import type { Broker, ConsumeOptions, Consumer, MessageHandler } from '../messaging/broker.js';
 
 export async function consumeAll(
   broker: Broker,
