@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../core/envelope.js';
 import { RetriesExhaustedError, WaitTimeoutError } from '../core/errors.js';
 import { retry } from '../core/retry.js';
+import { projectionCheckpoint } from './status.js';
 import type { DeadLetterError, GenerationLayout, ProjectionStorage, StorageTx } from './storage.js';
 import type { Projection } from './types.js';
 
@@ -158,7 +159,10 @@ async function tryBatch(
       await target.fence(tx);
       failure = await applyInTransaction(tx, target, events, from, to, local, parked);
       if (failure !== undefined) throw ABORT;
-      await tx.setCheckpoint(target.projection.name, target.layout.generation, events[to - 1]!.position);
+      await tx.setCheckpoint(
+        projectionCheckpoint(target.projection.name, target.layout.generation),
+        events[to - 1]!.position,
+      );
     }, target.projection.name);
   } catch (error) {
     if (error !== ABORT) throw error;
@@ -273,7 +277,7 @@ async function deadLetter(
       error: toDeadLetterError(cause),
       attempts,
     });
-    await tx.setCheckpoint(projection.name, layout.generation, event.position);
+    await tx.setCheckpoint(projectionCheckpoint(projection.name, layout.generation), event.position);
     return id;
   }, projection.name);
   const error = cause instanceof Error ? cause : new Error(String(cause));

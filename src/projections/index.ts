@@ -1,3 +1,4 @@
+export type { LeaseOptions, LeaseStrategy } from '../follow/lease.js';
 export type { ProjectionsTarget } from './admin.js';
 export {
   listDeadLetters,
@@ -10,7 +11,6 @@ export {
 export type { DeadLetterAction, DeadLetterActionResult } from './dead-letter-actions.js';
 export { defineProjection } from './define.js';
 export type { ProjectionAlert, ProjectionEvents, RebuildProgress } from './events.js';
-export type { LeaseOptions } from './lease.js';
 export { memoryProjectionStorage } from './memory/storage.js';
 export type { PostgresProjectionStorageOptions } from './postgres/storage.js';
 export { postgresProjectionStorage } from './postgres/storage.js';

@@ -9,16 +9,21 @@ import {
 } from '../core/errors.js';
 import type { SchemaRegistry } from '../core/schema-registry.js';
 import type { EventStore } from '../core/store.js';
+import {
+  assertStrategyAvailable,
+  checkLeaseOptions,
+  type LeaseOptions,
+  newOwnerId,
+} from '../follow/lease.js';
 import { projectionStorageFor } from './admin.js';
 import { type DeadLetterActionResult, requestDeadLetterAction } from './dead-letter-actions.js';
 import type { ProjectionAlert, ProjectionEvents } from './events.js';
 import { installInlineProjections } from './inline.js';
-import { checkLeaseOptions, type LeaseOptions, newOwnerId } from './lease.js';
 import { documentReader } from './read-model.js';
 import { type RebuildOptions, type RebuildResult, rebuildProjection } from './rebuild.js';
 import { registerProjection } from './register.js';
 import { AsyncRunner, type RunnerState } from './runner.js';
-import { type ProjectionStatus, readStatus } from './status.js';
+import { type ProjectionStatus, projectionCheckpoint, readStatus } from './status.js';
 import type { DeadLetter, DeadLetterQuery, ProjectionStorage } from './storage.js';
 import type { DocumentReader, Projection, ProjectionTx } from './types.js';
 
@@ -124,13 +129,7 @@ export async function createProjections(
   }
   const owner = options.owner ?? newOwnerId();
   const lease = checkLeaseOptions(options.lease);
-  if (lease.strategy === 'advisory' && storage.sessionLocks === undefined) {
-    throw new ValidationError(
-      ErrorCodes.INVALID_ARGUMENT,
-      'lease.strategy',
-      `The ${storage.dialect} projection storage has no session locks: use the 'row' lease strategy`,
-    );
-  }
+  assertStrategyAvailable(storage, lease);
   const emitter = new Emitter<ProjectionEvents>();
   if (options.onAlert !== undefined) emitter.on('alert', options.onAlert);
 
@@ -279,7 +278,7 @@ async function waitForCheckpoint(
       reached = await storage.read(async (tx) => {
         const record = await tx.getProjection(name);
         if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
-        return (await tx.getCheckpoint(name, record.liveGeneration)) ?? 0n;
+        return (await tx.getCheckpoint(projectionCheckpoint(name, record.liveGeneration))) ?? 0n;
       });
       if (reached >= position) return;
       const left = deadline - Date.now();

@@ -1,46 +1,32 @@
 import type { StoredEvent } from '../core/envelope.js';
 import type { EventStore } from '../core/store.js';
+import type { FollowStorage, FollowTx } from '../follow/storage.js';
 import type { CollectionOptions, ProjectionTx } from './types.js';
 
+export type { LeaseRecord, SessionLock, SessionLocks } from '../follow/storage.js';
+
 /**
- * The storage seam of projections: everything the runners, rebuilds, dead-letter handling and leases
- * need from a database, and nothing they do on top of it. SQLite (./sqlite/) and process memory
- * (./memory/) implement it today; a PostgreSQL implementation fills the same interface and must pass
- * the same conformance suite (describeProjectionStorageContract in factum/testing).
+ * The storage seam of projections: everything the runners, rebuilds and dead-letter handling need
+ * from a database, and nothing they do on top of it. It is a follow storage (src/follow/storage.ts:
+ * transactions, leases, checkpoints, the clock), extended with the read model. SQLite (./sqlite/),
+ * PostgreSQL (./postgres/) and process memory (./memory/) implement it and pass the same
+ * conformance suite (describeProjectionStorageContract in factum/testing).
  *
- * Rules every implementation keeps:
- * 1. `transaction` is atomic: all writes made through its StorageTx commit together or not at all.
- *    Transactions with the same `scope` (a projection's name) are serialised with respect to each
- *    other, and a transaction without a scope with respect to all others (SQLite: one writer for
- *    everything; PostgreSQL: transaction-scoped advisory locks, one per projection plus a shared one
- *    for the whole schema, taken first thing in each transaction).
- * 2. `read` sees committed state only.
- * 3. Read-model objects of a generation have physical names of their own; `publishGeneration` makes
+ * Rules every implementation keeps, beyond the follow storage's:
+ * 1. `transaction` is atomic: all writes made through its StorageTx (read model, checkpoint, dead
+ *    letters, the fencing check's lease) commit together or not at all. A projection's transactions
+ *    are scoped to its name.
+ * 2. Read-model objects of a generation have physical names of their own; `publishGeneration` makes
  *    readers' plain names (views) point to that generation within the transaction.
- * 4. Positions are the store's opaque bigint positions; checkpoints store them losslessly.
+ * 3. A projection generation's checkpoint is the follow checkpoint `projectionCheckpoint(name, generation)`.
  */
-export interface ProjectionStorage {
-  readonly dialect: 'sqlite' | 'postgres' | 'memory';
+export interface ProjectionStorage extends FollowStorage<StorageTx> {
   /** The event store whose log the projections read. */
   readonly store: EventStore;
-  /**
-   * Runs `task` in one write transaction. With a `scope` (a projection's name) it excludes only the
-   * transactions of that scope (and those without one); without, it excludes every other transaction.
-   */
-  transaction<T>(task: (tx: StorageTx) => Promise<T>, scope?: string): Promise<T>;
-  /** Runs `task` against committed state (no writes). */
-  read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T>;
   /** Position of the last committed event (0n when the log is empty). */
   head(): Promise<bigint>;
   /** How many events the log holds after `position`. */
   countEventsAfter(position: bigint): Promise<number>;
-  /** Milliseconds since the epoch by the storage's clock (leases compare against it). */
-  now(): number;
-  /**
-   * Session locks (PostgreSQL: advisory locks held by one connection of this process), which the
-   * database releases by itself when the holder's connection ends. Absent where there are none.
-   */
-  readonly sessionLocks?: SessionLocks;
   /**
    * Registers `hook` to run inside every append's transaction with the stored events of that append
    * (inline projections); `scopes` are the projections it writes, excluded (as by `transaction(task,
@@ -109,18 +95,11 @@ export interface DeadLetterQuery {
   limit?: number;
 }
 
-export interface LeaseRecord {
-  name: string;
-  owner: string;
-  /** Grows by one on every change of holder (fencing token). */
-  token: number;
-  acquiredAt: number;
-  renewedAt: number;
-  expiresAt: number;
-}
-
-/** The operations available inside `transaction` and `read` (writes only inside `transaction`). */
-export interface StorageTx {
+/**
+ * The operations available inside `transaction` and `read` (writes only inside `transaction`): the
+ * follow storage's leases and checkpoints, and the read model's.
+ */
+export interface StorageTx extends FollowTx {
   getProjection(name: string): Promise<ProjectionRecord | undefined>;
   listProjections(): Promise<ProjectionRecord[]>;
   putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt'>): Promise<void>;
@@ -131,10 +110,6 @@ export interface StorageTx {
   ): Promise<void>;
   /** The projection that owns a read-model name. */
   ownerOf(name: string): Promise<string | undefined>;
-
-  getCheckpoint(projection: string, generation: number): Promise<bigint | undefined>;
-  setCheckpoint(projection: string, generation: number, position: bigint): Promise<void>;
-  deleteCheckpoint(projection: string, generation: number): Promise<void>;
 
   /** Creates the generation's collections and declared indexes if missing (idempotent; new indexes are added). */
   createGeneration(layout: GenerationLayout): Promise<void>;
@@ -167,21 +142,6 @@ export interface StorageTx {
   /** Ordering keys with a dead or parked event: later events with these keys must be parked. */
   blockedKeys(projection: string, generation: number): Promise<Set<string>>;
   countDeadLetters(projection: string, generation: number): Promise<{ dead: number; parked: number }>;
-
-  getLease(name: string): Promise<LeaseRecord | undefined>;
-  putLease(lease: LeaseRecord): Promise<void>;
-}
-
-export interface SessionLocks {
-  /** Takes the named lock for this process; undefined while another process (or this one) holds it. */
-  tryLock(name: string): Promise<SessionLock | undefined>;
-}
-
-export interface SessionLock {
-  /** Whether the lock is still held: false once its connection is gone (the database released it). */
-  alive(): Promise<boolean>;
-  /** Gives the lock up (a no-op once it is lost). */
-  release(): Promise<void>;
 }
 
 const BRAND = Symbol.for('factum.projectionStorage');

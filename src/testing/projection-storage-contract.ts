@@ -2,8 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, isFactumError } from '../core/errors.js';
 import type { EventStore } from '../core/store.js';
-import { checkLease, releaseLease, renewLease, tryAcquireLease } from '../projections/lease.js';
+import { checkLease, releaseLease, renewLease, tryAcquireLease } from '../follow/lease.js';
 import { documentReader } from '../projections/read-model.js';
+import { projectionCheckpoint } from '../projections/status.js';
 import type { GenerationLayout, ProjectionStorage } from '../projections/storage.js';
 
 export interface ProjectionStorageFixture {
@@ -181,7 +182,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         await expect(
           storage.transaction(async (tx) => {
             await tx.projectionTx(layout(1)).documents('contract_docs').upsert('x', { a: 1 });
-            await tx.setCheckpoint('contract', 1, 42n);
+            await tx.setCheckpoint(projectionCheckpoint('contract', 1), 42n);
             await tx.addDeadLetter(deadLetter(event(1n, 's-1'), 'dead'));
             await tx.putLease({ name: 'l', owner: 'o', token: 1, acquiredAt: 1, renewedAt: 1, expiresAt: 2 });
             throw boom;
@@ -189,7 +190,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         ).rejects.toBe(boom);
         await storage.read(async (tx) => {
           expect(await tx.projectionTx(layout(1)).documents('contract_docs').get('x')).toBeUndefined();
-          expect(await tx.getCheckpoint('contract', 1)).toBeUndefined();
+          expect(await tx.getCheckpoint(projectionCheckpoint('contract', 1))).toBeUndefined();
           expect(await tx.listDeadLetters({})).toEqual([]);
           expect(await tx.getLease('l')).toBeUndefined();
         });
@@ -282,13 +283,13 @@ export function describeProjectionStorageContract(name: string, factory: Project
     describe('registry, checkpoints and generations', () => {
       it('keeps projections, checkpoints (lossless bigints) and owners', async () => {
         await storage.transaction(async (tx) => {
-          await tx.setCheckpoint('contract', 1, 2n ** 52n + 7n);
-          await tx.setCheckpoint('contract', 2, 5n);
-          await tx.deleteCheckpoint('contract', 2);
+          await tx.setCheckpoint(projectionCheckpoint('contract', 1), 2n ** 52n + 7n);
+          await tx.setCheckpoint(projectionCheckpoint('contract', 2), 5n);
+          await tx.deleteCheckpoint(projectionCheckpoint('contract', 2));
         });
         await storage.read(async (tx) => {
-          expect(await tx.getCheckpoint('contract', 1)).toBe(2n ** 52n + 7n);
-          expect(await tx.getCheckpoint('contract', 2)).toBeUndefined();
+          expect(await tx.getCheckpoint(projectionCheckpoint('contract', 1))).toBe(2n ** 52n + 7n);
+          expect(await tx.getCheckpoint(projectionCheckpoint('contract', 2))).toBeUndefined();
           const record = await tx.getProjection('contract');
           expect(record).toMatchObject({ name: 'contract', mode: 'async', version: 1, liveGeneration: 1 });
           expect(record?.createdAt).toBeInstanceOf(Date);
@@ -411,26 +412,32 @@ export function describeProjectionStorageContract(name: string, factory: Project
 
     describe('leases', () => {
       it('grants one holder, refuses others while it lives, hands over on expiry with a new token', async () => {
-        const a = await tryAcquireLease(storage, 'projection:x', 'a', 60_000);
+        const a = await tryAcquireLease(storage, { name: 'projection:x', scope: 'x' }, 'a', 60_000);
         expect(a).toMatchObject({ owner: 'a', token: 1 });
-        expect(await tryAcquireLease(storage, 'projection:x', 'b', 60_000)).toBeUndefined();
-        expect((await tryAcquireLease(storage, 'projection:x', 'a', 60_000))?.token).toBe(1);
-        const renewed = await renewLease(storage, a!, 60_000);
+        expect(
+          await tryAcquireLease(storage, { name: 'projection:x', scope: 'x' }, 'b', 60_000),
+        ).toBeUndefined();
+        expect(
+          (await tryAcquireLease(storage, { name: 'projection:x', scope: 'x' }, 'a', 60_000))?.token,
+        ).toBe(1);
+        const renewed = await renewLease(storage, a!, 60_000, 'x');
         expect(renewed?.expiresAt).toBeGreaterThanOrEqual(a!.expiresAt);
 
-        const short = await tryAcquireLease(storage, 'projection:y', 'a', 30);
+        const short = await tryAcquireLease(storage, { name: 'projection:y', scope: 'y' }, 'a', 30);
         await new Promise((r) => setTimeout(r, 60));
-        const b = await tryAcquireLease(storage, 'projection:y', 'b', 60_000);
+        const b = await tryAcquireLease(storage, { name: 'projection:y', scope: 'y' }, 'b', 60_000);
         expect(b).toMatchObject({ owner: 'b', token: 2 });
         // The old holder can neither renew nor commit under its lease any more (fencing).
-        expect(await renewLease(storage, short!, 60_000)).toBeUndefined();
+        expect(await renewLease(storage, short!, 60_000, 'y')).toBeUndefined();
         await expect(storage.transaction((tx) => checkLease(tx, short!))).rejects.toSatisfy((e) =>
           isFactumError(e, ErrorCodes.LEASE_LOST),
         );
         await storage.transaction((tx) => checkLease(tx, b!));
 
-        await releaseLease(storage, b!);
-        expect(await tryAcquireLease(storage, 'projection:y', 'c', 60_000)).toMatchObject({
+        await releaseLease(storage, b!, 'y');
+        expect(
+          await tryAcquireLease(storage, { name: 'projection:y', scope: 'y' }, 'c', 60_000),
+        ).toMatchObject({
           owner: 'c',
           token: 3,
         });

@@ -3,7 +3,7 @@ import { createPostgresStore } from 'factum/postgres';
 import { createProjections, defineProjection, postgresProjectionStorage } from 'factum/projections';
 import { describeProjectionStorageContract } from 'factum/testing';
 import { describe, expect, it, vi } from 'vitest';
-import { tryAcquireLease } from '../../src/projections/lease.js';
+import { tryAcquireLease } from '../../src/follow/lease.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { services } from '../support/services.js';
 
@@ -143,7 +143,7 @@ describe.skipIf(!postgres.available)('PostgreSQL projection storage: session loc
     expect(active).toHaveLength(1);
     expect(active[0]).toMatchObject({ behind: 0 });
     const { rows } = await pool.query<{ token: number }>(
-      `SELECT token FROM "${schema}".factum_projection_leases WHERE name = 'projection:counter'`,
+      `SELECT token FROM "${schema}".factum_leases WHERE name = 'projection:counter'`,
     );
     expect(Number(rows[0]?.token)).toBe(2);
     // Every event applied once in the read model, whoever applied it.
@@ -183,7 +183,7 @@ describe.skipIf(!postgres.available)('PostgreSQL projection storage: clock', () 
       await storage.transaction(async () => {}, 'p');
       expect(Math.abs(storage.now() - (await databaseNow()))).toBeLessThan(1_000);
       // A lease taken by this host expires by database time, as every other host reads it.
-      const lease = await tryAcquireLease(storage, 'projection:p', 'fast-host', 5_000);
+      const lease = await tryAcquireLease(storage, { name: 'projection:p', scope: 'p' }, 'fast-host', 5_000);
       expect(Math.abs(lease!.expiresAt - ((await databaseNow()) + 5_000))).toBeLessThan(1_000);
     } finally {
       skew.mockRestore();

@@ -222,9 +222,7 @@ describeRunnerProcesses(
       open: async () => createSqliteStore(file),
       async expireLease() {
         const db = new Database(file);
-        db.prepare(
-          "UPDATE factum_projection_leases SET expires_at = 0 WHERE name = 'projection:tally'",
-        ).run();
+        db.prepare("UPDATE factum_leases SET expires_at = 0 WHERE name = 'projection:tally'").run();
         db.close();
       },
       async check() {
@@ -258,7 +256,7 @@ describeRunnerProcesses(
       open: () => createPostgresStore({ pool, schema, migrate: true }),
       async expireLease() {
         await pool.query(
-          `UPDATE "${schema}".factum_projection_leases SET expires_at = 0 WHERE name = 'projection:tally'`,
+          `UPDATE "${schema}".factum_leases SET expires_at = 0 WHERE name = 'projection:tally'`,
         );
       },
       async check() {
@@ -271,8 +269,8 @@ describeRunnerProcesses(
           `SELECT c.position::text AS checkpoint, (t.doc->>'count')::int AS applied,
                 (SELECT count(*)::int FROM "${schema}".factum_events e WHERE e.position <= coalesce(c.position, 0)) AS upto
            FROM "${schema}".factum_projections p
-           LEFT JOIN "${schema}".factum_projection_checkpoints c
-             ON c.projection = p.name AND c.generation = p.live_generation
+           LEFT JOIN "${schema}".factum_checkpoints c
+             ON c.name = 'projection:' || p.name || ':' || p.live_generation
            LEFT JOIN "${schema}".tally_totals t ON t.id = 'all'
           WHERE p.name = 'tally'`,
         );

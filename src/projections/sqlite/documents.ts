@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ErrorCodes, ProjectionNotFoundError, ValidationError } from '../../core/errors.js';
+import { statement } from '../../stores/sqlite/statement.js';
 import { checkFilter, checkFind } from '../filter.js';
 import { assertDocumentId, physicalName, quoteIdent } from '../names.js';
 import type { GenerationLayout } from '../storage.js';
@@ -10,7 +11,6 @@ import { collectionTable } from './sql/field-expression.js';
 import { findDocuments } from './sql/find-documents.js';
 import { getDocument } from './sql/get-document.js';
 import { patchDocument } from './sql/patch-document.js';
-import { statement } from './sql/statement.js';
 import { upsertDocument } from './sql/upsert-document.js';
 
 const TOP_LEVEL_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;

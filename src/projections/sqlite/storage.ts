@@ -1,12 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../core/envelope.js';
-import { TransactionClosedError } from '../../core/errors.js';
+import { runWithTx, SqliteFollowTx } from '../../follow/sqlite/storage.js';
 import type { SqliteEventStore } from '../../stores/sqlite/sqlite-store.js';
 import {
   type DeadLetter,
   type DeadLetterQuery,
   type GenerationLayout,
-  type LeaseRecord,
   type NewDeadLetter,
   type ProjectionRecord,
   type ProjectionStorage,
@@ -21,22 +20,17 @@ import { blockedKeys } from './sql/blocked-keys.js';
 import { claimObjects } from './sql/claim-objects.js';
 import { countDeadLetters } from './sql/count-dead-letters.js';
 import { createGeneration } from './sql/create-generation.js';
-import { deleteCheckpoint } from './sql/delete-checkpoint.js';
 import { deleteDeadLetter } from './sql/delete-dead-letter.js';
 import { deleteDeadLetters } from './sql/delete-dead-letters.js';
 import { dropGeneration } from './sql/drop-generation.js';
-import { getCheckpoint } from './sql/get-checkpoint.js';
 import { getDeadLetter } from './sql/get-dead-letter.js';
-import { getLease } from './sql/get-lease.js';
 import { headPosition } from './sql/head-position.js';
 import { listDeadLetters } from './sql/list-dead-letters.js';
 import { listProjections } from './sql/list-projections.js';
 import { ownerOf } from './sql/owner-of.js';
 import { getProjection } from './sql/projection-record.js';
 import { publishGeneration } from './sql/publish-generation.js';
-import { putLease } from './sql/put-lease.js';
 import { putProjection } from './sql/put-projection.js';
-import { setCheckpoint } from './sql/set-checkpoint.js';
 import { updateDeadLetter } from './sql/update-dead-letter.js';
 
 /** What projections need from a SQLite event store: its connection, gated transactions and append hooks. */
@@ -110,40 +104,32 @@ class SqliteProjectionStorage implements ProjectionStorage {
 
 let savepoints = 0;
 
-class SqliteStorageTx implements StorageTx {
+class SqliteStorageTx extends SqliteFollowTx implements StorageTx {
   readonly #db: Database.Database;
   readonly #store: SqliteStoreLike;
-  #open = true;
 
   /** Runs `task` with a tx that refuses every use once the task has settled. */
-  static async run<T>(
+  static run<T>(
     db: Database.Database,
     store: SqliteStoreLike,
     task: (tx: StorageTx) => Promise<T>,
   ): Promise<T> {
-    const tx = new SqliteStorageTx(db, store);
-    try {
-      return await task(tx);
-    } finally {
-      tx.#open = false;
-    }
+    return runWithTx(new SqliteStorageTx(db, store), task);
   }
 
   private constructor(db: Database.Database, store: SqliteStoreLike) {
+    super(db);
     this.#db = db;
     this.#store = store;
   }
 
   /** Inside a transaction the write lock keeps appends out: the store's own read sees every event. */
   async readCommittedLog(after: bigint, limit: number): Promise<{ events: StoredEvent[]; last: bigint }> {
-    this.#conn('read the log');
+    this.conn('read the log');
     return readLogPage(this.#store, after, limit);
   }
 
-  readonly #conn = (operation: string): Database.Database => {
-    if (!this.#open) throw new TransactionClosedError(operation);
-    return this.#db;
-  };
+  readonly #conn = (operation: string): Database.Database => this.conn(operation);
 
   async getProjection(name: string): Promise<ProjectionRecord | undefined> {
     return getProjection(this.#db, name);
@@ -166,18 +152,6 @@ class SqliteStorageTx implements StorageTx {
 
   async ownerOf(name: string): Promise<string | undefined> {
     return ownerOf(this.#db, name);
-  }
-
-  async getCheckpoint(projection: string, generation: number): Promise<bigint | undefined> {
-    return getCheckpoint(this.#db, projection, generation);
-  }
-
-  async setCheckpoint(projection: string, generation: number, position: bigint): Promise<void> {
-    setCheckpoint(this.#db, projection, generation, position, Date.now());
-  }
-
-  async deleteCheckpoint(projection: string, generation: number): Promise<void> {
-    deleteCheckpoint(this.#db, projection, generation);
   }
 
   async createGeneration(layout: GenerationLayout): Promise<void> {
@@ -243,13 +217,5 @@ class SqliteStorageTx implements StorageTx {
 
   async countDeadLetters(projection: string, generation: number): Promise<{ dead: number; parked: number }> {
     return countDeadLetters(this.#db, projection, generation);
-  }
-
-  async getLease(name: string): Promise<LeaseRecord | undefined> {
-    return getLease(this.#db, name);
-  }
-
-  async putLease(lease: LeaseRecord): Promise<void> {
-    putLease(this.#db, lease);
   }
 }

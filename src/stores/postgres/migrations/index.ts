@@ -13,6 +13,7 @@ import { migration as m0010 } from './0010-create-checkpoints.js';
 import { migration as m0011 } from './0011-create-leases.js';
 import { migration as m0012 } from './0012-create-outbox.js';
 import { migration as m0013 } from './0013-create-inbox.js';
+import { migration as m0015 } from './0015-one-lease-and-checkpoint-table.js';
 import type { PostgresMigration } from './migration.js';
 
 export type { PostgresMigration } from './migration.js';
@@ -30,6 +31,7 @@ export const migrations: readonly PostgresMigration[] = [
   m0011,
   m0012,
   m0013,
+  m0015,
 ];
 
 const LATEST = migrations.at(-1)?.version ?? 0;
