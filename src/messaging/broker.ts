@@ -68,7 +68,18 @@ export interface Consumer {
   stop(): Promise<void>;
 }
 
-export type DeadLetterReason = 'handler-failed' | 'invalid-message' | 'delivery-limit';
+/**
+ * Why a message was dead-lettered: its handler kept failing ('handler-failed'), it is not a Factum
+ * envelope or failed `validate` ('invalid-message'), or it was delivered too often without an
+ * acknowledgement ('delivery-limit'). The one list of reasons: the type is derived from it.
+ */
+export const DEAD_LETTER_REASONS = ['handler-failed', 'invalid-message', 'delivery-limit'] as const;
+
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
+export function isDeadLetterReason(value: unknown): value is DeadLetterReason {
+  return (DEAD_LETTER_REASONS as readonly unknown[]).includes(value);
+}
 
 export interface DeadLetter {
   group: string;

@@ -21,7 +21,7 @@ import type {
   MessageHandler,
   PublishOptions,
 } from '../../messaging/broker.js';
-import { type Outcome, resolveConsumeOptions } from '../shared/delivery.js';
+import { type DeadLetterOutcome, resolveConsumeOptions } from '../shared/delivery.js';
 import { assertName } from '../shared/naming.js';
 import { createTopic, groupLag, startGroupAtEnd, topicPartitions } from './admin.js';
 import { hasApiError, describeError as message, translate } from './client-errors.js';
@@ -265,7 +265,7 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
   async deadLetter(
     group: string,
     record: Pick<Kafka.Message, 'key' | 'value' | 'headers' | 'partition' | 'offset'>,
-    outcome: Extract<Outcome, { kind: 'dead-letter' }>,
+    outcome: DeadLetterOutcome,
   ): Promise<void> {
     const topic = this.deadLetterTopic(group);
     if (this.createsTopics) await this.ensureTopic(topic, 1);

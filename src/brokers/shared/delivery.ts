@@ -17,6 +17,9 @@ export type Outcome =
   /** The consumer is stopping: leave the message unacknowledged so the broker redelivers it. */
   | { kind: 'abandon' };
 
+/** The outcome that sends a message to its group's dead-letter destination. */
+export type DeadLetterOutcome = Extract<Outcome, { kind: 'dead-letter' }>;
+
 export interface ResolvedConsumeOptions {
   group: string;
   maxDeliveries: number;
