@@ -1,5 +1,5 @@
 import type * as Kafka from '@platformatic/kafka';
-import type { DeadLetter } from '../../messaging/broker.js';
+import type { BrokerDeadLetter } from '../../messaging/broker.js';
 import { deadLetterStamp, decodeDeadLetter } from '../shared/dead-letters.js';
 import type { DeadLetterOutcome } from '../shared/delivery.js';
 import { fromKafkaRecord, headerRecord } from './wire.js';
@@ -50,7 +50,7 @@ export interface RawRecord {
   timestamp: Date;
 }
 
-export function toKafkaDeadLetter(group: string, record: RawRecord): DeadLetter {
+export function toKafkaDeadLetter(group: string, record: RawRecord): BrokerDeadLetter {
   const value = record.value ?? undefined;
   return decodeDeadLetter(group, DeadLetterHeaders, {
     headers: record.headers,

@@ -11,12 +11,12 @@ import {
 import type {
   Broker,
   BrokerCapabilities,
+  BrokerDeadLetter,
   BrokerEventListener,
   BrokerEvents,
   ConsumeOptions,
   Consumer,
   ConsumerLag,
-  DeadLetter,
   GroupOptions,
   MessageHandler,
   PublishOptions,
@@ -330,7 +330,7 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
     return readTopic(this.#reader, this.admin, topic, options.limit ?? 1000);
   }
 
-  async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+  async deadLetters(group: string, options: { limit?: number } = {}): Promise<BrokerDeadLetter[]> {
     assertName('group', group);
     const limit = options.limit ?? 100;
     try {

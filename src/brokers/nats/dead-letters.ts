@@ -1,5 +1,5 @@
 import type { StoredMsg } from '@nats-io/jetstream';
-import type { DeadLetter } from '../../messaging/broker.js';
+import type { BrokerDeadLetter } from '../../messaging/broker.js';
 import { decodeDeadLetter } from '../shared/dead-letters.js';
 import { fromNatsMessage, headerRecord } from './wire.js';
 
@@ -13,7 +13,7 @@ export const DeadLetterHeaders = {
   subject: 'Factum-Subject',
 } as const;
 
-export function toNatsDeadLetter(group: string, stored: StoredMsg): DeadLetter {
+export function toNatsDeadLetter(group: string, stored: StoredMsg): BrokerDeadLetter {
   return decodeDeadLetter(group, DeadLetterHeaders, {
     headers: headerRecord(stored.header),
     body: stored.data,

@@ -14,12 +14,12 @@ import {
 import type {
   Broker,
   BrokerCapabilities,
+  BrokerDeadLetter,
   BrokerEventListener,
   BrokerEvents,
   ConsumeOptions,
   Consumer,
   ConsumerLag,
-  DeadLetter,
   GroupOptions,
   MessageHandler,
   PublishOptions,
@@ -290,11 +290,11 @@ export class NatsBroker implements Broker, NatsHost {
     return { group, lag, partitions: [{ partition: this.stream, lag }] };
   }
 
-  async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+  async deadLetters(group: string, options: { limit?: number } = {}): Promise<BrokerDeadLetter[]> {
     assertName('group', group);
     const limit = options.limit ?? 100;
     const subject = this.deadLetterSubject(group);
-    const letters: DeadLetter[] = [];
+    const letters: BrokerDeadLetter[] = [];
     let seq = 1;
     while (letters.length < limit) {
       let stored: JetStream.StoredMsg | null;

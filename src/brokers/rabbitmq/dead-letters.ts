@@ -1,5 +1,5 @@
 import type { GetMessage } from 'amqplib';
-import type { DeadLetter } from '../../messaging/broker.js';
+import type { BrokerDeadLetter } from '../../messaging/broker.js';
 import { decodeDeadLetter } from '../shared/dead-letters.js';
 import { fromAmqpMessage, headersOf } from './wire.js';
 
@@ -18,7 +18,7 @@ export const DeadLetterHeaders = {
  * 'delivery-limit'; AMQP 0-9-1 does not say when a queue took a message, so one without Factum's
  * headers is dated now.
  */
-export function toDeadLetter(group: string, message: GetMessage): DeadLetter {
+export function toDeadLetter(group: string, message: GetMessage): BrokerDeadLetter {
   const headers = headersOf(message);
   return decodeDeadLetter(group, DeadLetterHeaders, {
     headers,

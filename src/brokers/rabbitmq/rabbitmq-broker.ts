@@ -12,12 +12,12 @@ import { retry } from '../../core/retry.js';
 import type {
   Broker,
   BrokerCapabilities,
+  BrokerDeadLetter,
   BrokerEventListener,
   BrokerEvents,
   ConsumeOptions,
   Consumer,
   ConsumerLag,
-  DeadLetter,
   GroupOptions,
   MessageHandler,
   PublishOptions,
@@ -373,7 +373,7 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
     return { group, lag: reply.messageCount, partitions: [{ partition: queue, lag: reply.messageCount }] };
   }
 
-  async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+  async deadLetters(group: string, options: { limit?: number } = {}): Promise<BrokerDeadLetter[]> {
     assertName('group', group);
     const limit = options.limit ?? 100;
     const dlq = deadLetterQueueName(this.topology, group);
@@ -383,7 +383,7 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
     // return, whichever way it is returned (nack, reject, recover or channel close), and AMQP 0-9-1
     // has no way to read a message without taking it (docs/messaging.md, Dead letters).
     return this.#withChannel(`read dead letters of ${dlq}`, async (channel) => {
-      const letters: DeadLetter[] = [];
+      const letters: BrokerDeadLetter[] = [];
       let last: Amqp.GetMessage | undefined;
       try {
         while (letters.length < limit) {

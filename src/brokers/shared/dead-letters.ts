@@ -4,7 +4,7 @@
  * those headers in its broker's style and reads its messages' headers as text; the rest is here.
  */
 import type { StoredEvent } from '../../core/envelope.js';
-import type { DeadLetter } from '../../messaging/broker.js';
+import type { BrokerDeadLetter } from '../../messaging/broker.js';
 import { isDeadLetterReason } from '../../messaging/broker.js';
 import type { DeadLetterOutcome } from './delivery.js';
 
@@ -61,7 +61,7 @@ export function decodeDeadLetter(
   group: string,
   names: DeadLetterHeaderNames,
   message: DeadLetteredMessage,
-): DeadLetter {
+): BrokerDeadLetter {
   const { headers, body } = message;
   const stated = headers[names.reason];
   let event: StoredEvent | undefined;
@@ -71,7 +71,7 @@ export function decodeDeadLetter(
     event = undefined;
   }
   const at = headers[names.at];
-  const letter: DeadLetter = {
+  const letter: BrokerDeadLetter = {
     group,
     reason: isDeadLetterReason(stated) ? stated : 'delivery-limit',
     error: headers[names.error] ?? message.fallback?.error ?? 'unknown',
