@@ -2,6 +2,7 @@ import type * as Kafka from '@platformatic/kafka';
 import type { BrokerDeadLetter } from '../../messaging/broker.js';
 import { deadLetterStamp, decodeDeadLetter } from '../shared/dead-letters.js';
 import type { DeadLetterOutcome } from '../shared/delivery.js';
+import { listOffsets } from './admin.js';
 import { fromKafkaRecord, headerRecord } from './wire.js';
 
 /** Headers Factum adds to a dead-lettered record, beside the original ones. */
@@ -74,18 +75,8 @@ export async function readTopic(
   const meta = cluster.topics.get(topic);
   if (meta === undefined) return [];
   const partitions = meta.partitions.map((_, i) => i);
-  const bounds = async (timestamp: bigint) => {
-    const listed = await admin.listOffsets({
-      topics: [
-        { name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) },
-      ],
-    });
-    const out = new Map<number, bigint>();
-    for (const t of listed) for (const p of t.partitions) out.set(p.partitionIndex, p.offset);
-    return out;
-  };
-  const starts = await bounds(-2n);
-  const ends = await bounds(-1n);
+  const starts = await listOffsets(admin, topic, partitions, -2n);
+  const ends = await listOffsets(admin, topic, partitions, -1n);
   const records: RawRecord[] = [];
   for (const partition of partitions) {
     let offset = starts.get(partition) ?? 0n;

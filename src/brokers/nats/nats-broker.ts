@@ -6,7 +6,6 @@ import {
   BrokerClosedError,
   BrokerUnavailableError,
   ErrorCodes,
-  isFactumError,
   MissingDriverError,
   PublishNotConfirmedError,
   ValidationError,
@@ -26,6 +25,7 @@ import type {
 } from '../../messaging/broker.js';
 import { DEFAULT_MAX_DELIVERIES } from '../../messaging/broker.js';
 import { resolveConsumeOptions } from '../shared/delivery.js';
+import { errorMessage, translateDriverError } from '../shared/errors.js';
 import { assertName, routingKeyOf, routingPatterns } from '../shared/naming.js';
 import { NatsConsumer } from './consumer.js';
 import { toNatsDeadLetter } from './dead-letters.js';
@@ -82,7 +82,7 @@ export async function createNatsBroker(options: NatsBrokerOptions = {}): Promise
       reconnectJitter: 100,
     });
   } catch (cause) {
-    throw new BrokerUnavailableError(`Cannot connect to NATS at ${String(servers)}: ${message(cause)}`, {
+    throw new BrokerUnavailableError(`Cannot connect to NATS at ${String(servers)}: ${errorMessage(cause)}`, {
       cause,
     });
   }
@@ -208,7 +208,7 @@ export class NatsBroker implements Broker, NatsHost {
           () => undefined,
           (cause: unknown) => {
             throw new PublishNotConfirmedError(
-              `JetStream did not acknowledge event ${event.id} (${event.type} in ${event.streamId}): ${message(cause)}`,
+              `JetStream did not acknowledge event ${event.id} (${event.type} in ${event.streamId}): ${errorMessage(cause)}`,
               event.id,
               { cause },
             );
@@ -339,10 +339,5 @@ function isNotFound(error: unknown): boolean {
 }
 
 export function translate(cause: unknown, operation: string): Error {
-  if (isFactumError(cause)) return cause as Error;
-  return new BrokerUnavailableError(`NATS could not ${operation}: ${message(cause)}`, { cause });
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return translateDriverError('NATS', cause, operation);
 }

@@ -10,6 +10,7 @@ import type {
   MessageHandler,
 } from '../../messaging/broker.js';
 import { DEFAULT_MAX_DELIVERIES, DEFAULT_PREFETCH } from '../../messaging/broker.js';
+import { errorMessage } from './errors.js';
 
 export type Outcome =
   | { kind: 'ack' }
@@ -85,12 +86,12 @@ export async function runDelivery(
   try {
     event = input.decode();
   } catch (error) {
-    return { kind: 'dead-letter', reason: 'invalid-message', error: message(error), attempts: 0 };
+    return { kind: 'dead-letter', reason: 'invalid-message', error: errorMessage(error), attempts: 0 };
   }
   try {
     options.validate?.(event);
   } catch (error) {
-    return { kind: 'dead-letter', reason: 'invalid-message', error: message(error), attempts: 0, event };
+    return { kind: 'dead-letter', reason: 'invalid-message', error: errorMessage(error), attempts: 0, event };
   }
   const previous = input.deliveryCount - 1;
   if (previous >= options.maxDeliveries) {
@@ -134,13 +135,13 @@ export async function runDelivery(
   } catch (error) {
     if (signal.aborted) return { kind: 'abandon' };
     if (isInvalid(error)) {
-      return { kind: 'dead-letter', reason: 'invalid-message', error: message(error), attempts, event };
+      return { kind: 'dead-letter', reason: 'invalid-message', error: errorMessage(error), attempts, event };
     }
     const last = isFactumError(error, ErrorCodes.RETRIES_EXHAUSTED) ? (error as Error).cause : error;
     return {
       kind: 'dead-letter',
       reason: 'handler-failed',
-      error: message(last),
+      error: errorMessage(last),
       attempts: previous + attempts,
       event,
     };
@@ -149,8 +150,4 @@ export async function runDelivery(
 
 function isInvalid(error: unknown): boolean {
   return isFactumError(error, ErrorCodes.INVALID_MESSAGE);
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
