@@ -68,9 +68,21 @@ export interface Consumer {
   stop(): Promise<void>;
 }
 
-export type DeadLetterReason = 'handler-failed' | 'invalid-message' | 'delivery-limit';
+/**
+ * Why a message was dead-lettered: its handler kept failing ('handler-failed'), it is not a Factum
+ * envelope or failed `validate` ('invalid-message'), or it was delivered too often without an
+ * acknowledgement ('delivery-limit'). The one list of reasons: the type is derived from it.
+ */
+export const DEAD_LETTER_REASONS = ['handler-failed', 'invalid-message', 'delivery-limit'] as const;
 
-export interface DeadLetter {
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
+export function isDeadLetterReason(value: unknown): value is DeadLetterReason {
+  return (DEAD_LETTER_REASONS as readonly unknown[]).includes(value);
+}
+
+/** A message in a group's dead-letter destination, as `Broker.deadLetters` reads it. */
+export interface BrokerDeadLetter {
   group: string;
   reason: DeadLetterReason;
   /** The last error's message (or why the message is invalid). */
@@ -84,6 +96,12 @@ export interface DeadLetter {
   headers: Record<string, string>;
   body: string;
 }
+
+/**
+ * @deprecated The former name of BrokerDeadLetter, still re-exported by 'factum/messaging'; it is
+ * easily confused with the projections' `DeadLetter` ('factum/projections'). Use BrokerDeadLetter.
+ */
+export type DeadLetter = BrokerDeadLetter;
 
 export interface PartitionLag {
   /** A queue, a consumer's stream, or a Kafka partition. */
@@ -130,7 +148,7 @@ export interface Broker {
   /** Messages of the group not yet acknowledged, per partition. */
   lag(group: string): Promise<ConsumerLag>;
   /** The group's dead letters, oldest first, without removing them. */
-  deadLetters(group: string, options?: { limit?: number }): Promise<DeadLetter[]>;
+  deadLetters(group: string, options?: { limit?: number }): Promise<BrokerDeadLetter[]>;
   on<K extends keyof BrokerEvents>(event: K, listener: BrokerEventListener<K>): () => void;
   /** Stops every consumer and closes the connection. */
   close(): Promise<void>;

@@ -2,6 +2,7 @@
 import type * as Kafka from '@platformatic/kafka';
 import type { ConsumerLag } from '../../messaging/broker.js';
 import { hasApiError } from './client-errors.js';
+import { readCommitted } from './offsets.js';
 
 export interface TopicSettings {
   partitions: number;
@@ -71,13 +72,8 @@ export async function committedOffsets(
   topic: string,
   partitions: readonly number[],
 ): Promise<Map<number, bigint>> {
-  const groups = await admin.listConsumerGroupOffsets({
-    groups: [{ groupId, topics: [{ name: topic, partitionIndexes: [...partitions] }] }],
-  });
-  const out = new Map<number, bigint>(partitions.map((p) => [p, -1n]));
-  for (const g of groups)
-    for (const t of g.topics) for (const p of t.partitions) out.set(p.partitionIndex, p.committedOffset);
-  return out;
+  const committed = await readCommitted(admin, groupId, topic, partitions);
+  return new Map([...committed].map(([partition, { offset }]) => [partition, offset]));
 }
 
 /**
