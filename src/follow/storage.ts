@@ -38,6 +38,7 @@ export interface FollowTx {
   putLease(lease: LeaseRecord): Promise<void>;
   /** The position saved under `name`, or undefined when there is none. */
   getCheckpoint(name: string): Promise<bigint | undefined>;
+  /** Saves `position` under `name`; a position lower than the saved one is ignored (never moves back). */
   setCheckpoint(name: string, position: bigint): Promise<void>;
   deleteCheckpoint(name: string): Promise<void>;
 }
@@ -62,4 +63,9 @@ export interface SessionLock {
   alive(): Promise<boolean>;
   /** Gives the lock up (a no-op once it is lost). */
   release(): Promise<void>;
+}
+
+/** The position saved under `name`, or 0n when there is none. */
+export async function loadCheckpoint(storage: FollowStorage, name: string): Promise<bigint> {
+  return (await storage.read((tx) => tx.getCheckpoint(name))) ?? 0n;
 }

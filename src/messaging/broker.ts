@@ -97,12 +97,6 @@ export interface BrokerDeadLetter {
   body: string;
 }
 
-/**
- * @deprecated The former name of BrokerDeadLetter, still re-exported by 'factum/messaging'; it is
- * easily confused with the projections' `DeadLetter` ('factum/projections'). Use BrokerDeadLetter.
- */
-export type DeadLetter = BrokerDeadLetter;
-
 export interface PartitionLag {
   /** A queue, a consumer's stream, or a Kafka partition. */
   partition: string;

@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter } from '../core/emitter.js';
-import { ErrorCodes, type FactumError, isRetriable, ValidationError } from '../core/errors.js';
+import { ErrorCodes, type FactumError, isFactumError, isRetriable, ValidationError } from '../core/errors.js';
 import { type RetryOptions, retry } from '../core/retry.js';
+import { follow } from '../follow/follow.js';
+import {
+  acquireLease,
+  assertStrategyAvailable,
+  checkLeaseOptions,
+  type HeldLease,
+  type HoldingEnd,
+  holdLease,
+  type LeaseOptions,
+} from '../follow/lease.js';
+import { pause } from '../follow/pause.js';
 import type { Broker } from './broker.js';
 import {
   checkAge,
@@ -12,18 +23,23 @@ import {
   resolvePrune,
   runInBackground,
 } from './retention.js';
-import type { LeaseStore, RelayBatch, RelaySource } from './storage.js';
+import { type RelayPage, type RelaySource, relayLeaseName } from './storage.js';
 
 export interface RelayOptions {
+  /** What to publish (the event log, an outbox); it also says where the relay's lease lives. */
   source: RelaySource;
   broker: Broker;
-  /** Leases that keep a second relay of the same source name waiting (one relay per checkpoint). */
-  leases: LeaseStore;
   /** Events per broker publish (default 500). */
   batchSize?: number;
-  /** How long to wait for new events when caught up, unless woken earlier (ms, default 100). */
+  /** Outbox sources: how long to wait for new rows when caught up (ms, default 100). */
   idleMs?: number;
-  /** Lease time-to-live: a dead relay's lease is taken over after this (ms, default 10,000). */
+  /**
+   * One relay per source name: the follow kit's lease ('advisory' on PostgreSQL by default, else
+   * 'row'; ttl 10,000 ms by default). A relay whose lease was taken over cannot commit: it stops
+   * publishing and waits like a standby.
+   */
+  lease?: LeaseOptions;
+  /** Lease time-to-live: a dead relay's lease is taken over after this (ms, default 10,000); same as lease.ttlMs. */
   leaseTtlMs?: number;
   /** Backoff for publishes the broker did not confirm and storage hiccups; retried until stopped. */
   retry?: Omit<RetryOptions, 'signal' | 'isRetriable' | 'retries'>;
@@ -49,6 +65,8 @@ export interface RelayRetentionOptions {
 
 export interface RelayEvents {
   'relay.leased': { name: string; owner: string };
+  /** Another relay took the lease over: this one's commit was refused (or its renewal), it stopped publishing. */
+  'relay.lease-lost': { name: string; owner: string; error?: Error };
   /** The broker confirmed a batch; its checkpoint is saved next. */
   'relay.published': { name: string; count: number; lastPosition: bigint };
   'relay.committed': { name: string; count: number; lastPosition: bigint };
@@ -81,17 +99,23 @@ export interface Relay {
 }
 
 /**
- * Starts a relay: takes the source's lease (waiting while another relay holds it), then repeatedly
- * reads the next batch, publishes it (the broker keys by streamId and confirms every event), and only
- * then commits the batch (saves the checkpoint / marks outbox rows published). A crash between
- * publish and commit publishes the batch again after restart: at-least-once, in order per stream.
+ * Starts a relay: takes the source's lease (waiting while another relay holds it), then follows the
+ * source from where the last holder stopped (the follow kit: catch-up pages, then live), publishes
+ * each page (the broker keys by streamId and confirms every event), and only then commits it (saves
+ * the checkpoint / marks outbox rows published) under the lease's fencing check. The next page is
+ * read while the current one waits for the broker's confirms; publishes and commits stay strictly
+ * sequential, so per-stream order and checkpoint order hold. A crash between publish and commit
+ * publishes the page again after restart: at-least-once, in order per stream.
  */
 export function startRelay(options: RelayOptions): Relay {
-  const { source, broker, leases } = options;
+  const { source, broker } = options;
   const batchSize = options.batchSize ?? 500;
-  const idleMs = options.idleMs ?? 100;
-  const ttl = options.leaseTtlMs ?? 10_000;
   const owner = options.owner ?? `relay-${randomUUID()}`;
+  const lease = checkLeaseOptions(
+    { ...options.lease, ...(options.leaseTtlMs === undefined ? {} : { ttlMs: options.leaseTtlMs }) },
+    10_000,
+  );
+  assertStrategyAvailable(source.storage, lease);
   const emitter = new Emitter<RelayEvents>();
   const abort = new AbortController();
   const retention = relayRetention(options);
@@ -101,30 +125,6 @@ export function startRelay(options: RelayOptions): Relay {
     lastPosition: undefined,
     pruned: 0,
   };
-  // A wake-up that arrives while the relay is reading (not yet idle) must not be lost: remember it.
-  let woken = false;
-  let wake: (() => void) | undefined;
-  const unwatch = source.watch?.(() => {
-    woken = true;
-    wake?.();
-  });
-
-  const idle = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken || abort.signal.aborted) {
-        resolve();
-        return;
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        abort.signal.removeEventListener('abort', done);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-      abort.signal.addEventListener('abort', done, { once: true });
-    });
 
   const withRetry = <T>(fn: () => Promise<T>) =>
     retry(fn, {
@@ -134,86 +134,85 @@ export function startRelay(options: RelayOptions): Relay {
       retries: Number.MAX_SAFE_INTEGER,
       signal: abort.signal,
       isRetriable: (error) => {
-        if (!isRetriable(error)) return false;
+        // A lost lease is for the next holding to retry, not this one.
+        if (!isRetriable(error) || isFactumError(error, ErrorCodes.LEASE_LOST)) return false;
         emitter.emit('relay.retry', { name: source.name, error: error as FactumError });
         return true;
       },
     });
 
-  let leasedAt = 0;
-  const holdLease = async (): Promise<boolean> => {
-    const now = Date.now();
-    if (status.state === 'running' && now - leasedAt < ttl / 3) return true;
-    const held = await withRetry(() => leases.tryAcquire(source.name, owner, ttl));
-    if (held) {
-      leasedAt = now;
-      if (status.state !== 'running') {
-        source.reset?.();
-        status.state = 'running';
-        emitter.emit('relay.leased', { name: source.name, owner });
-      }
-      return true;
+  const publishAndCommit = async (page: RelayPage, held: HeldLease) => {
+    try {
+      await withRetry(() => broker.publish(page.events, { signal: abort.signal }));
+    } catch (error) {
+      await page.release?.().catch(() => {});
+      throw error;
     }
-    if (status.state === 'running') {
-      // Someone took the lease over while this relay stalled: stop publishing, wait like a standby.
-      status.state = 'waiting-for-lease';
-      source.reset?.();
+    const lastPosition = page.events.at(-1)!.position;
+    const count = page.events.length;
+    emitter.emit('relay.published', { name: source.name, count, lastPosition });
+    // A page the broker confirmed is committed even when stop() was called meanwhile (once; retried
+    // only while the relay runs), so a graceful stop does not publish it again.
+    try {
+      await source.commit(page, held);
+    } catch (error) {
+      if (abort.signal.aborted) throw error;
+      await withRetry(() => source.commit(page, held));
     }
-    return false;
+    status.published += count;
+    status.lastPosition = lastPosition;
+    emitter.emit('relay.committed', { name: source.name, count, lastPosition });
   };
 
-  // The next batch is read while the current one waits for the broker's confirms; publishes and
-  // commits stay strictly sequential, so per-stream order and checkpoint order hold.
-  let prefetched: Promise<RelayBatch> | undefined;
-  // `woken` tells whether anything was appended since the latest read started.
-  const read = () => {
-    woken = false;
-    const batch = withRetry(() => source.next(batchSize));
-    batch.catch(() => {});
-    return batch;
-  };
-  const nextBatch = () => {
-    const batch = prefetched ?? read();
-    prefetched = undefined;
-    return batch;
-  };
-  // A batch read ahead and never published is given back (an outbox claim holds row locks).
-  const dropPrefetch = async () => {
-    const pending = prefetched;
-    prefetched = undefined;
-    const batch = await pending?.catch(() => undefined);
-    await batch?.release?.().catch(() => {});
+  const holdAndPublish = async (held: HeldLease): Promise<HoldingEnd> => {
     source.reset?.();
+    status.state = 'running';
+    emitter.emit('relay.leased', { name: source.name, owner });
+    let lostWith: Error | undefined;
+    let end: HoldingEnd;
+    try {
+      end = await holdLease(held, lease, abort.signal, async (signal) => {
+        try {
+          await follow({
+            source: source.pages,
+            after: await withRetry(() => source.start()),
+            pageSize: batchSize,
+            pollMs: options.idleMs ?? 100,
+            prefetch: true,
+            retry: withRetry,
+            signal,
+            onPage: (page) => publishAndCommit(page, held),
+          });
+        } catch (error) {
+          if (isFactumError(error, ErrorCodes.LEASE_LOST)) lostWith = error as Error;
+          throw error;
+        }
+      });
+    } finally {
+      if (status.state === 'running') status.state = 'waiting-for-lease';
+      // Claims read ahead and not committed are given back (their rows come again).
+      source.reset?.();
+    }
+    if (end === 'lost') {
+      emitter.emit('relay.lease-lost', {
+        name: source.name,
+        owner,
+        ...(lostWith === undefined ? {} : { error: lostWith }),
+      });
+    }
+    return end;
   };
 
   const run = async () => {
+    const leaseName = relayLeaseName(source.name);
     while (!abort.signal.aborted) {
-      if (!(await holdLease())) {
-        await dropPrefetch();
-        await idle(Math.max(50, ttl / 3));
+      const held = await withRetry(() => acquireLease(source.storage, leaseName, owner, lease));
+      if (held === undefined) {
+        status.state = 'waiting-for-lease';
+        await pause(lease.acquireEveryMs, abort.signal);
         continue;
       }
-      const batch = await nextBatch();
-      if (batch.events.length === 0) {
-        await batch.commit();
-        await idle(idleMs);
-        continue;
-      }
-      const publishing = withRetry(() => broker.publish(batch.events, { signal: abort.signal }));
-      prefetched = read();
-      try {
-        await publishing;
-      } catch (error) {
-        await batch.release?.();
-        await dropPrefetch();
-        throw error;
-      }
-      const lastPosition = batch.events.at(-1)!.position;
-      emitter.emit('relay.published', { name: source.name, count: batch.events.length, lastPosition });
-      await withRetry(() => batch.commit());
-      status.published += batch.events.length;
-      status.lastPosition = lastPosition;
-      emitter.emit('relay.committed', { name: source.name, count: batch.events.length, lastPosition });
+      if ((await holdAndPublish(held)) === 'closed') return;
     }
   };
 
@@ -245,10 +244,7 @@ export function startRelay(options: RelayOptions): Relay {
     .finally(async () => {
       abort.abort();
       await pruning;
-      unwatch?.();
-      await dropPrefetch();
       if (status.state !== 'failed') status.state = 'stopped';
-      await leases.release(source.name, owner).catch(() => {});
     });
   done.catch(() => {});
 

@@ -1,11 +1,12 @@
 import { ErrorCodes, isFactumError } from 'factum';
-import { consume, postgresInbox, postgresLeases, postgresOutbox, startRelay } from 'factum/messaging';
+import { consume, postgresInbox, postgresOutbox, startRelay } from 'factum/messaging';
 import { migrate } from 'factum/postgres';
 import { waitFor } from 'factum/testing';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { recordingBroker } from '../support/recording-broker.js';
+import { readPage } from '../support/relay-pages.js';
 
 const available = await probePostgres();
 const nextSchema = schemaNamer('factum_ret');
@@ -35,7 +36,7 @@ describe.skipIf(!available.available)('PostgreSQL messaging retention', () => {
     }
   };
   const publishAll = async (outbox: ReturnType<typeof postgresOutbox>) => {
-    const batch = await outbox.source().next(100_000);
+    const batch = await readPage(outbox.source(), 100_000);
     await batch.commit();
   };
   const rows = async (schema: string) =>
@@ -137,7 +138,7 @@ describe.skipIf(!available.available)('PostgreSQL messaging retention', () => {
     await enqueue(outbox, ['a', 'a', 'a']);
     await publishAll(outbox);
     await enqueue(outbox, ['a', 'a']);
-    const claim = await outbox.source('claimer').next(10);
+    const claim = await readPage(outbox.source('claimer'), 10);
     expect(claim.events.map((e) => e.version)).toEqual([4, 5]);
     // The claim holds row locks; a prune that waited for them would never return while it is open.
     expect(await outbox.prune({ olderThan: new Date(Date.now() + DAY) })).toBe(3);
@@ -152,12 +153,10 @@ describe.skipIf(!available.available)('PostgreSQL messaging retention', () => {
     const handle = await fresh();
     const outbox = postgresOutbox(handle);
     const brokers = [recordingBroker(0, 2), recordingBroker(0, 2)];
-    const leases = postgresLeases(handle);
     const relays = brokers.map((broker, i) =>
       startRelay({
         source: outbox.source(`outbox-${i}`),
         broker,
-        leases,
         batchSize: 20,
         idleMs: 5,
         retention: false,
@@ -237,7 +236,6 @@ describe.skipIf(!available.available)('PostgreSQL messaging retention', () => {
     const relay = startRelay({
       source: outbox.source(),
       broker,
-      leases: postgresLeases(handle),
       idleMs: 5,
       retention: { publishedMs: 0, everyMs: 20 },
     });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { consume, postgresCheckpoints, postgresInbox } from 'factum/messaging';
+import { followStorageOf, loadCheckpoint } from 'factum/follow';
+import { consume, postgresInbox, relayCheckpoint } from 'factum/messaging';
 import { createPostgresStore } from 'factum/postgres';
 import { waitFor } from 'factum/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,10 +59,12 @@ describe.skipIf(!pg.available).each(['rabbitmq', 'nats'] as const)(
         const first = await runRelay(schema, kind, namespace, 3);
         expect(first.signal).toBe('SIGKILL');
         // Three batches were confirmed by the broker, but only two checkpoints were saved.
-        expect(await postgresCheckpoints(store).load('crash-relay')).toBeLessThan(all.last);
+        expect(await loadCheckpoint(followStorageOf(store), relayCheckpoint('crash-relay'))).toBeLessThan(
+          all.last,
+        );
         const second = await runRelay(schema, kind, namespace, 0);
         expect(second.code).toBe(0);
-        expect(await postgresCheckpoints(store).load('crash-relay')).toBe(all.last);
+        expect(await loadCheckpoint(followStorageOf(store), relayCheckpoint('crash-relay'))).toBe(all.last);
 
         await pool.query(
           `CREATE TABLE "${schema}".applied (event_id uuid NOT NULL, stream_id text NOT NULL, version int NOT NULL, seq bigserial)`,

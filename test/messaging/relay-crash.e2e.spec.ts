@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { consume, sqliteCheckpoints, sqliteInbox } from 'factum/messaging';
+import { followStorageOf, loadCheckpoint } from 'factum/follow';
+import { consume, relayCheckpoint, sqliteInbox } from 'factum/messaging';
 import { createSqliteStore, migrate } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -71,13 +72,13 @@ describe.each(['rabbitmq', 'nats', 'kafka'] as const)(
 
         const first = await runRelay(file, kind, namespace, 3);
         expect(first.signal).toBe('SIGKILL');
-        const afterCrash = await sqliteCheckpoints(store).load('crash-relay');
+        const afterCrash = await loadCheckpoint(followStorageOf(store), relayCheckpoint('crash-relay'));
         // Three batches were confirmed by the broker, but only two checkpoints were saved.
         expect(afterCrash).toBeLessThan(head);
 
         const second = await runRelay(file, kind, namespace, 0);
         expect(second.code).toBe(0);
-        expect(await sqliteCheckpoints(store).load('crash-relay')).toBe(head);
+        expect(await loadCheckpoint(followStorageOf(store), relayCheckpoint('crash-relay'))).toBe(head);
 
         await consume(
           broker,

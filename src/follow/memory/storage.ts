@@ -67,7 +67,13 @@ export class MemoryFollowTx implements FollowTx {
     return this.#state.checkpoints.get(name);
   }
 
+  /** A position lower than the saved one is ignored: a checkpoint never moves back. */
   async setCheckpoint(name: string, position: bigint): Promise<void> {
+    const saved = this.#state.checkpoints.get(name);
+    if (saved !== undefined && saved >= position) {
+      this.guard('save a checkpoint');
+      return;
+    }
     this.write('save a checkpoint', this.#state.checkpoints, name, position);
   }
 

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { StoreClosedError, TransactionClosedError } from '../../core/errors.js';
+import { LeaseLostError, StoreClosedError, TransactionClosedError } from '../../core/errors.js';
 import { translate } from '../../stores/postgres/errors.js';
 import { type SchemaNames, schemaNames } from '../../stores/postgres/schema.js';
 import type { FollowStorage, FollowTx, LeaseRecord } from '../storage.js';
@@ -224,6 +224,27 @@ export class PostgresTransactions<Tx extends PostgresFollowTx> {
     } finally {
       client.release(broken ? true : undefined);
     }
+  }
+}
+
+/**
+ * Fencing inside a transaction of someone else's (an outbox claim): throws LeaseLostError unless
+ * `lease` is the current holding, and keeps the lease row locked (FOR SHARE) until that transaction
+ * ends, so a takeover (which updates the row) waits for it to commit.
+ */
+export async function checkLeaseOn(
+  db: Queryable,
+  handle: PostgresFollowHandle,
+  lease: LeaseRecord,
+): Promise<void> {
+  const tables = followTables(schemaNames(handle.schema ?? 'factum'));
+  const { rows } = await db.query<{ owner: string; token: string }>(
+    `SELECT owner, token FROM ${tables.leases} WHERE name = $1 FOR SHARE`,
+    [lease.name],
+  );
+  const row = rows[0];
+  if (row === undefined || row.owner !== lease.owner || Number(row.token) !== lease.token) {
+    throw new LeaseLostError(lease.name, lease.owner);
   }
 }
 

@@ -5,8 +5,11 @@ import type { FollowStorage, FollowTx, LeaseRecord } from '../storage.js';
 import { deleteCheckpoint, getCheckpoint, setCheckpoint } from './sql/checkpoints.js';
 import { getLease, putLease } from './sql/leases.js';
 
-/** A better-sqlite3 connection, or a SqliteEventStore (whose connection and transactions are used). */
-export type SqliteFollowHandle = Database.Database | SqliteEventStore;
+/**
+ * A better-sqlite3 connection, or anything that has one: a SqliteEventStore (whose connection and
+ * gated transactions are used), or an object with a `database`.
+ */
+export type SqliteFollowHandle = Database.Database | { readonly database: Database.Database };
 
 /**
  * Leases and checkpoints in one SQLite connection's `factum_leases` and `factum_checkpoints`. The
@@ -65,7 +68,11 @@ export async function runWithTx<Tx extends SqliteFollowTx, T>(
 }
 
 function isStore(handle: SqliteFollowHandle): handle is SqliteEventStore {
-  return 'database' in handle && typeof (handle as SqliteEventStore).transaction === 'function';
+  return (
+    'database' in handle &&
+    typeof (handle as SqliteEventStore).transaction === 'function' &&
+    typeof (handle as SqliteEventStore).read === 'function'
+  );
 }
 
 const perHandle = new WeakMap<object, FollowStorage>();
@@ -79,7 +86,9 @@ const perHandle = new WeakMap<object, FollowStorage>();
 export function sqliteFollowStorage(handle: SqliteFollowHandle): FollowStorage {
   let storage = perHandle.get(handle);
   if (storage === undefined) {
-    storage = isStore(handle) ? storeStorage(handle) : connectionStorage(handle);
+    storage = isStore(handle)
+      ? storeStorage(handle)
+      : connectionStorage('database' in handle ? handle.database : handle);
     perHandle.set(handle, storage);
   }
   return storage;

@@ -1,8 +1,11 @@
 import type { ClientBase, PoolClient } from 'pg';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { prepareAppend } from '../../core/validation.js';
+import type { FollowSource } from '../../follow/follow.js';
+import type { HeldLease } from '../../follow/lease.js';
+import { checkLeaseOn, postgresFollowStorage } from '../../follow/postgres/storage.js';
 import { type PruneOptions, pruneInSteps, resolvePrune } from '../retention.js';
-import type { OutboxMessage, RelayBatch, RelaySource } from '../storage.js';
+import type { OutboxMessage, RelayPage, RelaySource } from '../storage.js';
 import { connect, guard, namesOf, type PostgresHandle, rollbackAndRelease } from './handle.js';
 import { claimOutbox } from './sql/claim-outbox.js';
 import { insertOutbox } from './sql/insert-outbox.js';
@@ -71,10 +74,17 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
       });
     },
     source(name = 'outbox') {
+      const storage = postgresFollowStorage(handle);
       // Positions this source claimed and has not committed yet (batches in flight, published in order).
       const inFlight = new Set<bigint>();
       const open = new Set<PoolClient>();
-      const finish = async (client: PoolClient, positions: readonly bigint[], commit: boolean) => {
+      const claims = new WeakMap<RelayPage, { client: PoolClient; positions: readonly bigint[] }>();
+      const finish = async (
+        client: PoolClient,
+        positions: readonly bigint[],
+        commit: boolean,
+        lease?: HeldLease,
+      ) => {
         if (!open.delete(client)) return;
         for (const p of positions) inFlight.delete(p);
         if (!commit) {
@@ -83,6 +93,8 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
         }
         try {
           await guard('mark outbox rows published', async () => {
+            // Fencing: the lease row is locked (FOR SHARE) until COMMIT, so a takeover waits for it.
+            if (lease !== undefined) await checkLeaseOn(client, handle, lease.record);
             if (positions.length > 0) await markOutboxPublished(client, names, positions);
             await client.query('COMMIT');
           });
@@ -93,10 +105,9 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
         }
         client.release();
       };
-      return {
-        name,
-        prune,
-        async next(limit): Promise<RelayBatch> {
+      const pages: FollowSource<RelayPage> = {
+        release: (page) => page.release?.() ?? Promise.resolve(),
+        async read(_after, limit): Promise<RelayPage> {
           const client = await connect(handle.pool, `claim outbox rows for ${name}`);
           open.add(client);
           try {
@@ -120,15 +131,17 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
             }
             if (events.length === 0) {
               await finish(client, [], true);
-              return { events, commit: async () => {} };
+              return { events, last: 0n };
             }
             const positions = events.map((e) => e.position);
             for (const p of positions) inFlight.add(p);
-            return {
+            const page: RelayPage = {
               events,
-              commit: () => finish(client, positions, true),
+              last: positions.at(-1)!,
               release: () => finish(client, positions, false),
             };
+            claims.set(page, { client, positions });
+            return page;
           } catch (error) {
             if (open.has(client)) {
               open.delete(client);
@@ -136,6 +149,19 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
             }
             throw error;
           }
+        },
+      };
+      return {
+        name,
+        storage,
+        prune,
+        pages,
+        // Claims decide what comes next: every holding starts from the unpublished rows.
+        start: async () => 0n,
+        async commit(page, lease) {
+          const claim = claims.get(page);
+          if (claim === undefined) return;
+          await finish(claim.client, claim.positions, true, lease);
         },
         reset() {
           // Claims still open are given back (their rows come again).

@@ -1,58 +1,10 @@
 import type { PoolClient } from 'pg';
 import { checkConsumer, pruneInSteps, resolvePrune } from '../retention.js';
-import type { CheckpointStore, LeaseStore, PrunableInbox } from '../storage.js';
+import type { PrunableInbox } from '../storage.js';
 import { connect, guard, namesOf, type PostgresHandle, rollbackAndRelease } from './handle.js';
-import { acquireLease } from './sql/acquire-lease.js';
 import { findInbox } from './sql/find-inbox.js';
 import { insertInbox } from './sql/insert-inbox.js';
-import { loadCheckpoint } from './sql/load-checkpoint.js';
 import { type InboxCursor, pruneInboxStep } from './sql/prune-inbox.js';
-import { type LeaseRow, readLease } from './sql/read-lease.js';
-import { releaseLease } from './sql/release-lease.js';
-import { saveCheckpoint } from './sql/save-checkpoint.js';
-
-/** Relay checkpoints in `<schema>.factum_checkpoints` (PostgreSQL migration 0010). */
-export function postgresCheckpoints(handle: PostgresHandle): CheckpointStore {
-  const names = namesOf(handle);
-  return {
-    load(name) {
-      return guard(`load checkpoint ${name}`, () => loadCheckpoint(handle.pool, names, name));
-    },
-    save(name, position) {
-      return guard(`save checkpoint ${name} at ${position}`, () =>
-        saveCheckpoint(handle.pool, names, name, position),
-      );
-    },
-  };
-}
-
-export interface PostgresLeaseStore extends LeaseStore {
-  /** The lease row of `name`: its owner, fencing token and expiry (database clock). */
-  holder(name: string): Promise<LeaseRow | undefined>;
-}
-
-/**
- * Leases as rows of `<schema>.factum_leases` (migration 0011): one statement per take/renew, expiry on
- * the database clock, a fencing token that grows at each change of owner. Holds no connection between
- * calls, so it works behind PgBouncer in transaction pooling mode.
- */
-export function postgresLeases(handle: PostgresHandle): PostgresLeaseStore {
-  const names = namesOf(handle);
-  return {
-    async tryAcquire(name, owner, ttlMs) {
-      const fence = await guard(`take lease ${name} for ${owner}`, () =>
-        acquireLease(handle.pool, names, name, owner, ttlMs),
-      );
-      return fence !== undefined;
-    },
-    release(name, owner) {
-      return guard(`release lease ${name} of ${owner}`, () => releaseLease(handle.pool, names, name, owner));
-    },
-    holder(name) {
-      return guard(`read lease ${name}`, () => readLease(handle.pool, names, name));
-    },
-  };
-}
 
 /**
  * The inbox in `<schema>.factum_inbox` (migration 0013). `process` checks a client out of the pool,

@@ -34,6 +34,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): EventStore 
 }
 
 class MemoryEventStore implements EventStore, SnapshotCapable {
+  /** Which kind of store this is: followers of its log keep their leases and checkpoints in memory. */
+  readonly dialect = 'memory';
   readonly #log: StoredEvent[] = [];
   readonly #streams = new Map<string, StoredEvent[]>();
   readonly #byId = new Map<string, StoredEvent>();

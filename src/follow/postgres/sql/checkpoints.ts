@@ -9,7 +9,10 @@ export async function getCheckpoint(db: Queryable, table: string, name: string):
   return rows[0] === undefined ? undefined : BigInt(rows[0].position);
 }
 
-/** Saves a checkpoint (in the transaction that made the work it stands for durable). */
+/**
+ * Saves a checkpoint (in the transaction that made the work it stands for durable); a position lower
+ * than the saved one is ignored: a checkpoint never moves back.
+ */
 export async function setCheckpoint(
   db: Queryable,
   table: string,
@@ -18,7 +21,7 @@ export async function setCheckpoint(
 ): Promise<void> {
   await db.query(
     `INSERT INTO ${table} (name, position) VALUES ($1, $2::bigint)
-     ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = now()`,
+     ON CONFLICT (name) DO UPDATE SET position = GREATEST(${table}.position, excluded.position), updated_at = now()`,
     [name, position.toString()],
   );
 }

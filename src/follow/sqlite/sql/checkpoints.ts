@@ -10,12 +10,15 @@ export function getCheckpoint(db: Database.Database, name: string): bigint | und
   return row?.position;
 }
 
-/** Saves a checkpoint (in the transaction that made the work it stands for durable). */
+/**
+ * Saves a checkpoint (in the transaction that made the work it stands for durable); a position lower
+ * than the saved one is ignored: a checkpoint never moves back.
+ */
 export function setCheckpoint(db: Database.Database, name: string, position: bigint, now: number): void {
   statement(
     db,
     `INSERT INTO factum_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
+     ON CONFLICT (name) DO UPDATE SET position = max(position, excluded.position), updated_at = excluded.updated_at`,
   ).run(name, position, now);
 }
 
