@@ -1,4 +1,4 @@
-import { ConcurrencyError, ErrorCodes, ValidationError } from './errors.js';
+import { ConcurrencyError, ErrorCodes, type FactumErrorOptions, ValidationError } from './errors.js';
 
 /**
  * What the caller believes the stream's version is before the append.
@@ -31,14 +31,28 @@ export function matchesExpectedVersion(expected: ExpectedVersion | undefined, ac
   }
 }
 
-/** Throws ConcurrencyError unless the stream at `actual` satisfies `expected`. */
+/**
+ * The error of an append refused by its expected version, echoing its inputs: the stream, the
+ * expected version as the caller gave it ('any' when none was given) and the stream's version then.
+ */
+export function concurrencyError(
+  streamId: string,
+  expected: ExpectedVersion | undefined,
+  actual: number,
+  options?: FactumErrorOptions,
+): ConcurrencyError {
+  return new ConcurrencyError(streamId, expected ?? 'any', actual, options);
+}
+
+/** Throws concurrencyError(…) unless the stream at `actual` satisfies `expected`. */
 export function checkExpectedVersion(
   streamId: string,
   expected: ExpectedVersion | undefined,
   actual: number,
+  options?: FactumErrorOptions,
 ): void {
   if (!matchesExpectedVersion(expected, actual)) {
-    throw new ConcurrencyError(streamId, expected ?? 'any', actual);
+    throw concurrencyError(streamId, expected, actual, options);
   }
 }
 

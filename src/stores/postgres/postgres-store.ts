@@ -1,8 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { NewEvent, StoredEvent } from '../../core/envelope.js';
-import { ConcurrencyError, StoreClosedError } from '../../core/errors.js';
-import { matchesExpectedVersion } from '../../core/expected-version.js';
-import { resolveRetry } from '../../core/idempotency.js';
+import { StoreClosedError } from '../../core/errors.js';
+import { concurrencyError } from '../../core/expected-version.js';
 import type { SnapshotCapable, SnapshotStore } from '../../core/snapshot.js';
 import type {
   AllRead,
@@ -20,7 +19,7 @@ import type {
 import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
 import { AppendNotifier, type SourcePage, SubscriptionSet } from '../../core/subscription.js';
 import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
-import { AppendBatcher } from './append-batcher.js';
+import { AppendBatcher, settleAppend } from './append-batcher.js';
 import { translate, uniqueViolation } from './errors.js';
 import { type HeldBackStatus, HeldBackTracker } from './held-back.js';
 import { checkPostgresLimits } from './limits.js';
@@ -28,6 +27,7 @@ import { PostgresSnapshotStore } from './postgres-snapshots.js';
 import type { SchemaNames } from './schema.js';
 import { AppendSignals, type PostgresStoreLogger } from './signals.js';
 import {
+  type AppendOutcome,
   type AppendStatements,
   type AppendWritten,
   appendBatch,
@@ -35,7 +35,6 @@ import {
   appendEvents,
   appendSql,
 } from './sql/append.js';
-import { type AppendConflict, appendConflictSql, readAppendConflict } from './sql/append-conflict.js';
 import { appendBatchInTransaction } from './sql/append-in-transaction.js';
 import { readAllSql, readLog } from './sql/read-all.js';
 import { readStreamEvents, readStreamSql } from './sql/read-stream.js';
@@ -111,7 +110,6 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     append: AppendStatements;
     batch: string;
     batchEvents: string;
-    conflict: string;
     readAll: string;
     forward: string;
     backward: string;
@@ -158,7 +156,6 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
       append: appendSql(names),
       batch: appendBatchSql(names),
       batchEvents: appendBatchSql(names, 'events'),
-      conflict: appendConflictSql(names),
       readAll: readAllSql(names),
       forward: readStreamSql(names, 'forward'),
       backward: readStreamSql(names, 'backward'),
@@ -235,41 +232,36 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     return this.#batcher.submit(append);
   }
 
-  /** One append in its own statement, with everything that follows a conflict. */
+  /** One append in its own statement, which also says why when it refuses the append. */
   async #appendAlone(append: PreparedAppend): Promise<AppendResult> {
-    for (let attempt = 1; ; attempt++) {
-      let written: AppendWritten | undefined;
-      let idStored = false;
+    let race: unknown;
+    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
+      let outcome: AppendOutcome | undefined;
       try {
-        written =
+        outcome =
           this.#hooks.size === 0
             ? await appendEvents(this.#pool, this.#names, this.#sql.append, append)
-            : (await this.#appendWithHooks([append])).get(append.streamId);
+            : (await this.#appendWithHooks([append]))[0];
       } catch (error) {
         const constraint = uniqueViolation(error);
-        if (constraint === VERSION_CONSTRAINT) {
-          // Another append took this version after our snapshot; run again and the statement sees it.
-          if (attempt < MAX_APPEND_ATTEMPTS) continue;
-          throw await this.#conflictAfterRaces(append, error);
+        if (constraint !== VERSION_CONSTRAINT && constraint !== EVENT_ID_CONSTRAINT) {
+          throw translate(error, `append to ${append.streamId}`);
         }
-        if (constraint !== EVENT_ID_CONSTRAINT) throw translate(error, `append to ${append.streamId}`);
-        idStored = true;
+        // Another append took this version or stored one of these ids after our snapshot; run
+        // again and the statement sees it.
+        race = error;
+        continue;
       }
-      if (written !== undefined) {
-        this.#written(written);
-        return { nextExpectedVersion: written.version, position: written.position };
+      // Throws ConcurrencyError or DuplicateEventIdError when the outcome says so.
+      const result = outcome === undefined ? undefined : settleAppend(append, outcome);
+      if (result !== undefined) {
+        if (outcome?.written) this.#written(outcome);
+        return result;
       }
-      // Nothing written: the expected version did not match, or an id is stored already.
-      const conflict = await this.#readConflict(append);
-      if (conflict.found.size > 0) {
-        // Throws DuplicateEventIdError unless this is an exact retry of an earlier append.
-        const retry = resolveRetry(append, conflict.found, conflict.head);
-        if (retry !== undefined) return retry;
-      }
-      const again = idStored || matchesExpectedVersion(append.expectedVersion, conflict.head);
-      if (again && attempt < MAX_APPEND_ATTEMPTS) continue;
-      throw new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', conflict.head);
     }
+    throw concurrencyError(append.streamId, append.expectedVersion, await this.#head(append.streamId), {
+      cause: race,
+    });
   }
 
   #written(written: AppendWritten): void {
@@ -277,7 +269,7 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     this.#signals.appended();
   }
 
-  async #appendBatch(appends: readonly PreparedAppend[]): Promise<Map<string, AppendWritten>> {
+  async #appendBatch(appends: readonly PreparedAppend[]): Promise<(AppendOutcome | undefined)[]> {
     try {
       if (this.#hooks.size > 0) return await this.#appendWithHooks(appends);
       return await appendBatch(this.#pool, this.#names, this.#sql.batch, appends);
@@ -291,10 +283,10 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
    * Appends in one explicit transaction that runs the hooks: one statement writes the events of
    * every append, the hooks run once with all of them, one commit. Alone, whatever fails (a unique
    * violation, a hook) is thrown. Several: a hook that throws rolls everything back and every append
-   * is left out of the result, so the single path tries each again alone and only the append the
-   * hook refuses fails; an append whose expected version did not match is left out too.
+   * is left without an outcome, so the single path tries each again alone and only the append the
+   * hook refuses fails.
    */
-  async #appendWithHooks(appends: readonly PreparedAppend[]): Promise<Map<string, AppendWritten>> {
+  async #appendWithHooks(appends: readonly PreparedAppend[]): Promise<(AppendOutcome | undefined)[]> {
     const hooks = [...this.#hooks];
     const alone = appends.length === 1;
     const client = await this.#pool.connect().catch((error: unknown) => {
@@ -305,51 +297,47 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     try {
       await client.query('BEGIN');
       for (const hook of hooks) await hook.begin(client);
-      const written = await appendBatchInTransaction(client, this.#names, this.#sql.batchEvents, appends);
-      if (written.length > 0) {
+      const { outcomes, events } = await appendBatchInTransaction(
+        client,
+        this.#names,
+        this.#sql.batchEvents,
+        appends,
+      );
+      if (events.length > 0) {
         try {
-          for (const hook of hooks) await hook.appended(written, client);
+          for (const hook of hooks) await hook.appended(events, client);
         } catch (error) {
           hookFailed = true;
           throw error;
         }
       }
       await client.query('COMMIT');
-      const result = new Map<string, AppendWritten>();
-      for (const events of written) {
-        const last = events.at(-1)!;
-        result.set(last.streamId, { version: last.version, position: last.position });
-      }
-      return result;
+      return outcomes;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      if (hookFailed && !alone) return new Map();
+      if (hookFailed && !alone) return appends.map(() => undefined);
       throw error;
     } finally {
       client.release(broken ? true : undefined);
     }
   }
 
-  async #readConflict(append: PreparedAppend): Promise<AppendConflict> {
-    const callerIds = append.hasCallerIds ? append.events.filter((e) => e.callerId).map((e) => e.id) : [];
+  /** The stream's version now (after an append lost every race it ran). */
+  async #head(streamId: string): Promise<number> {
     try {
-      return await readAppendConflict(
-        this.#pool,
-        this.#names,
-        this.#sql.conflict,
-        append.streamId,
-        callerIds,
-      );
+      const read = await readStreamEvents(this.#pool, this.#names, this.#sql.backward, streamId, {
+        fromVersion: undefined,
+        toVersion: undefined,
+        until: undefined,
+        direction: 'backward',
+        limit: 0,
+      });
+      return read.version;
     } catch (error) {
-      throw translate(error, `append to ${append.streamId}`);
+      throw translate(error, `append to ${streamId}`);
     }
-  }
-
-  async #conflictAfterRaces(append: PreparedAppend, cause: unknown): Promise<ConcurrencyError> {
-    const { head } = await this.#readConflict(append);
-    return new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', head, { cause });
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamRead> {

@@ -3,14 +3,12 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { NewEvent, StoredEvent } from '../../core/envelope.js';
 import {
-  ConcurrencyError,
   FactumError,
   NestedTransactionError,
   StoreClosedError,
   StoreUnavailableError,
 } from '../../core/errors.js';
-import { matchesExpectedVersion } from '../../core/expected-version.js';
-import { resolveRetry } from '../../core/idempotency.js';
+import { checkAppend, type StoredIdRecord } from '../../core/idempotency.js';
 import type { SnapshotCapable, SnapshotStore } from '../../core/snapshot.js';
 import type {
   AllRead,
@@ -266,17 +264,14 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
 
   #appendInTransaction(append: PreparedAppend): AppendResult {
     const actual = this.#streamVersion.get(append.streamId) ?? 0;
-    if (append.hasCallerIds) {
-      const found = findEventIds(
-        this.#db,
-        append.events.map((e) => e.id),
-      );
-      const retry = resolveRetry(append, found, actual);
-      if (retry !== undefined) return retry;
-    }
-    if (!matchesExpectedVersion(append.expectedVersion, actual)) {
-      throw new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', actual);
-    }
+    const found = append.hasCallerIds
+      ? findEventIds(
+          this.#db,
+          append.events.map((e) => e.id),
+        )
+      : new Map<string, StoredIdRecord>();
+    const retry = checkAppend(append, found, actual);
+    if (retry !== undefined) return retry;
     const recordedAt = this.#now().getTime();
     const { streamId, category, events } = append;
     let version = actual;

@@ -109,7 +109,7 @@ describe('AppendBatcher', () => {
           failure = undefined;
           throw f;
         }
-        return new Map(appends.map((a) => [a.streamId, write(a)]));
+        return appends.map((a) => ({ written: true as const, ...write(a) }));
       },
       replayable: (error) => (error as { code?: string }).code === '23505',
       written: () => {},
