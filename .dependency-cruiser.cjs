@@ -31,7 +31,7 @@ module.exports = {
       name: 'main-entry-imports-no-driver',
       severity: 'error',
       comment: "The 'factum' entry must not pull in a database or broker driver.",
-      from: { path: '^src/(index|open-store)\\.ts$' },
+      from: { path: '^src/(index|open-store|store-url)\\.ts$' },
       to: { path: '^node_modules/(better-sqlite3|pg|kafkajs|amqplib|@nats-io|@aws-sdk|@platformatic)' },
     },
     {

@@ -82,7 +82,8 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   },
   FACTUM_UNSUPPORTED_STORE_URL: {
     retriable: false,
-    description: 'openStore() was given a URL whose scheme Factum does not know.',
+    description:
+      'A store URL has a scheme Factum does not know, a query parameter it does not read, or is of a kind the command cannot use.',
   },
   FACTUM_MISSING_DRIVER: {
     retriable: false,
@@ -281,15 +282,22 @@ export class StoreCorruptError extends FactumError {
 }
 
 export class UnsupportedStoreUrlError extends FactumError {
+  /** The URL as given, with any password replaced by `***`. */
   readonly url: string;
 
-  constructor(url: string) {
-    super(
-      ErrorCodes.UNSUPPORTED_STORE_URL,
-      `Unsupported store URL: ${url} (expected memory:, sqlite:<path>, sqlite::memory: or postgres://…)`,
-    );
-    this.url = url;
+  /** `reason` says what is wrong or what was expected (default: the URL kinds openStore() knows). */
+  constructor(url: string, reason = 'expected memory:, sqlite:<path>, sqlite::memory: or postgres://…') {
+    const shown = withoutPassword(url);
+    super(ErrorCodes.UNSUPPORTED_STORE_URL, `Cannot open store: unsupported store URL ${shown} (${reason})`);
+    this.url = shown;
   }
+}
+
+/** `url` with the password of its user part and of a `password=` parameter replaced by `***`. */
+function withoutPassword(url: string): string {
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:)[^@/?#]*@/i, '$1***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 export class MissingDriverError extends FactumError {
