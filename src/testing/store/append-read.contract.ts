@@ -84,6 +84,27 @@ export function describeAppendAndRead(factory: StoreFactory): void {
       expect((await store.readAll({ types: ['Type\'With"Quotes'] })).events).toHaveLength(ids.length);
     });
 
+    it('keeps unpaired surrogates in data and metadata strings exactly, and surrogate pairs everywhere', async () => {
+      const data = {
+        high: 'a\uD800',
+        low: '\uDFFFz',
+        reversed: '\uDC00\uD800',
+        pair: '🚀',
+        'key\uDBFF': [1],
+      };
+      const metadata = { correlationId: 'c-\uD83D', extra: { lone: '\uDE80' } };
+      await store.append('order-🚀', [{ type: 'Launched🚀', data, metadata }]);
+      for (const event of [
+        ...(await store.readStream('order-🚀')).events,
+        ...(await store.readAll({ types: ['Launched🚀'], categories: ['order'] })).events,
+      ]) {
+        expect(event).toMatchObject({ streamId: 'order-🚀', type: 'Launched🚀', category: 'order' });
+        expect(event.data).toEqual(data);
+        expect(Object.keys(event.data as object)).toEqual(Object.keys(data));
+        expect(event.metadata).toEqual(metadata);
+      }
+    });
+
     it('never lets a reader change a stored event', async () => {
       await store.append('order-3', [placed(3)]);
       const [event] = (await store.readStream('order-3')).events as [StoredEvent];

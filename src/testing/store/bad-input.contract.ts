@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewEvent } from '../../core/envelope.js';
+import type { NewEvent, StoredEvent } from '../../core/envelope.js';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import type { ExpectedVersion } from '../../core/expected-version.js';
 import { newEventId } from '../../core/ids.js';
-import type { EventStore } from '../../core/store.js';
-import { placed, type StoreFactory } from './fixtures.js';
+import type { EventStore, SubscribeOptions } from '../../core/store.js';
+import { placed, type StoreFactory, waitUntil } from './fixtures.js';
 
 /** Bad input: refused with a typed error, and nothing is written. */
 export function describeBadInput(factory: StoreFactory): void {
@@ -100,6 +100,42 @@ export function describeBadInput(factory: StoreFactory): void {
         () => ['bad-1', [placed(1)], { expectedVersion: '1' }],
         ErrorCodes.INVALID_EXPECTED_VERSION,
       ],
+      [
+        'a NaN expected version',
+        () => ['bad-1', [placed(1)], { expectedVersion: Number.NaN }],
+        ErrorCodes.INVALID_EXPECTED_VERSION,
+      ],
+      [
+        'an infinite expected version',
+        () => ['bad-1', [placed(1)], { expectedVersion: Number.POSITIVE_INFINITY }],
+        ErrorCodes.INVALID_EXPECTED_VERSION,
+      ],
+      ['a stream id with a NUL', () => ['bad-\u00001', [placed(1)]], ErrorCodes.INVALID_STREAM_ID],
+      [
+        'a stream id with an unpaired high surrogate',
+        () => ['acct-\uD800', [placed(1)]],
+        ErrorCodes.INVALID_STREAM_ID,
+      ],
+      [
+        'a stream id with an unpaired low surrogate',
+        () => ['acct-\uDC00-1', [placed(1)]],
+        ErrorCodes.INVALID_STREAM_ID,
+      ],
+      [
+        'a stream id and a type with unpaired surrogates',
+        () => ['acct-\uD800', [{ type: 'Ty\uD800pe', data: {} }]],
+        ErrorCodes.INVALID_STREAM_ID,
+      ],
+      [
+        'a type with an unpaired surrogate',
+        () => ['bad-1', [{ type: 'Ty\uD800pe', data: {} }]],
+        ErrorCodes.INVALID_EVENT,
+      ],
+      [
+        'a type with surrogates in the wrong order',
+        () => ['bad-1', [{ type: 'T\uDC00\uD800', data: {} }]],
+        ErrorCodes.INVALID_EVENT,
+      ],
     ];
     for (const [what, args, code] of cases) {
       it(`refuses ${what}`, async () => {
@@ -142,5 +178,86 @@ export function describeBadInput(factory: StoreFactory): void {
         code: ErrorCodes.INVALID_ARGUMENT,
       });
     });
+
+    it('refuses an unpaired surrogate in a stream id, a type or a read filter: no store could keep it exactly', async () => {
+      await store.append('acct-1', [placed(1)]);
+      await expect(
+        store.append('acct-1', [placed(2), { type: 'Ty\uD800pe', data: {} }]),
+      ).rejects.toMatchObject({
+        code: ErrorCodes.INVALID_EVENT,
+        field: 'events[1].type',
+      });
+      await expect(store.readStream('acct-\uD800')).rejects.toMatchObject({
+        code: ErrorCodes.INVALID_STREAM_ID,
+        field: 'streamId',
+      });
+      for (const [field, options] of [
+        ['types', { types: ['OrderPlaced', 'Ty\uD800pe'] }],
+        ['categories', { categories: ['acct\uDFFF'] }],
+      ] as const) {
+        await expect(store.readAll(options)).rejects.toMatchObject({
+          code: ErrorCodes.INVALID_ARGUMENT,
+          field,
+        });
+        expect(subscribeError(store, options)).toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT, field });
+      }
+      expect((await store.readAll()).events.map((e) => e.version)).toEqual([1]);
+    });
+
+    it('refuses a position outside 0 ≤ after ≤ 2^63−1 in readAll and subscribe, naming it', async () => {
+      await store.append('order-81', [placed(81)]);
+      for (const after of [2n ** 70n, 2n ** 63n, -1n]) {
+        const refused = {
+          code: ErrorCodes.INVALID_ARGUMENT,
+          field: 'after',
+          message: expect.stringContaining(`${after}n`),
+        };
+        await expect(store.readAll({ after })).rejects.toBeInstanceOf(ValidationError);
+        await expect(store.readAll({ after })).rejects.toMatchObject(refused);
+        const error = subscribeError(store, { after });
+        expect(error).toBeInstanceOf(ValidationError);
+        expect(error).toMatchObject(refused);
+      }
+      const max = 2n ** 63n - 1n;
+      expect(await store.readAll({ after: max })).toEqual({ events: [], last: max });
+      const seen: StoredEvent[] = [];
+      const sub = store.subscribe({ after: max }, (e) => {
+        seen.push(e);
+      });
+      await waitUntil(() => sub.status().state === 'live');
+      await sub.unsubscribe();
+      expect(sub.status()).toMatchObject({ state: 'stopped', position: max });
+      expect(seen).toEqual([]);
+    });
+
+    it('shows a bad expected version as it was given: NaN, Infinity, -Infinity, a bigint, a symbol', async () => {
+      const given: [unknown, string][] = [
+        [Number.NaN, 'NaN'],
+        [Number.POSITIVE_INFINITY, 'Infinity'],
+        [Number.NEGATIVE_INFINITY, '-Infinity'],
+        [5n, '5n'],
+        [Symbol('v'), 'Symbol(v)'],
+      ];
+      for (const [expectedVersion, shown] of given) {
+        await expect(
+          store.append('bad-1', [placed(1)], { expectedVersion: expectedVersion as ExpectedVersion }),
+        ).rejects.toMatchObject({
+          code: ErrorCodes.INVALID_EXPECTED_VERSION,
+          message: expect.stringContaining(`Invalid expected version: ${shown} (`),
+        });
+      }
+      expect((await store.readStream('bad-1')).exists).toBe(false);
+    });
   });
+}
+
+/** The error `subscribe` throws for these options, or undefined (after stopping the subscription) when it throws none. */
+function subscribeError(store: EventStore, options: SubscribeOptions): unknown {
+  try {
+    const subscription = store.subscribe(options, () => {});
+    void subscription.unsubscribe();
+    return undefined;
+  } catch (error) {
+    return error;
+  }
 }
