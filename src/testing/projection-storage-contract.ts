@@ -5,6 +5,7 @@ import type { EventStore } from '../core/store.js';
 import { checkLease, releaseLease, renewLease, tryAcquireLease } from '../projections/lease.js';
 import { documentReader } from '../projections/read-model.js';
 import type { GenerationLayout, ProjectionStorage } from '../projections/storage.js';
+import { sleep } from './helpers.js';
 
 export interface ProjectionStorageFixture {
   store: EventStore;
@@ -231,7 +232,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         await entered;
         const reader = documentReader(storage, 'contract_docs');
         const reading = reader.get('pending');
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
         const during = await Promise.race([reading, new Promise((r) => setTimeout(() => r('waiting'), 20))]);
         release();
         await writer;
@@ -247,7 +248,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         const run = (name: string, ms: number) =>
           storage.transaction(async () => {
             order.push(`${name}:start`);
-            await new Promise((r) => setTimeout(r, ms));
+            await sleep(ms);
             order.push(`${name}:end`);
           });
         await Promise.all([run('a', 20), run('b', 1), run('c', 1)]);
@@ -259,7 +260,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         const run = (name: string, ms: number, scope: string | undefined) =>
           storage.transaction(async () => {
             order.push(`${name}:start`);
-            await new Promise((r) => setTimeout(r, ms));
+            await sleep(ms);
             order.push(`${name}:end`);
           }, scope);
         await Promise.all([
@@ -419,7 +420,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         expect(renewed?.expiresAt).toBeGreaterThanOrEqual(a!.expiresAt);
 
         const short = await tryAcquireLease(storage, 'projection:y', 'a', 30);
-        await new Promise((r) => setTimeout(r, 60));
+        await sleep(60);
         const b = await tryAcquireLease(storage, 'projection:y', 'b', 60_000);
         expect(b).toMatchObject({ owner: 'b', token: 2 });
         // The old holder can neither renew nor commit under its lease any more (fencing).

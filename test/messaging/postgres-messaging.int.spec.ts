@@ -10,6 +10,7 @@ import {
 import { createPostgresStore, migrate } from 'factum/postgres';
 import { waitFor } from 'factum/testing';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { recordingBroker } from '../support/recording-broker.js';
 
@@ -76,7 +77,7 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
         try {
           await client.query('BEGIN');
           await outbox.enqueue(client, { streamId: 'order-1', type: 'Touched', data: { i } });
-          await new Promise((r) => setTimeout(r, 5));
+          await sleep(5);
           await client.query('COMMIT');
         } finally {
           client.release();
@@ -203,7 +204,7 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
         await tx.query(`INSERT INTO "${handle.schema}".invoices (order_id, total) VALUES ('42', $1)`, [
           total,
         ]);
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       });
     const results = await Promise.all([apply(1), apply(2), apply(3)]);
     expect(results.filter((r) => r === 'processed')).toHaveLength(1);
@@ -234,7 +235,7 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
     expect(await leases.tryAcquire('relay', 'a', 60_000)).toBe(true);
     expect((await leases.holder('relay'))?.fence).toBe(1n);
     expect(await leases.tryAcquire('short', 'a', 1)).toBe(true);
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
     expect(await leases.tryAcquire('short', 'b', 60_000)).toBe(true);
     expect(await leases.holder('short')).toMatchObject({ owner: 'b', fence: 2n, held: true });
     await leases.release('relay', 'b');

@@ -19,6 +19,7 @@ import {
 import { createPostgresStore } from 'factum/postgres';
 import { createSqliteStore } from 'factum/sqlite';
 import { type BrokerKind, openBroker } from '../support/brokers.js';
+import { sleep } from '../support/helpers.js';
 import { services } from '../support/services.js';
 
 // Never outlive a test run that failed before killing or waiting for this process.
@@ -63,7 +64,7 @@ const head = (await store.readAll({ after: 0n, limit: 1_000_000 })).last;
 while ((await checkpoints.load('crash-relay')) < head) {
   const status = relay.status();
   if (status.state === 'failed') throw status.error;
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
 }
 await relay.stop();
 await broker.close();

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../core/envelope.js';
 import { newEventId } from '../../core/ids.js';
 import type { EventStore } from '../../core/store.js';
-import { ev, placed, range, type StoreFactory, UUID_V7 } from './fixtures.js';
+import { range } from '../helpers.js';
+import { ev, placed, type StoreFactory, UUID_V7 } from './fixtures.js';
 
 /** Append and readStream: what a stored event carries, stream reads, stream ids and types as data, immutability. */
 export function describeAppendAndRead(factory: StoreFactory): void {

@@ -4,7 +4,8 @@ import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import type { ExpectedVersion } from '../../core/expected-version.js';
 import { newEventId } from '../../core/ids.js';
 import type { EventStore, SubscribeOptions } from '../../core/store.js';
-import { placed, type StoreFactory, waitUntil } from './fixtures.js';
+import { waitUntil } from '../helpers.js';
+import { placed, type StoreFactory } from './fixtures.js';
 
 /** Bad input: refused with a typed error, and nothing is written. */
 export function describeBadInput(factory: StoreFactory): void {

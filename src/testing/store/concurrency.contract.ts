@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConcurrencyError } from '../../core/errors.js';
 import type { EventStore } from '../../core/store.js';
-import { ev, expectConflict, placed, range, type StoreFactory } from './fixtures.js';
+import { range } from '../helpers.js';
+import { ev, expectConflict, placed, type StoreFactory } from './fixtures.js';
 
 /** Optimistic concurrency: every expected-version form, one winner among concurrent appends, atomic appends. */
 export function describeConcurrency(factory: StoreFactory): void {

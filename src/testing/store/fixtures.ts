@@ -33,10 +33,6 @@ export function withId(event: NewEvent): NewEvent & { id: string } {
   return { ...event, id: newEventId() };
 }
 
-export function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-
 export async function expectConflict(
   attempt: Promise<unknown>,
   expected: { streamId: string; expected: ExpectedVersion; actual: number },
@@ -53,16 +49,4 @@ export async function expectConflict(
 export async function expectDuplicate(attempt: Promise<unknown>, eventId: string): Promise<void> {
   await expect(attempt).rejects.toBeInstanceOf(DuplicateEventIdError);
   await expect(attempt).rejects.toMatchObject({ eventId });
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(5);
-  }
 }

@@ -3,7 +3,8 @@ import type { StoredEvent } from '../../core/envelope.js';
 import { ConcurrencyError } from '../../core/errors.js';
 import type { ExpectedVersion } from '../../core/expected-version.js';
 import type { EventStore } from '../../core/store.js';
-import { ev, placed, range, type StoreContractOptions, type StoreFactory, waitUntil } from './fixtures.js';
+import { range, waitUntil } from '../helpers.js';
+import { ev, placed, type StoreContractOptions, type StoreFactory } from './fixtures.js';
 
 /** The global log: readAll pages and filters, strictly increasing and gap-free under concurrent writers. */
 export function describeGlobalLog(factory: StoreFactory, options: StoreContractOptions = {}): void {

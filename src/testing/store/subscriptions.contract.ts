@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SubscriptionHandlerError } from '../../core/errors.js';
 import type { EventStore } from '../../core/store.js';
-import { ev, placed, range, type StoreFactory, sleep, waitUntil } from './fixtures.js';
+import { range, sleep, waitUntil } from '../helpers.js';
+import { ev, placed, type StoreFactory } from './fixtures.js';
 
 /** Subscriptions: catch-up then live, resume, filters, a failing handler, unsubscribe from inside. */
 export function describeSubscriptions(factory: StoreFactory): void {

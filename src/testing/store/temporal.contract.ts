@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../core/store.js';
-import { ev, placed, type StoreFactory, sleep } from './fixtures.js';
+import { sleep } from '../helpers.js';
+import { ev, placed, type StoreFactory } from './fixtures.js';
 
 /** Temporal reads: a stream as it was at a time and at a version. */
 export function describeTemporalReads(factory: StoreFactory): void {
