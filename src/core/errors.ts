@@ -4,6 +4,8 @@
  * `instanceof`, so two copies of the package still agree.
  */
 
+import { formatValue } from './format.js';
+
 export const ErrorCodes = {
   CONCURRENCY: 'FACTUM_CONCURRENCY',
   INVALID_STREAM_ID: 'FACTUM_INVALID_STREAM_ID',
@@ -50,11 +52,13 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   },
   FACTUM_INVALID_STREAM_ID: {
     retriable: false,
-    description: 'The stream id is empty, too long or not a string.',
+    description:
+      'The stream id is empty, too long, not a string, or has a character a store cannot keep exactly (NUL, an unpaired UTF-16 surrogate).',
   },
   FACTUM_INVALID_EVENT: {
     retriable: false,
-    description: 'An event is malformed: missing type, data or metadata that is not JSON, or a bad id.',
+    description:
+      'An event is malformed: a missing or unstorable type, data or metadata that is not JSON, or a bad id.',
   },
   FACTUM_INVALID_EXPECTED_VERSION: {
     retriable: false,
@@ -518,8 +522,10 @@ export class GroupActiveError extends FactumError {
   }
 }
 
+/** A cause as a message shows it: an error's message, a string as it is, anything else as given. */
 function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (err instanceof Error) return err.message;
+  return typeof err === 'string' ? err : formatValue(err);
 }
 
 /** This instance's lease was taken over (fencing): whatever it was about to commit was rolled back. */

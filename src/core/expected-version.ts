@@ -1,4 +1,5 @@
 import { ConcurrencyError, ErrorCodes, type FactumErrorOptions, ValidationError } from './errors.js';
+import { formatValue } from './format.js';
 
 /**
  * What the caller believes the stream's version is before the append.
@@ -12,7 +13,7 @@ export function assertExpectedVersion(value: unknown): asserts value is Expected
   throw new ValidationError(
     ErrorCodes.INVALID_EXPECTED_VERSION,
     'expectedVersion',
-    `Invalid expected version: ${describeValue(value)} (use a non-negative integer, 'any', 'no_stream' or 'stream_exists')`,
+    `Invalid expected version: ${formatValue(value)} (use a non-negative integer, 'any', 'no_stream' or 'stream_exists')`,
   );
 }
 
@@ -53,15 +54,5 @@ export function checkExpectedVersion(
 ): void {
   if (!matchesExpectedVersion(expected, actual)) {
     throw concurrencyError(streamId, expected, actual, options);
-  }
-}
-
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'bigint') return `${value}n`;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
   }
 }

@@ -14,5 +14,5 @@ export type {
   ProjectionStorageFixture,
 } from './projection-storage-contract.js';
 export { describeProjectionStorageContract } from './projection-storage-contract.js';
-export type { StoreContractOptions, StoreFactory } from './store-contract.js';
-export { describeEventStoreContract } from './store-contract.js';
+export type { StoreContractOptions, StoreFactory } from './store/fixtures.js';
+export { describeEventStoreContract } from './store/index.js';

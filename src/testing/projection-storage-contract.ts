@@ -6,6 +6,7 @@ import { checkLease, releaseLease, renewLease, tryAcquireLease } from '../follow
 import { documentReader } from '../projections/read-model.js';
 import { projectionCheckpoint } from '../projections/status.js';
 import type { GenerationLayout, ProjectionStorage } from '../projections/storage.js';
+import { sleep } from './helpers.js';
 
 export interface ProjectionStorageFixture {
   store: EventStore;
@@ -232,7 +233,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         await entered;
         const reader = documentReader(storage, 'contract_docs');
         const reading = reader.get('pending');
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
         const during = await Promise.race([reading, new Promise((r) => setTimeout(() => r('waiting'), 20))]);
         release();
         await writer;
@@ -248,7 +249,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         const run = (name: string, ms: number) =>
           storage.transaction(async () => {
             order.push(`${name}:start`);
-            await new Promise((r) => setTimeout(r, ms));
+            await sleep(ms);
             order.push(`${name}:end`);
           });
         await Promise.all([run('a', 20), run('b', 1), run('c', 1)]);
@@ -260,7 +261,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         const run = (name: string, ms: number, scope: string | undefined) =>
           storage.transaction(async () => {
             order.push(`${name}:start`);
-            await new Promise((r) => setTimeout(r, ms));
+            await sleep(ms);
             order.push(`${name}:end`);
           }, scope);
         await Promise.all([
@@ -424,7 +425,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         expect(renewed?.expiresAt).toBeGreaterThanOrEqual(a!.expiresAt);
 
         const short = await tryAcquireLease(storage, { name: 'projection:y', scope: 'y' }, 'a', 30);
-        await new Promise((r) => setTimeout(r, 60));
+        await sleep(60);
         const b = await tryAcquireLease(storage, { name: 'projection:y', scope: 'y' }, 'b', 60_000);
         expect(b).toMatchObject({ owner: 'b', token: 2 });
         // The old holder can neither renew nor commit under its lease any more (fencing).

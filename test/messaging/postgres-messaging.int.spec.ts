@@ -11,6 +11,7 @@ import {
 import { createPostgresStore, migrate } from 'factum/postgres';
 import { waitFor } from 'factum/testing';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { recordingBroker } from '../support/recording-broker.js';
 
@@ -77,7 +78,7 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
         try {
           await client.query('BEGIN');
           await outbox.enqueue(client, { streamId: 'order-1', type: 'Touched', data: { i } });
-          await new Promise((r) => setTimeout(r, 5));
+          await sleep(5);
           await client.query('COMMIT');
         } finally {
           client.release();
@@ -202,7 +203,7 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
         await tx.query(`INSERT INTO "${handle.schema}".invoices (order_id, total) VALUES ('42', $1)`, [
           total,
         ]);
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       });
     const results = await Promise.all([apply(1), apply(2), apply(3)]);
     expect(results.filter((r) => r === 'processed')).toHaveLength(1);
@@ -235,7 +236,7 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
     expect(await tryAcquireLease(storage, relay, 'b', 60_000)).toBeUndefined();
     expect(await tryAcquireLease(storage, relay, 'a', 60_000)).toMatchObject({ owner: 'a', token: 1 });
     expect(await tryAcquireLease(storage, short, 'a', 1)).toMatchObject({ owner: 'a' });
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
     const b = await tryAcquireLease(storage, short, 'b', 60_000);
     expect(b).toMatchObject({ owner: 'b', token: 2 });
     expect(b!.expiresAt).toBeGreaterThan(storage.now());

@@ -4,6 +4,7 @@ import { migrate } from 'factum/postgres';
 import { waitFor } from 'factum/testing';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { recordingBroker } from '../support/recording-broker.js';
 import { readPage } from '../support/relay-pages.js';
@@ -170,7 +171,7 @@ describe.skipIf(!available.available)('PostgreSQL messaging retention', () => {
     const pruner = (async () => {
       while (writing || published().length < total) {
         pruned += await outbox.prune({ olderThan: new Date(Date.now() + DAY), batchSize: 16 });
-        await new Promise((r) => setTimeout(r, 1));
+        await sleep(1);
       }
     })();
     // Four writers at once, each its own transactions (streams in one order, as writers that lock

@@ -11,6 +11,7 @@ import { eventLogSource, relayCheckpoint, startRelay } from 'factum/messaging';
 import { createPostgresStore } from 'factum/postgres';
 import { createSqliteStore } from 'factum/sqlite';
 import { type BrokerKind, openBroker } from '../support/brokers.js';
+import { sleep } from '../support/helpers.js';
 import { services } from '../support/services.js';
 
 // Never outlive a test run that failed before killing or waiting for this process.
@@ -47,7 +48,7 @@ const head = (await store.readAll({ after: 0n, limit: 1_000_000 })).last;
 while ((await loadCheckpoint(storage, relayCheckpoint('crash-relay'))) < head) {
   const status = relay.status();
   if (status.state === 'failed') throw status.error;
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
 }
 await relay.stop();
 await broker.close();

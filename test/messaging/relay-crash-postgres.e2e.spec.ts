@@ -12,6 +12,7 @@ import {
   probeBrokers,
   uniqueName,
 } from '../support/brokers.js';
+import { range } from '../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 
 const pg = await probePostgres();
@@ -98,7 +99,7 @@ describe.skipIf(!pg.available).each(['rabbitmq', 'nats'] as const)(
         const versions = await pool.query<{ version: number }>(
           `SELECT version FROM "${schema}".applied WHERE stream_id = 'order-3' ORDER BY seq`,
         );
-        expect(versions.rows.map((v) => v.version)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+        expect(versions.rows.map((v) => v.version)).toEqual(range(1, 50));
         await consumer.stop();
         await broker.close();
         await store.close();

@@ -14,6 +14,7 @@ import {
   probeBrokers,
   uniqueName,
 } from '../support/brokers.js';
+import { range } from '../support/helpers.js';
 import { tempDir } from '../support/temp.js';
 
 const available = await probeBrokers();
@@ -113,7 +114,7 @@ describe.each(['rabbitmq', 'nats', 'kafka'] as const)(
         const versions = readModel
           .prepare("SELECT version FROM applied WHERE stream_id = 'order-3' ORDER BY rowid")
           .all() as { version: number }[];
-        expect(versions.map((v) => v.version)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+        expect(versions.map((v) => v.version)).toEqual(range(1, 50));
         await broker.close();
         readModel.close();
         await store.close();

@@ -6,6 +6,7 @@ import { createPostgresStore } from 'factum/postgres';
 import { createSqliteStore } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { recordingBroker } from '../support/recording-broker.js';
 import { tempDir } from '../support/temp.js';
@@ -88,7 +89,7 @@ function describeFencing(
       // From now on only the current holder publishes.
       await store.append('order-late', [{ type: 'OrderPlaced', data: {} }]);
       await waitFor('the holder publishes the late event', () => standby.published.length === 16, 5000);
-      await new Promise((r) => setTimeout(r, 400));
+      await sleep(400);
       expect(stalled.published.map((e) => e.streamId)).toEqual([
         ...stalled.published.slice(0, 5).map((e) => e.streamId),
         ...inFlight.map((e) => e.streamId),

@@ -13,6 +13,7 @@ import {
 import { migrate } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { recordingBroker } from '../support/recording-broker.js';
 
 function database(): Database.Database {
@@ -75,7 +76,7 @@ describe('relay', () => {
     });
     await store.append('order-x', [{ type: 'OrderPlaced', data: {} }]);
     await waitFor('the first relay publishes the new event', () => first.published.length === 21, 2000);
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400);
     expect(b.status().state).toBe('waiting-for-lease');
     expect(second.published).toEqual([]);
     await a.stop();

@@ -15,6 +15,7 @@ import {
 import { createSqliteStore, migrate } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { recordingBroker } from '../support/recording-broker.js';
 import { readPage } from '../support/relay-pages.js';
 import { tempDir } from '../support/temp.js';
@@ -176,7 +177,7 @@ describe('outbox prune (SQLite file)', () => {
     const pruner = (async () => {
       while (writing || broker.published.length < total) {
         pruned += await outbox.prune({ olderThan: new Date(Date.now() + DAY), batchSize: 16 });
-        await new Promise((r) => setTimeout(r, 1));
+        await sleep(1);
       }
     })();
     for (let i = 0; i < total; i += 20) {
@@ -185,7 +186,7 @@ describe('outbox prune (SQLite file)', () => {
         writerOutbox,
         Array.from({ length: 20 }, (_, k) => `order-${(i + k) % 13}`),
       );
-      await new Promise((r) => setTimeout(r, 2));
+      await sleep(2);
     }
     writing = false;
     await waitFor('every message is published', () => broker.published.length >= total, 20_000);

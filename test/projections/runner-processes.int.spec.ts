@@ -7,6 +7,7 @@ import { createProjections, projectionStatus } from 'factum/projections';
 import { createSqliteStore } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
 import { type StreamTally, tallyProjection } from '../fixtures/tally-projection.js';
+import { sleep } from '../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 
@@ -133,7 +134,7 @@ function describeRunnerProcesses(
         const runner = startRunner(db.target, 60_000);
         // Kill it once it has committed a few batches, at a random moment.
         await runner.waitFor(/^commit /);
-        await new Promise((r) => setTimeout(r, Math.random() * 40));
+        await sleep(Math.random() * 40);
         await kill(runner);
         const last = runner.lines.filter((l) => l.startsWith('apply ') || l.startsWith('commit ')).at(-1);
         if (last?.startsWith('apply ')) midBatch++;
@@ -171,7 +172,7 @@ function describeRunnerProcesses(
         // Whoever gets the lease first is the holder; the other stays standby.
         const holder = await Promise.race(runners.map((r) => r.waitFor(/^lease acquired$/).then(() => r)));
         const standby = holder === a ? b : a;
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
         expect(standby.lines).not.toContain('lease acquired');
 
         let appended = 2_000;
@@ -180,10 +181,10 @@ function describeRunnerProcesses(
           while (writing) {
             await appendCounted(store, appended, 10);
             appended += 10;
-            await new Promise((r) => setTimeout(r, 5));
+            await sleep(5);
           }
         })();
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
         const killedAt = Date.now();
         await kill(holder);
         await standby.waitFor(/^lease acquired$/, 15_000);
@@ -191,7 +192,7 @@ function describeRunnerProcesses(
         // Standby retrying every 100 ms: a row lease of 1 s expires, or the advisory lock is freed when the
         // killed holder's connection ends (its 60 s row never has to expire): well within a few seconds.
         expect(takeoverMs).toBeLessThan(5_000);
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
         writing = false;
         await writer;
         const head = (await store.readAll({ after: 0n, limit: appended + 100 })).last;

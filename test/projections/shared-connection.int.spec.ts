@@ -3,6 +3,7 @@ import { loadCheckpoint, sqliteFollowStorage, tryAcquireLease } from 'factum/fol
 import { relayCheckpoint, relayLeaseName, sqliteInbox } from 'factum/messaging';
 import { createSqliteStore } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { tempDir } from '../support/temp.js';
 
 const dir = tempDir('factum-shared-connection-');
@@ -24,7 +25,7 @@ describe('messaging and projections on one SQLite store connection', () => {
       },
       { durable: false },
     );
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     const storage = sqliteFollowStorage(store);
     const inbox = sqliteInbox(store);
     const saved = storage.transaction((tx) => tx.setCheckpoint(relayCheckpoint('relay'), 42n));
@@ -32,7 +33,7 @@ describe('messaging and projections on one SQLite store connection', () => {
     const processed = inbox.process('billing', { id: 'e-1' } as never, async (tx) => {
       tx.prepare("INSERT INTO effects VALUES ('from-the-inbox')").run();
     });
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     release();
     await expect(batch).rejects.toThrow('handler failed');
     await Promise.all([saved, leased, processed]);
