@@ -88,7 +88,6 @@ export interface SqliteOutbox {
 /** The transactional outbox in `factum_outbox` (migration 0012). */
 export function sqliteOutbox(handle: SqliteHandle): SqliteOutbox {
   const db = dbOf(handle);
-  const write = writerOf(handle);
   const nextVersion = prepareNextOutboxVersion(db);
   const insert = prepareInsertOutbox(db);
   const read = prepareReadOutbox(db);
