@@ -43,6 +43,8 @@ interface Fixture {
   /** Runs SQL against the fixture's tables; `t(name)` qualifies a table name. */
   query: Query;
   t: (table: string) => string;
+  /** The fencing token of the relay lease the release left (SQLite kept none: it counts from 1). */
+  releaseLeaseToken: number;
   /** The names of Factum's tables (factum_…) in the fixture's database or schema. */
   tables(): Promise<string[]>;
   /** Applies every pending migration, then opens the store with this checkout's code. */
@@ -116,7 +118,7 @@ function describeUpgrade(prepare: () => Promise<Fixture>) {
       expect(await loadCheckpoint(storage, relayCheckpoint(relay.name)), relay.name).toBe(at(relay.position));
     }
     const lease = await storage.read((tx) => tx.getLease(`relay:${f.manifest.relayLease.name}`));
-    expect(lease).toMatchObject({ owner: f.manifest.relayLease.owner, token: 1 });
+    expect(lease).toMatchObject({ owner: f.manifest.relayLease.owner, token: f.releaseLeaseToken });
     expect(lease!.expiresAt).toBeLessThan(storage.now());
   });
 
@@ -194,7 +196,7 @@ function describeUpgrade(prepare: () => Promise<Fixture>) {
     const lease = await followStorageOf(store).read((tx) =>
       tx.getLease(`relay:${f.manifest.relayLease.name}`),
     );
-    expect(lease?.token).toBe(2);
+    expect(lease?.token).toBe(f.releaseLeaseToken + 1);
   });
 
   it('drains the outbox rows the release had not published, and the inbox still deduplicates', async () => {
@@ -224,6 +226,7 @@ describe('upgrading a release 0.1 SQLite file', () => {
     return {
       manifest: manifest.sqlite,
       shift: 0n,
+      releaseLeaseToken: 1,
       query,
       t: (table) => table,
       tables: async () =>
@@ -247,9 +250,14 @@ describe.skipIf(!pgProbe.available)('upgrading a release 0.1 PostgreSQL schema',
   dropLater(schema);
   describeUpgrade(async () => {
     const shift = await restorePostgresFixture(pool, schema);
+    const { rows } = await pool.query<{ fence: string }>(
+      `SELECT fence::text AS fence FROM "${schema}".factum_leases WHERE name = $1`,
+      [manifest.postgres.relayLease.name],
+    );
     return {
       manifest: manifest.postgres,
       shift,
+      releaseLeaseToken: Number(rows[0]?.fence),
       query: async (sql) => (await pool.query(sql)).rows as Record<string, unknown>[],
       t: (table) => `"${schema}".${table}`,
       tables: async () =>
