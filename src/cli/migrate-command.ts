@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import './all-migrations.js';
 import type { CliIo } from './schema-commands.js';
 
 export interface MigrateFlags {

@@ -1,7 +1,10 @@
 import type { PoolClient } from 'pg';
+import { ensureFollowMigrations } from '../../follow/postgres/migrations/index.js';
+import { withTransaction } from '../../stores/postgres/kit.js';
 import { checkConsumer, pruneInSteps, resolvePrune } from '../retention.js';
 import type { CheckpointStore, LeaseStore, PrunableInbox } from '../storage.js';
-import { connect, guard, namesOf, type PostgresHandle, rollbackAndRelease } from './handle.js';
+import { guard, namesOf, type PostgresHandle } from './handle.js';
+import { ensureMessagingMigrations } from './migrations/index.js';
 import { acquireLease } from './sql/acquire-lease.js';
 import { findInbox } from './sql/find-inbox.js';
 import { insertInbox } from './sql/insert-inbox.js';
@@ -15,10 +18,12 @@ import { saveCheckpoint } from './sql/save-checkpoint.js';
 export function postgresCheckpoints(handle: PostgresHandle): CheckpointStore {
   const names = namesOf(handle);
   return {
-    load(name) {
+    async load(name) {
+      await ensureFollowMigrations(handle);
       return guard(`load checkpoint ${name}`, () => loadCheckpoint(handle.pool, names, name));
     },
-    save(name, position) {
+    async save(name, position) {
+      await ensureFollowMigrations(handle);
       return guard(`save checkpoint ${name} at ${position}`, () =>
         saveCheckpoint(handle.pool, names, name, position),
       );
@@ -40,15 +45,18 @@ export function postgresLeases(handle: PostgresHandle): PostgresLeaseStore {
   const names = namesOf(handle);
   return {
     async tryAcquire(name, owner, ttlMs) {
+      await ensureFollowMigrations(handle);
       const fence = await guard(`take lease ${name} for ${owner}`, () =>
         acquireLease(handle.pool, names, name, owner, ttlMs),
       );
       return fence !== undefined;
     },
-    release(name, owner) {
+    async release(name, owner) {
+      await ensureFollowMigrations(handle);
       return guard(`release lease ${name} of ${owner}`, () => releaseLease(handle.pool, names, name, owner));
     },
-    holder(name) {
+    async holder(name) {
+      await ensureFollowMigrations(handle);
       return guard(`read lease ${name}`, () => readLease(handle.pool, names, name));
     },
   };
@@ -65,26 +73,22 @@ export function postgresInbox(handle: PostgresHandle): PrunableInbox<PoolClient>
   const names = namesOf(handle);
   return {
     async process(consumer, event, work) {
-      const client = await connect(handle.pool, `process ${event.id} for ${consumer}`);
-      try {
-        await guard(`begin the inbox transaction of ${consumer}`, () => client.query('BEGIN'));
-        const fresh = await guard(`record ${event.id} in the inbox of ${consumer}`, () =>
-          insertInbox(client, names, consumer, event.id),
-        );
-        if (!fresh) {
-          await rollbackAndRelease(client);
-          return 'duplicate';
-        }
-        await work(client);
-        await guard(`commit ${event.id} in the inbox of ${consumer}`, () => client.query('COMMIT'));
-      } catch (error) {
-        await rollbackAndRelease(client, error);
-        throw error;
-      }
-      client.release();
-      return 'processed';
+      await ensureMessagingMigrations(handle);
+      return withTransaction(
+        handle.pool,
+        `process ${event.id} in the inbox of ${consumer}`,
+        async (client, tx) => {
+          if (!(await insertInbox(client, names, consumer, event.id))) {
+            tx.rollbackOnly();
+            return 'duplicate' as const;
+          }
+          await work(client);
+          return 'processed' as const;
+        },
+      );
     },
-    has(consumer, eventId) {
+    async has(consumer, eventId) {
+      await ensureMessagingMigrations(handle);
       return guard(`find ${eventId} in the inbox of ${consumer}`, () =>
         findInbox(handle.pool, names, consumer, eventId),
       );
@@ -92,6 +96,7 @@ export function postgresInbox(handle: PostgresHandle): PrunableInbox<PoolClient>
     async prune(options) {
       const { cutoff, batchSize } = resolvePrune(options);
       const consumer = checkConsumer(options.consumer);
+      await ensureMessagingMigrations(handle);
       const before = new Date(cutoff);
       return pruneInSteps<InboxCursor>(
         'start',

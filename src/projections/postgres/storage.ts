@@ -1,9 +1,12 @@
 import type { PoolClient } from 'pg';
 import type { StoredEvent } from '../../core/envelope.js';
 import { StoreClosedError, TransactionClosedError } from '../../core/errors.js';
-import { translate } from '../../stores/postgres/errors.js';
-import { PostgresEventStore } from '../../stores/postgres/postgres-store.js';
-import { schemaNames } from '../../stores/postgres/schema.js';
+import {
+  type PostgresEventStore,
+  schemaNames,
+  translate,
+  withTransaction,
+} from '../../stores/postgres/kit.js';
 import {
   brandStorage,
   type DeadLetter,
@@ -18,6 +21,7 @@ import {
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
 import { PostgresProjectionTx } from './documents.js';
+import { ensureProjectionMigrations } from './migrations/index.js';
 import { PostgresSessionLocks } from './session-locks.js';
 import { addDeadLetter } from './sql/add-dead-letter.js';
 import { blockedKeys } from './sql/blocked-keys.js';
@@ -57,17 +61,14 @@ export interface PostgresProjectionStorageOptions {
   now?: () => number;
 }
 
-export function isPostgresStore(store: unknown): store is PostgresEventStore {
-  return store instanceof PostgresEventStore;
-}
-
 const UNDEFINED_TABLE = '42P01';
 const MAX_READ_ATTEMPTS = 3;
 
 /**
- * Projection storage in the PostgreSQL store's own database and schema (migrations 0005-0007): read
- * models as jsonb documents, checkpoints, dead letters and lease rows, each batch's writes and its
- * checkpoint in one transaction. Without options, one storage per store.
+ * Projection storage in the PostgreSQL store's own database and schema (migrations 0005-0007,
+ * applied or checked before its first statement): read models as jsonb documents, checkpoints, dead
+ * letters and lease rows, each batch's writes and its checkpoint in one transaction. Without
+ * options, one storage per store.
  */
 export function postgresProjectionStorage(
   store: PostgresEventStore,
@@ -157,36 +158,28 @@ class PostgresProjectionStorage implements ProjectionStorage {
     const operation = write ? 'run a projection transaction' : 'read projection state';
     // The store's pool ends with it: a connection asked for now might never come.
     if (this.store.closed) throw new StoreClosedError(operation);
-    const client = await this.store.pool.connect().catch((error: unknown) => {
-      throw translate(error, operation);
-    });
-    let broken = false;
-    try {
-      await client.query(begin);
-      if (write) {
-        this.#observeClock(await lockProjections(client, this.#tables, locks));
-      } else if (this.#clockOffset === undefined && this.#now === undefined) {
-        const { rows } = await client.query<{ now: number }>(
-          'SELECT extract(epoch from clock_timestamp())::float8 * 1000 AS now',
-        );
-        this.#observeClock(Number(rows[0]?.now));
-      }
-      const result = await PostgresStorageTx.run(client, this.#tables, task);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      // Driver errors become Factum errors; whatever else the task threw passes through as it is.
-      throw error instanceof Error ? translate(error, operation) : error;
-    } finally {
-      client.release(broken ? true : undefined);
-    }
+    await ensureProjectionMigrations(this.store);
+    return withTransaction(
+      this.store.pool,
+      operation,
+      async (client) => {
+        if (write) {
+          this.#observeClock(await lockProjections(client, this.#tables, locks));
+        } else if (this.#clockOffset === undefined && this.#now === undefined) {
+          const { rows } = await client.query<{ now: number }>(
+            'SELECT extract(epoch from clock_timestamp())::float8 * 1000 AS now',
+          );
+          this.#observeClock(Number(rows[0]?.now));
+        }
+        return PostgresStorageTx.run(client, this.#tables, task);
+      },
+      { begin },
+    );
   }
 
   async head(): Promise<bigint> {
     if (this.store.closed) throw new StoreClosedError('read the head of the log');
+    await ensureProjectionMigrations(this.store);
     try {
       return await headPosition(this.store.pool, this.#tables);
     } catch (error) {
@@ -196,6 +189,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
 
   async countEventsAfter(position: bigint): Promise<number> {
     if (this.store.closed) throw new StoreClosedError(`count the events after position ${position}`);
+    await ensureProjectionMigrations(this.store);
     try {
       return await countEventsAfter(this.store.pool, this.#tables, position);
     } catch (error) {
@@ -228,6 +222,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
     this.#appendHooks.add(entry);
     this.#removeStoreHook ??= this.store.addAppendHook({
       begin: async (client) => {
+        await ensureProjectionMigrations(this.store);
         const scopes = [...this.#appendHooks].flatMap((h) => h.scopes);
         this.#observeClock(await lockProjections(client, this.#tables, scopes));
       },

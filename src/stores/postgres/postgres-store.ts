@@ -39,6 +39,7 @@ import { type AppendConflict, appendConflictSql, readAppendConflict } from './sq
 import { appendBatchInTransaction } from './sql/append-in-transaction.js';
 import { readAllSql, readLog } from './sql/read-all.js';
 import { readStreamEvents, readStreamSql } from './sql/read-stream.js';
+import { withTransaction } from './transaction.js';
 
 /** How the store behaves once connected; see PostgresStoreOptions for connection and schema. */
 export interface PostgresStoreBehaviour {
@@ -119,6 +120,7 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   readonly #pollIntervalMs: number;
   readonly #heldBackPollIntervalMs: number;
   readonly #readYourWritesTimeoutMs: number;
+  readonly #migrates: boolean;
   /** The highest position this store has appended (and seen committed). */
   #lastAppended = 0n;
   #snapshots: PostgresSnapshotStore | undefined;
@@ -126,8 +128,14 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   #closing: Promise<void> | undefined;
 
   /** Use createPostgresStore(); the constructor does not check the schema. */
-  constructor(pool: Pool, ownsPool: boolean, names: SchemaNames, options: PostgresStoreBehaviour = {}) {
+  constructor(
+    pool: Pool,
+    ownsPool: boolean,
+    names: SchemaNames,
+    options: PostgresStoreBehaviour & { migrate?: boolean } = {},
+  ) {
     this.#pool = pool;
+    this.#migrates = options.migrate === true;
     this.#ownsPool = ownsPool;
     this.#names = names;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -181,6 +189,15 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   /** Whether close() was called: the store takes no more work, and neither should code sharing its pool. */
   get closed(): boolean {
     return this.#closed || this.#closing !== undefined;
+  }
+
+  /**
+   * Whether the store was opened with `migrate: true`. The areas used with it (projections,
+   * messaging…) then apply their pending migrations at their first use; otherwise they refuse with
+   * MigrationRequiredError, naming `factum migrate`.
+   */
+  get migrates(): boolean {
+    return this.#migrates;
   }
 
   /** The PostgreSQL schema holding this store's tables. */
@@ -297,39 +314,25 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   async #appendWithHooks(appends: readonly PreparedAppend[]): Promise<Map<string, AppendWritten>> {
     const hooks = [...this.#hooks];
     const alone = appends.length === 1;
-    const client = await this.#pool.connect().catch((error: unknown) => {
-      throw translate(error, 'connect for an append');
-    });
-    let broken = false;
-    let hookFailed = false;
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.#pool, 'append', async (client, control) => {
       for (const hook of hooks) await hook.begin(client);
       const written = await appendBatchInTransaction(client, this.#names, this.#sql.batchEvents, appends);
       if (written.length > 0) {
         try {
           for (const hook of hooks) await hook.appended(written, client);
         } catch (error) {
-          hookFailed = true;
-          throw error;
+          if (alone) throw error;
+          control.rollbackOnly();
+          return new Map();
         }
       }
-      await client.query('COMMIT');
       const result = new Map<string, AppendWritten>();
       for (const events of written) {
         const last = events.at(-1)!;
         result.set(last.streamId, { version: last.version, position: last.position });
       }
       return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      if (hookFailed && !alone) return new Map();
-      throw error;
-    } finally {
-      client.release(broken ? true : undefined);
-    }
+    });
   }
 
   async #readConflict(append: PreparedAppend): Promise<AppendConflict> {

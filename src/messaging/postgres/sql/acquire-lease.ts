@@ -1,5 +1,5 @@
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
-import type { Queryable } from './queryable.js';
+import type { Queryable } from '../../../stores/postgres/kit.js';
+import type { MessagingNames } from './tables.js';
 
 /**
  * Takes a lease that is free, expired or already ours until `ttlMs` from now on the database clock;
@@ -7,7 +7,7 @@ import type { Queryable } from './queryable.js';
  */
 export async function acquireLease(
   db: Queryable,
-  names: SchemaNames,
+  names: MessagingNames,
   name: string,
   owner: string,
   ttlMs: number,

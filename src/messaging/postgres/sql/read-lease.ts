@@ -1,5 +1,5 @@
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
-import type { Queryable } from './queryable.js';
+import type { Queryable } from '../../../stores/postgres/kit.js';
+import type { MessagingNames } from './tables.js';
 
 export interface LeaseRow {
   owner: string;
@@ -12,7 +12,7 @@ export interface LeaseRow {
 /** The lease row of `name`, if any. */
 export async function readLease(
   db: Queryable,
-  names: SchemaNames,
+  names: MessagingNames,
   name: string,
 ): Promise<LeaseRow | undefined> {
   const { rows } = await db.query<{ owner: string; fence: string; expires_at: Date; held: boolean }>({

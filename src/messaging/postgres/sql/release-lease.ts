@@ -1,12 +1,12 @@
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
-import type { Queryable } from './queryable.js';
+import type { Queryable } from '../../../stores/postgres/kit.js';
+import type { MessagingNames } from './tables.js';
 
 /**
  * Gives a lease up if `owner` holds it. The row stays (expired now) so the fence keeps counting.
  */
 export async function releaseLease(
   db: Queryable,
-  names: SchemaNames,
+  names: MessagingNames,
   name: string,
   owner: string,
 ): Promise<void> {

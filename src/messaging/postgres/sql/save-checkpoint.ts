@@ -1,10 +1,10 @@
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
-import type { Queryable } from './queryable.js';
+import type { Queryable } from '../../../stores/postgres/kit.js';
+import type { MessagingNames } from './tables.js';
 
 /** Saves a checkpoint's position; never moves it back. */
 export async function saveCheckpoint(
   db: Queryable,
-  names: SchemaNames,
+  names: MessagingNames,
   name: string,
   position: bigint,
 ): Promise<void> {

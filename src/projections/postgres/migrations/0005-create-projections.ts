@@ -1,4 +1,4 @@
-import type { PostgresMigration } from './migration.js';
+import type { PostgresMigration } from '../../../stores/postgres/kit.js';
 
 /**
  * Projection bookkeeping, as on SQLite. `factum_projections`: one row per registered projection, naming

@@ -1,4 +1,4 @@
-import type { PostgresMigration } from './migration.js';
+import type { PostgresMigration } from '../../../stores/postgres/kit.js';
 
 /**
  * Projection leases: at most one holder per name (one active runner, or one rebuild, per projection),
