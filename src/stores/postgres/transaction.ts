@@ -6,7 +6,10 @@ export interface TransactionOptions {
   begin?: string;
 }
 
-/** A transaction open on a client checked out of the pool; ends once, by commit() or rollback(). */
+/**
+ * A transaction open on a client checked out of the pool; ends once, by commit() or rollback(). A
+ * connection that breaks while it is open does not crash the process: the next statement fails.
+ */
 export interface OpenTransaction {
   readonly client: PoolClient;
   /**
@@ -44,16 +47,28 @@ export async function beginTransaction(
     throw translate(error, `connect to ${operation}`);
   }
   let ended = false;
+  // A checked-out client has no error listener of the pool's: the connection breaking while the
+  // transaction waits between statements would crash the process. Remember it instead; the next
+  // statement fails, and the client is destroyed.
+  let lost = false;
+  const onError = () => {
+    lost = true;
+  };
+  client.on('error', onError);
+  const release = (destroy: boolean) => {
+    client.removeListener('error', onError);
+    client.release(destroy ? true : undefined);
+  };
   const rollback = async (cause?: unknown): Promise<void> => {
     if (ended) return;
     ended = true;
-    let broken = isConnectionError(cause);
+    let broken = lost || isConnectionError(cause);
     try {
       await client.query('ROLLBACK');
     } catch {
       broken = true;
     }
-    client.release(broken ? true : undefined);
+    release(broken || lost);
   };
   const transaction: OpenTransaction = {
     client,
@@ -66,7 +81,7 @@ export async function beginTransaction(
         throw translate(error, operation);
       }
       ended = true;
-      client.release();
+      release(lost);
     },
     rollback,
   };
