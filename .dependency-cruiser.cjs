@@ -41,6 +41,17 @@ module.exports = {
       to: { path: '^src/(projections|messaging|brokers|sagas|observability|server|cli)/' },
     },
     {
+      name: 'stores-are-used-through-their-kit',
+      severity: 'error',
+      comment:
+        'Above the stores, a database store is used through its public entry (index.ts) or its kit (kit.ts: transactions, error translation, names, migration registry), never through its private files.',
+      from: { path: '^src/(?!stores/)' },
+      to: {
+        path: '^src/stores/(sqlite|postgres)/',
+        pathNot: '^src/stores/(sqlite|postgres)/(index|kit)\\.ts$',
+      },
+    },
+    {
       name: 'observability-is-on-top',
       severity: 'error',
       comment:

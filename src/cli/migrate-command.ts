@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import './all-migrations.js';
 import type { Command } from 'commander';
 import type { CliExit, CliIo } from './io.js';
 import { describeStore, parseCliStoreUrl, schemaOption } from './store-option.js';

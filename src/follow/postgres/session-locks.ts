@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { StoreClosedError } from '../../core/errors.js';
-import { translate } from '../../stores/postgres/errors.js';
+import { translate } from '../../stores/postgres/kit.js';
 import type { SessionLock, SessionLocks } from '../storage.js';
 
 interface Connection {

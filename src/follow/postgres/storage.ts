@@ -1,8 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import { LeaseLostError, StoreClosedError, TransactionClosedError } from '../../core/errors.js';
-import { translate } from '../../stores/postgres/errors.js';
-import { type SchemaNames, schemaNames } from '../../stores/postgres/schema.js';
+import { type SchemaNames, schemaNames, withTransaction } from '../../stores/postgres/kit.js';
 import type { FollowStorage, FollowTx, LeaseRecord } from '../storage.js';
+import { ensureFollowMigrations } from './migrations/index.js';
 import { PostgresSessionLocks } from './session-locks.js';
 import { deleteCheckpoint, getCheckpoint, setCheckpoint } from './sql/checkpoints.js';
 import { getLease, putLease } from './sql/leases.js';
@@ -94,6 +94,11 @@ export interface PostgresTransactionsOptions {
    * read), so processes on hosts whose clocks disagree still agree on lease expiry.
    */
   now?: () => number;
+  /**
+   * Makes sure the tables exist before the first transaction (applied, or checked on a store opened
+   * without `migrate: true`). Default: the follow kit's own migrations.
+   */
+  ensure?: () => Promise<void>;
 }
 
 /**
@@ -108,6 +113,7 @@ export class PostgresTransactions<Tx extends PostgresFollowTx> {
   readonly #handle: PostgresFollowHandle;
   readonly #makeTx: (client: PoolClient) => Tx;
   readonly #now: (() => number) | undefined;
+  readonly #ensure: () => Promise<void>;
   /** Database clock minus this process's clock (ms), once measured. */
   #clockOffset: number | undefined;
   #exclusive: Promise<unknown> = Promise.resolve();
@@ -123,6 +129,7 @@ export class PostgresTransactions<Tx extends PostgresFollowTx> {
     this.names = schemaNames(handle.schema ?? 'factum');
     this.#makeTx = makeTx;
     this.#now = options.now;
+    this.#ensure = options.ensure ?? (() => ensureFollowMigrations(handle));
     this.sessionLocks = new PostgresSessionLocks(
       handle.pool,
       this.names.schema,
@@ -191,39 +198,30 @@ export class PostgresTransactions<Tx extends PostgresFollowTx> {
     const operation = write ? 'run a follower transaction' : 'read follower state';
     // The store's pool ends with it: a connection asked for now might never come.
     if (this.#handle.closed === true) throw new StoreClosedError(operation);
-    const client = await this.#handle.pool.connect().catch((error: unknown) => {
-      throw translate(error, operation);
-    });
-    let broken = false;
-    try {
-      await client.query(begin);
-      if (write) {
-        this.observeClock(await lockScopes(client, this.names, locks));
-      } else if (this.#clockOffset === undefined && this.#now === undefined) {
-        const { rows } = await client.query<{ now: number }>(
-          'SELECT extract(epoch from clock_timestamp())::float8 * 1000 AS now',
-        );
-        this.observeClock(Number(rows[0]?.now));
-      }
-      const tx = this.#makeTx(client);
-      let result: T;
-      try {
-        result = await task(tx);
-        await tx.finish();
-      } finally {
-        tx.close();
-      }
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      // Driver errors become Factum errors; whatever else the task threw passes through as it is.
-      throw error instanceof Error ? translate(error, operation) : error;
-    } finally {
-      client.release(broken ? true : undefined);
-    }
+    await this.#ensure();
+    return withTransaction(
+      this.#handle.pool,
+      operation,
+      async (client) => {
+        if (write) {
+          this.observeClock(await lockScopes(client, this.names, locks));
+        } else if (this.#clockOffset === undefined && this.#now === undefined) {
+          const { rows } = await client.query<{ now: number }>(
+            'SELECT extract(epoch from clock_timestamp())::float8 * 1000 AS now',
+          );
+          this.observeClock(Number(rows[0]?.now));
+        }
+        const tx = this.#makeTx(client);
+        try {
+          const result = await task(tx);
+          await tx.finish();
+          return result;
+        } finally {
+          tx.close();
+        }
+      },
+      { begin },
+    );
   }
 }
 

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
-import { StoreUnavailableError, TransactionClosedError } from '../../core/errors.js';
-import type { SqliteEventStore } from '../../stores/sqlite/sqlite-store.js';
+import { TransactionClosedError } from '../../core/errors.js';
+import { type SqliteEventStore, translate, writeTransaction } from '../../stores/sqlite/kit.js';
 import type { FollowStorage, FollowTx, LeaseRecord } from '../storage.js';
+import { ensureFollowMigrations } from './migrations/index.js';
 import { deleteCheckpoint, getCheckpoint, setCheckpoint } from './sql/checkpoints.js';
 import { getLease, putLease } from './sql/leases.js';
 
@@ -86,6 +87,7 @@ const perHandle = new WeakMap<object, FollowStorage>();
 export function sqliteFollowStorage(handle: SqliteFollowHandle): FollowStorage {
   let storage = perHandle.get(handle);
   if (storage === undefined) {
+    ensureFollowMigrations(handle);
     storage = isStore(handle)
       ? storeStorage(handle)
       : connectionStorage('database' in handle ? handle.database : handle);
@@ -113,23 +115,19 @@ function connectionStorage(db: Database.Database): FollowStorage {
   return {
     dialect: 'sqlite',
     transaction: (task) =>
+      serialised(() =>
+        writeTransaction(db, 'run a follower transaction', (conn) =>
+          runWithTx(new SqliteFollowTx(conn), task),
+        ),
+      ),
+    read: (task) =>
       serialised(async () => {
-        if (db.inTransaction) {
-          throw new StoreUnavailableError(
-            'SQLite could not run a follower transaction: a transaction is open on this connection; try again once it ended',
-          );
-        }
-        db.exec('BEGIN IMMEDIATE');
         try {
-          const value = await runWithTx(new SqliteFollowTx(db), task);
-          db.exec('COMMIT');
-          return value;
+          return await runWithTx(new SqliteFollowTx(db), task);
         } catch (error) {
-          if (db.inTransaction) db.exec('ROLLBACK');
-          throw error;
+          throw error instanceof Error ? translate(error, 'read follower state') : error;
         }
       }),
-    read: (task) => serialised(() => runWithTx(new SqliteFollowTx(db), task)),
     now: () => Date.now(),
   };
 }

@@ -1,12 +1,14 @@
-import type { ClientBase, PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { prepareAppend } from '../../core/validation.js';
 import type { FollowSource } from '../../follow/follow.js';
 import type { HeldLease } from '../../follow/lease.js';
 import { checkLeaseOn, postgresFollowStorage } from '../../follow/postgres/storage.js';
+import { beginTransaction, type OpenTransaction } from '../../stores/postgres/kit.js';
 import { type PruneOptions, pruneInSteps, resolvePrune } from '../retention.js';
 import type { OutboxMessage, RelayPage, RelaySource } from '../storage.js';
-import { connect, guard, namesOf, type PostgresHandle, rollbackAndRelease } from './handle.js';
+import { guard, namesOf, type PostgresHandle } from './handle.js';
+import { ensureMessagingMigrations } from './migrations/index.js';
 import { claimOutbox } from './sql/claim-outbox.js';
 import { insertOutbox } from './sql/insert-outbox.js';
 import { lockOutboxStream } from './sql/lock-outbox-stream.js';
@@ -45,6 +47,7 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
   const prune = async (options: PruneOptions): Promise<number> => {
     const { cutoff, batchSize } = resolvePrune(options);
     const before = new Date(cutoff);
+    await ensureMessagingMigrations(handle);
     return pruneInSteps(
       0n,
       (after) =>
@@ -67,6 +70,7 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
       }
       const prepared = prepareAppend(message.streamId, [message], {});
       const event = prepared.events[0]!;
+      await ensureMessagingMigrations(handle);
       return guard(`enqueue ${event.type} for ${prepared.streamId}`, async () => {
         await lockOutboxStream(tx, names, prepared.streamId);
         const position = await insertOutbox(tx, names, prepared.streamId, prepared.category, event);
@@ -77,44 +81,44 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
       const storage = postgresFollowStorage(handle);
       // Positions this source claimed and has not committed yet (batches in flight, published in order).
       const inFlight = new Set<bigint>();
-      const open = new Set<PoolClient>();
-      const claims = new WeakMap<RelayPage, { client: PoolClient; positions: readonly bigint[] }>();
+      const open = new Set<OpenTransaction>();
+      const claims = new WeakMap<RelayPage, { tx: OpenTransaction; positions: readonly bigint[] }>();
       const finish = async (
-        client: PoolClient,
+        tx: OpenTransaction,
         positions: readonly bigint[],
         commit: boolean,
         lease?: HeldLease,
       ) => {
-        if (!open.delete(client)) return;
+        if (!open.delete(tx)) return;
         for (const p of positions) inFlight.delete(p);
         if (!commit) {
-          await rollbackAndRelease(client);
+          await tx.rollback();
           return;
         }
         try {
           await guard('mark outbox rows published', async () => {
             // Fencing: the lease row is locked (FOR SHARE) until COMMIT, so a takeover waits for it.
-            if (lease !== undefined) await checkLeaseOn(client, handle, lease.record);
-            if (positions.length > 0) await markOutboxPublished(client, names, positions);
-            await client.query('COMMIT');
+            if (lease !== undefined) await checkLeaseOn(tx.client, handle, lease.record);
+            if (positions.length > 0) await markOutboxPublished(tx.client, names, positions);
           });
         } catch (error) {
           // The claim is gone with the transaction; the rows come again (published at least once).
-          await rollbackAndRelease(client, error);
+          await tx.rollback(error);
           throw error;
         }
-        client.release();
+        await tx.commit();
       };
       const pages: FollowSource<RelayPage> = {
         release: (page) => page.release?.() ?? Promise.resolve(),
         async read(_after, limit): Promise<RelayPage> {
-          const client = await connect(handle.pool, `claim outbox rows for ${name}`);
-          open.add(client);
+          await ensureMessagingMigrations(handle);
+          const tx = await beginTransaction(handle.pool, `claim outbox rows for ${name}`);
+          const client = tx.client;
+          open.add(tx);
           try {
-            const claimed = await guard(`claim outbox rows for ${name}`, async () => {
-              await client.query('BEGIN');
-              return claimOutbox(client, names, limit);
-            });
+            const claimed = await guard(`claim outbox rows for ${name}`, () =>
+              claimOutbox(client, names, limit),
+            );
             let events = claimed;
             if (claimed.length > 0) {
               const own = [...inFlight, ...claimed.map((e) => e.position)];
@@ -130,7 +134,7 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
               });
             }
             if (events.length === 0) {
-              await finish(client, [], true);
+              await finish(tx, [], true);
               return { events, last: 0n };
             }
             const positions = events.map((e) => e.position);
@@ -138,14 +142,14 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
             const page: RelayPage = {
               events,
               last: positions.at(-1)!,
-              release: () => finish(client, positions, false),
+              release: () => finish(tx, positions, false),
             };
-            claims.set(page, { client, positions });
+            claims.set(page, { tx, positions });
             return page;
           } catch (error) {
-            if (open.has(client)) {
-              open.delete(client);
-              await rollbackAndRelease(client, error);
+            if (open.has(tx)) {
+              open.delete(tx);
+              await tx.rollback(error);
             }
             throw error;
           }
@@ -161,14 +165,14 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
         async commit(page, lease) {
           const claim = claims.get(page);
           if (claim === undefined) return;
-          await finish(claim.client, claim.positions, true, lease);
+          await finish(claim.tx, claim.positions, true, lease);
         },
         reset() {
           // Claims still open are given back (their rows come again).
           inFlight.clear();
-          for (const client of [...open]) {
-            open.delete(client);
-            void rollbackAndRelease(client);
+          for (const tx of [...open]) {
+            open.delete(tx);
+            void tx.rollback();
           }
         },
       };

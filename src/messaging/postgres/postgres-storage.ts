@@ -1,7 +1,10 @@
 import type { PoolClient } from 'pg';
+import { ensureFollowMigrations } from '../../follow/postgres/migrations/index.js';
+import { withTransaction } from '../../stores/postgres/kit.js';
 import { checkConsumer, pruneInSteps, resolvePrune } from '../retention.js';
 import type { PrunableInbox } from '../storage.js';
-import { connect, guard, namesOf, type PostgresHandle, rollbackAndRelease } from './handle.js';
+import { guard, namesOf, type PostgresHandle } from './handle.js';
+import { ensureMessagingMigrations } from './migrations/index.js';
 import { findInbox } from './sql/find-inbox.js';
 import { insertInbox } from './sql/insert-inbox.js';
 import { type InboxCursor, pruneInboxStep } from './sql/prune-inbox.js';
@@ -17,26 +20,22 @@ export function postgresInbox(handle: PostgresHandle): PrunableInbox<PoolClient>
   const names = namesOf(handle);
   return {
     async process(consumer, event, work) {
-      const client = await connect(handle.pool, `process ${event.id} for ${consumer}`);
-      try {
-        await guard(`begin the inbox transaction of ${consumer}`, () => client.query('BEGIN'));
-        const fresh = await guard(`record ${event.id} in the inbox of ${consumer}`, () =>
-          insertInbox(client, names, consumer, event.id),
-        );
-        if (!fresh) {
-          await rollbackAndRelease(client);
-          return 'duplicate';
-        }
-        await work(client);
-        await guard(`commit ${event.id} in the inbox of ${consumer}`, () => client.query('COMMIT'));
-      } catch (error) {
-        await rollbackAndRelease(client, error);
-        throw error;
-      }
-      client.release();
-      return 'processed';
+      await ensureMessagingMigrations(handle);
+      return withTransaction(
+        handle.pool,
+        `process ${event.id} in the inbox of ${consumer}`,
+        async (client, tx) => {
+          if (!(await insertInbox(client, names, consumer, event.id))) {
+            tx.rollbackOnly();
+            return 'duplicate' as const;
+          }
+          await work(client);
+          return 'processed' as const;
+        },
+      );
     },
-    has(consumer, eventId) {
+    async has(consumer, eventId) {
+      await ensureMessagingMigrations(handle);
       return guard(`find ${eventId} in the inbox of ${consumer}`, () =>
         findInbox(handle.pool, names, consumer, eventId),
       );
@@ -44,6 +43,7 @@ export function postgresInbox(handle: PostgresHandle): PrunableInbox<PoolClient>
     async prune(options) {
       const { cutoff, batchSize } = resolvePrune(options);
       const consumer = checkConsumer(options.consumer);
+      await ensureMessagingMigrations(handle);
       const before = new Date(cutoff);
       return pruneInSteps<InboxCursor>(
         'start',

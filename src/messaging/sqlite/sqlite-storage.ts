@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../core/envelope.js';
-import { ErrorCodes, StoreUnavailableError, ValidationError } from '../../core/errors.js';
+import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { prepareAppend } from '../../core/validation.js';
 import { sqliteFollowStorage } from '../../follow/sqlite/storage.js';
+import { databaseOf, type SqliteHandle, translate, writeTransaction } from '../../stores/sqlite/kit.js';
 import {
   checkConsumer,
   type InboxPruneOptions,
@@ -11,6 +12,7 @@ import {
   resolvePrune,
 } from '../retention.js';
 import type { OutboxMessage, PrunableInbox, RelaySource } from '../storage.js';
+import { ensureMessagingMigrations } from './migrations/index.js';
 import { prepareFindInbox } from './sql/find-inbox.js';
 import { prepareInsertInbox } from './sql/insert-inbox.js';
 import { prepareInsertOutbox } from './sql/insert-outbox.js';
@@ -20,14 +22,11 @@ import { type InboxCursor, prepareInboxPrune } from './sql/prune-inbox.js';
 import { prepareOutboxWindow, preparePruneOutbox } from './sql/prune-outbox.js';
 import { prepareReadOutbox } from './sql/read-outbox.js';
 
+/** A better-sqlite3 connection, or anything that has one (a SqliteEventStore). */
+export type { SqliteHandle } from '../../stores/sqlite/kit.js';
 export type { OutboxMessage } from '../storage.js';
 
-/** A better-sqlite3 connection, or anything that has one (a SqliteEventStore). */
-export type SqliteHandle = Database.Database | { readonly database: Database.Database };
-
-function dbOf(handle: SqliteHandle): Database.Database {
-  return 'database' in handle ? handle.database : handle;
-}
+const dbOf = databaseOf;
 
 type Writer = <T>(operation: string, write: () => T) => Promise<T>;
 
@@ -55,15 +54,7 @@ function transactionOf(handle: SqliteHandle): Writer {
   const db = dbOf(handle);
   const store = handle as { transaction?: (task: () => unknown) => Promise<unknown> };
   if ('database' in handle && typeof store.transaction === 'function') return writerOf(handle);
-  return async (operation, write) =>
-    guard(operation, () => {
-      if (db.inTransaction) {
-        throw new StoreUnavailableError(
-          `SQLite could not ${operation}: a transaction is open on this connection; try again once it ended`,
-        );
-      }
-      return db.transaction(write).immediate();
-    });
+  return (operation, write) => writeTransaction(db, operation, write);
 }
 
 export interface SqliteOutbox {
@@ -87,6 +78,7 @@ export interface SqliteOutbox {
 
 /** The transactional outbox in `factum_outbox` (migration 0012). */
 export function sqliteOutbox(handle: SqliteHandle): SqliteOutbox {
+  ensureMessagingMigrations(handle);
   const db = dbOf(handle);
   const nextVersion = prepareNextOutboxVersion(db);
   const insert = prepareInsertOutbox(db);
@@ -192,6 +184,7 @@ export function sqliteOutbox(handle: SqliteHandle): SqliteOutbox {
  * the transaction.
  */
 export function sqliteInbox(handle: SqliteHandle): PrunableInbox<Database.Database> {
+  ensureMessagingMigrations(handle);
   const db = dbOf(handle);
   const inTransaction = transactionOf(handle);
   const insert = prepareInsertInbox(db);
@@ -226,19 +219,18 @@ export function sqliteInbox(handle: SqliteHandle): PrunableInbox<Database.Databa
             `inbox.process(${consumer}, ${event.id}): a transaction is already open on this connection`,
           );
         }
-        guard('begin the inbox transaction', () => db.exec('BEGIN IMMEDIATE'));
-        try {
-          if (insert.run(consumer, event.id, Date.now()).changes === 0) {
-            db.exec('ROLLBACK');
-            return 'duplicate';
-          }
-          await work(db);
-          db.exec('COMMIT');
-          return 'processed';
-        } catch (error) {
-          if (db.inTransaction) db.exec('ROLLBACK');
-          throw error;
-        }
+        return writeTransaction(
+          db,
+          `process ${event.id} in the inbox of ${consumer}`,
+          async (tx, control) => {
+            if (insert.run(consumer, event.id, Date.now()).changes === 0) {
+              control.rollbackOnly();
+              return 'duplicate' as const;
+            }
+            await work(tx);
+            return 'processed' as const;
+          },
+        );
       });
     },
     async has(consumer, eventId) {
@@ -264,16 +256,11 @@ export function sqliteInbox(handle: SqliteHandle): PrunableInbox<Database.Databa
   };
 }
 
+/** Runs `fn`, turning driver errors into Factum errors that name `operation`. */
 function guard<T>(operation: string, fn: () => T): T {
   try {
     return fn();
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_IOERR') {
-      throw new StoreUnavailableError(`SQLite could not ${operation}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    throw error;
+    throw translate(error, operation);
   }
 }

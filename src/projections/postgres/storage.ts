@@ -9,9 +9,7 @@ import {
   type PostgresTransactionsOptions,
 } from '../../follow/postgres/storage.js';
 import type { SessionLocks } from '../../follow/storage.js';
-import { translate } from '../../stores/postgres/errors.js';
-import { PostgresEventStore } from '../../stores/postgres/postgres-store.js';
-import { schemaNames } from '../../stores/postgres/schema.js';
+import { type PostgresEventStore, schemaNames, translate } from '../../stores/postgres/kit.js';
 import {
   brandStorage,
   type DeadLetter,
@@ -25,6 +23,7 @@ import {
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
 import { PostgresProjectionTx } from './documents.js';
+import { ensureProjectionMigrations } from './migrations/index.js';
 import { addDeadLetter } from './sql/add-dead-letter.js';
 import { blockedKeys } from './sql/blocked-keys.js';
 import { claimObjects } from './sql/claim-objects.js';
@@ -49,14 +48,13 @@ import { WriteBuffer } from './write-buffer.js';
 
 export type PostgresProjectionStorageOptions = PostgresTransactionsOptions;
 
-export function isPostgresStore(store: unknown): store is PostgresEventStore {
-  return store instanceof PostgresEventStore;
-}
+export { isPostgresStore } from '../../stores/postgres/kit.js';
 
 /**
- * Projection storage in the PostgreSQL store's own database and schema (migrations 0005-0007): read
- * models as jsonb documents, checkpoints, dead letters and lease rows, each batch's writes and its
- * checkpoint in one transaction. Without options, one storage per store.
+ * Projection storage in the PostgreSQL store's own database and schema (migrations 0005-0007,
+ * applied or checked before its first statement): read models as jsonb documents, checkpoints, dead
+ * letters and lease rows, each batch's writes and its checkpoint in one transaction. Without
+ * options, one storage per store.
  */
 export function postgresProjectionStorage(
   store: PostgresEventStore,
@@ -104,6 +102,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
 
   async head(): Promise<bigint> {
     if (this.store.closed) throw new StoreClosedError('read the head of the log');
+    await ensureProjectionMigrations(this.store);
     try {
       return await headPosition(this.store.pool, this.#tables);
     } catch (error) {
@@ -113,6 +112,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
 
   async countEventsAfter(position: bigint): Promise<number> {
     if (this.store.closed) throw new StoreClosedError(`count the events after position ${position}`);
+    await ensureProjectionMigrations(this.store);
     try {
       return await countEventsAfter(this.store.pool, this.#tables, position);
     } catch (error) {
@@ -139,6 +139,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
     this.#appendHooks.add(entry);
     this.#removeStoreHook ??= this.store.addAppendHook({
       begin: async (client) => {
+        await ensureProjectionMigrations(this.store);
         const scopes = [...this.#appendHooks].flatMap((h) => h.scopes);
         this.#transactions.observeClock(await lockScopes(client, this.#tables.schema, scopes));
       },

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../core/envelope.js';
 import { runWithTx, SqliteFollowTx } from '../../follow/sqlite/storage.js';
-import type { SqliteEventStore } from '../../stores/sqlite/sqlite-store.js';
+import type { SqliteEventStore } from '../../stores/sqlite/kit.js';
 import {
   type DeadLetter,
   type DeadLetterQuery,
@@ -15,6 +15,7 @@ import {
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
 import { SqliteProjectionTx } from './documents.js';
+import { ensureProjectionMigrations } from './migrations/index.js';
 import { addDeadLetter } from './sql/add-dead-letter.js';
 import { blockedKeys } from './sql/blocked-keys.js';
 import { claimObjects } from './sql/claim-objects.js';
@@ -36,24 +37,13 @@ import { updateDeadLetter } from './sql/update-dead-letter.js';
 /** What projections need from a SQLite event store: its connection, gated transactions and append hooks. */
 export type SqliteStoreLike = SqliteEventStore;
 
-export function isSqliteStore(store: unknown): store is SqliteStoreLike {
-  const s = store as Partial<SqliteEventStore> | null;
-  return (
-    typeof s === 'object' &&
-    s !== null &&
-    typeof s.transaction === 'function' &&
-    typeof s.read === 'function' &&
-    typeof s.addAppendHook === 'function' &&
-    'database' in s
-  );
-}
-
 /**
  * Projection storage in the SQLite store's own database file and connection: read models, checkpoints,
  * dead letters and leases commit in the same transactions as each other (and, for inline projections,
  * as the append).
  */
 export function sqliteProjectionStorage(store: SqliteStoreLike): ProjectionStorage {
+  ensureProjectionMigrations(store);
   return storageOf(store, () => new SqliteProjectionStorage(store));
 }
 

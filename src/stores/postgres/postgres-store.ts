@@ -38,6 +38,7 @@ import {
 import { appendBatchInTransaction } from './sql/append-in-transaction.js';
 import { readAllSql, readLog } from './sql/read-all.js';
 import { readStreamEvents, readStreamSql } from './sql/read-stream.js';
+import { withTransaction } from './transaction.js';
 
 /** How the store behaves once connected; see PostgresStoreOptions for connection and schema. */
 export interface PostgresStoreBehaviour {
@@ -117,6 +118,7 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   readonly #pollIntervalMs: number;
   readonly #heldBackPollIntervalMs: number;
   readonly #readYourWritesTimeoutMs: number;
+  readonly #migrates: boolean;
   /** The highest position this store has appended (and seen committed). */
   #lastAppended = 0n;
   #snapshots: PostgresSnapshotStore | undefined;
@@ -124,8 +126,14 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   #closing: Promise<void> | undefined;
 
   /** Use createPostgresStore(); the constructor does not check the schema. */
-  constructor(pool: Pool, ownsPool: boolean, names: SchemaNames, options: PostgresStoreBehaviour = {}) {
+  constructor(
+    pool: Pool,
+    ownsPool: boolean,
+    names: SchemaNames,
+    options: PostgresStoreBehaviour & { migrate?: boolean } = {},
+  ) {
     this.#pool = pool;
+    this.#migrates = options.migrate === true;
     this.#ownsPool = ownsPool;
     this.#names = names;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -178,6 +186,15 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   /** Whether close() was called: the store takes no more work, and neither should code sharing its pool. */
   get closed(): boolean {
     return this.#closed || this.#closing !== undefined;
+  }
+
+  /**
+   * Whether the store was opened with `migrate: true`. The areas used with it (projections,
+   * messaging…) then apply their pending migrations at their first use; otherwise they refuse with
+   * MigrationRequiredError, naming `factum migrate`.
+   */
+  get migrates(): boolean {
+    return this.#migrates;
   }
 
   /** The PostgreSQL schema holding this store's tables. */
@@ -289,13 +306,7 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   async #appendWithHooks(appends: readonly PreparedAppend[]): Promise<(AppendOutcome | undefined)[]> {
     const hooks = [...this.#hooks];
     const alone = appends.length === 1;
-    const client = await this.#pool.connect().catch((error: unknown) => {
-      throw translate(error, 'connect for an append');
-    });
-    let broken = false;
-    let hookFailed = false;
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.#pool, 'append', async (client, control) => {
       for (const hook of hooks) await hook.begin(client);
       const { outcomes, events } = await appendBatchInTransaction(
         client,
@@ -307,21 +318,13 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
         try {
           for (const hook of hooks) await hook.appended(events, client);
         } catch (error) {
-          hookFailed = true;
-          throw error;
+          if (alone) throw error;
+          control.rollbackOnly();
+          return appends.map(() => undefined);
         }
       }
-      await client.query('COMMIT');
       return outcomes;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      if (hookFailed && !alone) return appends.map(() => undefined);
-      throw error;
-    } finally {
-      client.release(broken ? true : undefined);
-    }
+    });
   }
 
   /** The stream's version now (after an append lost every race it ran). */

@@ -1,8 +1,7 @@
-import type { PoolClient } from 'pg';
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
+import type { SchemaNames } from '../../../stores/postgres/kit.js';
 
 /** A connection inside a transaction (or a read-only one): what every operation here runs on. */
-export type Queryable = Pick<PoolClient, 'query'>;
+export type { Queryable } from '../../../stores/postgres/kit.js';
 
 /**
  * The quoted names of the projection tables in one store schema (migrations 0005-0006); checkpoints

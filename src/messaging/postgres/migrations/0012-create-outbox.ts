@@ -1,4 +1,4 @@
-import type { PostgresMigration } from './migration.js';
+import type { PostgresMigration } from '../../../stores/postgres/kit.js';
 
 /**
  * The transactional outbox of state-based services: rows written in the caller's own transaction,
@@ -9,7 +9,7 @@ export const migration: PostgresMigration = {
   version: 12,
   name: 'create-outbox',
   statements: (s) => [
-    `CREATE TABLE ${s.outbox} (
+    `CREATE TABLE ${s.quoted}.factum_outbox (
   position       bigint      GENERATED ALWAYS AS IDENTITY,
   event_id       uuid        NOT NULL,
   stream_id      text        NOT NULL,
@@ -25,6 +25,6 @@ export const migration: PostgresMigration = {
   CONSTRAINT factum_outbox_event_id_key UNIQUE (event_id),
   CONSTRAINT factum_outbox_stream_version_key UNIQUE (stream_id, version)
 )`,
-    `CREATE INDEX factum_outbox_unpublished ON ${s.outbox} (position) WHERE published_at IS NULL`,
+    `CREATE INDEX factum_outbox_unpublished ON ${s.quoted}.factum_outbox (position) WHERE published_at IS NULL`,
   ],
 };

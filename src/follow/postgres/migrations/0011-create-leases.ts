@@ -1,4 +1,4 @@
-import type { PostgresMigration } from './migration.js';
+import type { PostgresMigration } from '../../../stores/postgres/kit.js';
 
 /**
  * Named leases: one owner at a time (one relay per checkpoint), taken over once the holder stopped
@@ -9,7 +9,7 @@ export const migration: PostgresMigration = {
   version: 11,
   name: 'create-leases',
   statements: (s) => [
-    `CREATE TABLE ${s.leases} (
+    `CREATE TABLE ${s.quoted}.factum_leases (
   name       text        NOT NULL,
   owner      text        NOT NULL,
   expires_at timestamptz NOT NULL,

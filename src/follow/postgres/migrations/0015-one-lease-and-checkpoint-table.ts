@@ -1,4 +1,4 @@
-import type { PostgresMigration } from './migration.js';
+import type { PostgresMigration } from '../../../stores/postgres/kit.js';
 
 /** Milliseconds since the epoch of a timestamptz column. */
 const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::bigint`;

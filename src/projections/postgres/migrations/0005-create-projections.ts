@@ -1,11 +1,11 @@
-import type { PostgresMigration } from './migration.js';
+import type { PostgresMigration } from '../../../stores/postgres/kit.js';
 
 /**
  * Projection bookkeeping, as on SQLite. `factum_projections`: one row per registered projection, naming
- * the generation readers see and the one a rebuild is writing. `factum_projection_checkpoints`: the last
- * position each generation applied, written in the same transaction as its read-model rows (bigint:
- * positions encode transaction id and sequence, so they exceed 2^53). `factum_projection_objects`:
- * which projection owns each read-model name.
+ * the generation readers see and the one a rebuild is writing. `factum_projection_objects`: which
+ * projection owns each read-model name. Release 0.1 also created `factum_projection_checkpoints` here;
+ * checkpoints now live in the follower table `factum_checkpoints` (follow migration 0015 moves the
+ * rows of databases that have the old table and drops it), so a new schema never gets the old one.
  */
 export const migration: PostgresMigration = {
   version: 5,
@@ -20,13 +20,6 @@ export const migration: PostgresMigration = {
   sla_max_lag_ms      bigint,
   created_at          timestamptz NOT NULL DEFAULT now(),
   updated_at          timestamptz NOT NULL DEFAULT now()
-)`,
-    `CREATE TABLE ${s.quoted}.factum_projection_checkpoints (
-  projection text        NOT NULL,
-  generation integer     NOT NULL,
-  position   bigint      NOT NULL,
-  updated_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (projection, generation)
 )`,
     `CREATE TABLE ${s.quoted}.factum_projection_objects (
   name       text NOT NULL PRIMARY KEY,

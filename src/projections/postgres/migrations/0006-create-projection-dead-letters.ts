@@ -1,4 +1,4 @@
-import type { PostgresMigration } from './migration.js';
+import type { PostgresMigration } from '../../../stores/postgres/kit.js';
 
 /**
  * Events a projection could not apply ('dead') and later events of the same ordering key held behind
