@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ErrorCodes, ProjectionNotFoundError, ValidationError } from '../../core/errors.js';
-import { statement } from '../../stores/sqlite/statement.js';
+import { statement } from '../../stores/sqlite/kit.js';
 import { checkFilter, checkFind } from '../filter.js';
 import { assertDocumentId, physicalName, quoteIdent } from '../names.js';
 import type { GenerationLayout } from '../storage.js';

@@ -11,6 +11,7 @@ export { databaseOf, ensureMigrations, registerMigrations } from './area-migrati
 export { translate } from './errors.js';
 export type { Migration as SqliteMigration } from './migrations/index.js';
 export type { SqliteAppendHook, SqliteEventStore } from './sqlite-store.js';
+export { forgetStatements, statement } from './statement.js';
 export { isSqliteStore } from './store-guard.js';
 export type { WriteTransactionControl } from './transaction.js';
 export { writeTransaction } from './transaction.js';

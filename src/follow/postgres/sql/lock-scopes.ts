@@ -1,4 +1,4 @@
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
+import type { SchemaNames } from '../../../stores/postgres/kit.js';
 import type { Queryable } from './queryable.js';
 
 /** The database clock when the locks were granted (ms since the epoch). */

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from '../../../stores/sqlite/statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 
 /** The position saved under `name` in `factum_checkpoints`. */
 export function getCheckpoint(db: Database.Database, name: string): bigint | undefined {

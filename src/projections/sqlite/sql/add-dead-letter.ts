@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from '../../../stores/sqlite/statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 import { eventToJson } from '../../event-json.js';
 import type { NewDeadLetter } from '../../storage.js';
 

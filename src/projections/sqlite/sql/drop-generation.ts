@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { forgetStatements } from '../../../stores/sqlite/statement.js';
+import { forgetStatements } from '../../../stores/sqlite/kit.js';
 import { physicalName, quoteIdent } from '../../names.js';
 import type { GenerationLayout } from '../../storage.js';
 

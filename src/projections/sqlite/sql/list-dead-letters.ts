@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from '../../../stores/sqlite/statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 import type { DeadLetter, DeadLetterQuery } from '../../storage.js';
 import { DEAD_LETTER_COLUMNS, type DeadLetterRow, toDeadLetter } from './dead-letter-row.js';
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from '../../../stores/sqlite/statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 import type { ProjectionRecord } from '../../storage.js';
 import { toRecord } from './projection-record.js';
 

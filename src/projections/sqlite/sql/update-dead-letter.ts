@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from '../../../stores/sqlite/statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 import type { DeadLetter } from '../../storage.js';
 
 /** Changes status, error, attempts or the pending action of a dead letter (absent fields stay). */
