@@ -1,7 +1,6 @@
 import type { EventStore } from '../core/store.js';
-import { logSource } from '../follow/follow.js';
-import type { FollowStorage } from '../follow/storage.js';
-import { followStorageOf } from '../follow/storage-of.js';
+import type { FollowStorage } from '../follow/index.js';
+import { followStorageOf, logSource } from '../follow/index.js';
 import type { RelaySource } from './storage.js';
 
 export interface EventLogSourceOptions {

@@ -2,17 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Emitter } from '../core/emitter.js';
 import { ErrorCodes, type FactumError, isFactumError, isRetriable, ValidationError } from '../core/errors.js';
 import { type RetryOptions, retry } from '../core/retry.js';
-import { follow } from '../follow/follow.js';
 import {
   acquireLease,
-  assertStrategyAvailable,
   checkLeaseOptions,
+  follow,
   type HeldLease,
   type HoldingEnd,
   holdLease,
   type LeaseOptions,
-} from '../follow/lease.js';
-import { pause } from '../follow/pause.js';
+} from '../follow/index.js';
+import { assertStrategyAvailable, pause } from '../follow/kit.js';
 import type { Broker } from './broker.js';
 import {
   checkAge,

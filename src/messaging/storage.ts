@@ -5,9 +5,7 @@
  * rows they protect.
  */
 import type { StoredEvent } from '../core/envelope.js';
-import type { FollowSource, Page } from '../follow/follow.js';
-import type { HeldLease } from '../follow/lease.js';
-import type { FollowStorage } from '../follow/storage.js';
+import type { FollowSource, FollowStorage, HeldLease, Page } from '../follow/index.js';
 import type { InboxPruneOptions, PruneOptions } from './retention.js';
 
 /** A page a relay publishes: consecutive events of its source; an outbox page may hold a claim. */

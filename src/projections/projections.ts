@@ -9,12 +9,8 @@ import {
 } from '../core/errors.js';
 import type { SchemaRegistry } from '../core/schema-registry.js';
 import type { EventStore } from '../core/store.js';
-import {
-  assertStrategyAvailable,
-  checkLeaseOptions,
-  type LeaseOptions,
-  newOwnerId,
-} from '../follow/lease.js';
+import { checkLeaseOptions, type LeaseOptions, newOwnerId } from '../follow/index.js';
+import { assertStrategyAvailable } from '../follow/kit.js';
 import { projectionStorageFor } from './admin.js';
 import { type DeadLetterActionResult, requestDeadLetterAction } from './dead-letter-actions.js';
 import type { ProjectionAlert, ProjectionEvents } from './events.js';

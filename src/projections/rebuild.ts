@@ -1,7 +1,13 @@
 import type { Emitter } from '../core/emitter.js';
 import { LeaseLostError, LockHeldError, ProjectionNotFoundError, StoreClosedError } from '../core/errors.js';
-import { follow, logSource } from '../follow/follow.js';
-import { acquireLease, type CheckedLeaseOptions, type HeldLease, holdLease } from '../follow/lease.js';
+import {
+  acquireLease,
+  type CheckedLeaseOptions,
+  follow,
+  type HeldLease,
+  holdLease,
+  logSource,
+} from '../follow/index.js';
 import { type ApplyTarget, applyEvents, applyInTransaction, layoutOf, Superseded } from './apply.js';
 import type { ProjectionEvents, RebuildProgress } from './events.js';
 import { projectionCheckpoint, rebuildLeaseName } from './status.js';

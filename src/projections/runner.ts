@@ -5,9 +5,15 @@ import {
   ProjectionNotFoundError,
   ProjectionOutdatedError,
 } from '../core/errors.js';
-import { follow, logSource } from '../follow/follow.js';
-import { acquireLease, type CheckedLeaseOptions, type HeldLease, holdLease } from '../follow/lease.js';
-import { pause } from '../follow/pause.js';
+import {
+  acquireLease,
+  type CheckedLeaseOptions,
+  follow,
+  type HeldLease,
+  holdLease,
+  logSource,
+} from '../follow/index.js';
+import { pause } from '../follow/kit.js';
 import { type ApplyTarget, applyEvents, layoutOf, Superseded } from './apply.js';
 import {
   carryOutAction,

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../core/envelope.js';
 import type { EventStore } from '../core/store.js';
-import type { FollowStorage, FollowTx } from '../follow/storage.js';
+import type { FollowStorage, FollowTx } from '../follow/index.js';
 import type { CollectionOptions, ProjectionTx } from './types.js';
 
 export type { LeaseRecord, SessionLock, SessionLocks } from '../follow/storage.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, isFactumError } from '../core/errors.js';
 import type { EventStore } from '../core/store.js';
-import { checkLease, releaseLease, renewLease, tryAcquireLease } from '../follow/lease.js';
+import { checkLease, releaseLease, renewLease, tryAcquireLease } from '../follow/index.js';
 import { documentReader } from '../projections/read-model.js';
 import { projectionCheckpoint } from '../projections/status.js';
 import type { GenerationLayout, ProjectionStorage } from '../projections/storage.js';

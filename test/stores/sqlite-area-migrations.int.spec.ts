@@ -59,9 +59,8 @@ describe('SQLite migrations, owned per area', () => {
     expect(refused).toBeInstanceOf(MigrationRequiredError);
     expect(refused).toMatchObject({
       code: ErrorCodes.MIGRATION_REQUIRED,
-      // Projections need the follow kit's tables first: the first area found missing is named.
       current: 0,
-      required: 15,
+      required: 7,
       message: expect.stringContaining('factum migrate'),
     });
     await expect(createProjections(store, {})).rejects.toBeInstanceOf(MigrationRequiredError);

@@ -246,21 +246,24 @@ export async function checkLeaseOn(
   }
 }
 
+const perStore = new WeakMap<object, FollowStorage>();
 const perPool = new WeakMap<Pool, Map<string, FollowStorage>>();
 
 /**
- * The follow storage of a PostgreSQL schema (one per pool and schema): leases and checkpoints in
- * `<schema>.factum_leases` and `<schema>.factum_checkpoints`, session advisory locks for the
- * 'advisory' lease strategy, and the database clock.
+ * The follow storage of a PostgreSQL store (one per store, ending with it) or of a plain pool and
+ * schema (one per pool and schema): leases and checkpoints in `<schema>.factum_leases` and
+ * `<schema>.factum_checkpoints`, session advisory locks for the 'advisory' lease strategy, and the
+ * database clock.
  */
 export function postgresFollowStorage(handle: PostgresFollowHandle): FollowStorage {
   const names = schemaNames(handle.schema ?? 'factum');
+  const isStore = typeof handle.onClose === 'function';
   let byPool = perPool.get(handle.pool);
-  if (byPool === undefined) {
+  if (!isStore && byPool === undefined) {
     byPool = new Map();
     perPool.set(handle.pool, byPool);
   }
-  let storage = byPool.get(names.schema);
+  let storage = isStore ? perStore.get(handle) : byPool!.get(names.schema);
   if (storage === undefined) {
     const tables = followTables(names);
     const transactions = new PostgresTransactions(handle, (client) => new PostgresFollowTx(client, tables));
@@ -271,7 +274,8 @@ export function postgresFollowStorage(handle: PostgresFollowHandle): FollowStora
       now: () => transactions.now(),
       sessionLocks: transactions.sessionLocks,
     };
-    byPool.set(names.schema, storage);
+    if (isStore) perStore.set(handle, storage);
+    else byPool!.set(names.schema, storage);
   }
   return storage;
 }

@@ -1,9 +1,9 @@
 import type { ClientBase } from 'pg';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { prepareAppend } from '../../core/validation.js';
-import type { FollowSource } from '../../follow/follow.js';
-import type { HeldLease } from '../../follow/lease.js';
-import { checkLeaseOn, postgresFollowStorage } from '../../follow/postgres/storage.js';
+import type { FollowSource, HeldLease } from '../../follow/index.js';
+import { postgresFollowStorage } from '../../follow/index.js';
+import { checkLeaseOn } from '../../follow/kit.js';
 import { beginTransaction, type OpenTransaction } from '../../stores/postgres/kit.js';
 import { type PruneOptions, pruneInSteps, resolvePrune } from '../retention.js';
 import type { OutboxMessage, RelayPage, RelaySource } from '../storage.js';

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { ensureFollowMigrations } from '../../follow/postgres/migrations/index.js';
+import { ensurePostgresFollowMigrations as ensureFollowMigrations } from '../../follow/kit.js';
 import { withTransaction } from '../../stores/postgres/kit.js';
 import { checkConsumer, pruneInSteps, resolvePrune } from '../retention.js';
 import type { PrunableInbox } from '../storage.js';

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../core/envelope.js';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { prepareAppend } from '../../core/validation.js';
-import { sqliteFollowStorage } from '../../follow/sqlite/storage.js';
+import { sqliteFollowStorage } from '../../follow/index.js';
 import { databaseOf, type SqliteHandle, translate, writeTransaction } from '../../stores/sqlite/kit.js';
 import {
   checkConsumer,

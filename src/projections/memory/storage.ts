@@ -8,7 +8,7 @@ import {
   memoryFollowShared,
   memoryRead,
   memoryTransaction,
-} from '../../follow/memory/storage.js';
+} from '../../follow/kit.js';
 import { physicalName } from '../names.js';
 import {
   type DeadLetter,

@@ -1,14 +1,14 @@
 import type { PoolClient } from 'pg';
 import type { StoredEvent } from '../../core/envelope.js';
 import { StoreClosedError } from '../../core/errors.js';
-import { lockScopes } from '../../follow/postgres/sql/lock-scopes.js';
+import type { SessionLocks } from '../../follow/index.js';
 import {
   followTables,
+  lockScopes,
   PostgresFollowTx,
   PostgresTransactions,
   type PostgresTransactionsOptions,
-} from '../../follow/postgres/storage.js';
-import type { SessionLocks } from '../../follow/storage.js';
+} from '../../follow/kit.js';
 import { type PostgresEventStore, schemaNames, translate } from '../../stores/postgres/kit.js';
 import {
   brandStorage,
@@ -81,11 +81,10 @@ class PostgresProjectionStorage implements ProjectionStorage {
     this.store = store;
     this.#tables = projectionTables(schemaNames(store.schema));
     const tables = this.#tables;
-    this.#transactions = new PostgresTransactions(
-      store,
-      (client) => new PostgresStorageTx(client, tables),
-      options,
-    );
+    this.#transactions = new PostgresTransactions(store, (client) => new PostgresStorageTx(client, tables), {
+      ...options,
+      ensure: () => ensureProjectionMigrations(store),
+    });
   }
 
   get sessionLocks(): SessionLocks {

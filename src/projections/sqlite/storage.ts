@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../core/envelope.js';
-import { runWithTx, SqliteFollowTx } from '../../follow/sqlite/storage.js';
+import { runWithTx, SqliteFollowTx } from '../../follow/kit.js';
 import type { SqliteEventStore } from '../../stores/sqlite/kit.js';
 import {
   type DeadLetter,

@@ -55,9 +55,8 @@ describe.skipIf(!postgres.available)('PostgreSQL migrations, owned per area', ()
     await expect(refused).rejects.toBeInstanceOf(MigrationRequiredError);
     await expect(refused).rejects.toMatchObject({
       code: ErrorCodes.MIGRATION_REQUIRED,
-      // Projections need the follow kit's tables first: the first area found missing is named.
       current: 0,
-      required: 15,
+      required: 7,
       message: expect.stringContaining('factum migrate'),
     });
     await expect((await createProjections(store, {})).status()).rejects.toBeInstanceOf(

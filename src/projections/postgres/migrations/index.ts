@@ -1,4 +1,4 @@
-import { ensureFollowMigrations } from '../../../follow/postgres/migrations/index.js';
+import { ensurePostgresFollowMigrations as ensureFollowMigrations } from '../../../follow/kit.js';
 import {
   ensureMigrations,
   MIGRATION_NUMBERS,

@@ -1,4 +1,4 @@
-import { ensureFollowMigrations } from '../../../follow/sqlite/migrations/index.js';
+import { ensureSqliteFollowMigrations as ensureFollowMigrations } from '../../../follow/kit.js';
 import {
   ensureMigrations,
   MIGRATION_NUMBERS,
