@@ -1,5 +1,4 @@
-export type { LeaseOptions, LeaseStrategy } from '../follow/lease.js';
-export type { FollowStorage, LeaseRecord } from '../follow/storage.js';
+export type { FollowStorage, LeaseOptions, LeaseRecord, LeaseStrategy } from '../follow/index.js';
 export type {
   Broker,
   BrokerCapabilities,

@@ -1,4 +1,4 @@
-export type { LeaseOptions, LeaseStrategy } from '../follow/lease.js';
+export type { LeaseOptions, LeaseStrategy } from '../follow/index.js';
 export type { ProjectionsTarget } from './admin.js';
 export {
   listDeadLetters,

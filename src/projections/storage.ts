@@ -3,7 +3,7 @@ import type { EventStore } from '../core/store.js';
 import type { FollowStorage, FollowTx } from '../follow/index.js';
 import type { CollectionOptions, ProjectionTx } from './types.js';
 
-export type { LeaseRecord, SessionLock, SessionLocks } from '../follow/storage.js';
+export type { LeaseRecord, SessionLock, SessionLocks } from '../follow/index.js';
 
 /**
  * The storage seam of projections: everything the runners, rebuilds and dead-letter handling need
