@@ -9,6 +9,8 @@ export type {
   ErrorExpectation,
 } from './decider-spec.js';
 export { deciderSpec } from './decider-spec.js';
+export type { FollowStorageContractOptions } from './follow-storage-contract.js';
+export { describeFollowStorageContract } from './follow-storage-contract.js';
 export type {
   ProjectionStorageFactory,
   ProjectionStorageFixture,
