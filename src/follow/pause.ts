@@ -1,19 +1,5 @@
-/** Waits `ms` or until `signal` aborts, whichever comes first; never rejects. */
-export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve();
-      return;
-    }
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+/** The one abortable sleep (core's): waits `ms` or until `signal` aborts, whichever comes first; never rejects. */
+export { sleep as pause } from '../core/retry.js';
 
 /**
  * An idle wait that `wake()` ends early. A wake-up that arrives while nobody waits is remembered, so

@@ -1,5 +1,6 @@
 /** Topic and group operations through the admin client: one Kafka request pattern per function. */
 import type * as Kafka from '@platformatic/kafka';
+import { sleep } from '../../core/retry.js';
 import type { ConsumerLag } from '../../messaging/broker.js';
 import { hasApiError } from './client-errors.js';
 import { readCommitted } from './offsets.js';
@@ -37,7 +38,7 @@ export async function createTopic(
       if (Date.now() > deadline) throw error;
     }
     if (Date.now() > deadline) throw new Error(`topic ${name} has no leader after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { NewEvent, StoredEvent } from '../../core/envelope.js';
 import { StoreClosedError } from '../../core/errors.js';
 import { concurrencyError } from '../../core/expected-version.js';
+import { sleep } from '../../core/retry.js';
 import type { SnapshotCapable, SnapshotStore } from '../../core/snapshot.js';
 import type {
   AllRead,
@@ -451,8 +452,4 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   #assertOpen(operation: string): void {
     if (this.#closed || this.#closing !== undefined) throw new StoreClosedError(operation);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
