@@ -11,6 +11,12 @@ export { pause, Waker } from './pause.js';
 export { ensureFollowMigrations as ensurePostgresFollowMigrations } from './postgres/migrations/index.js';
 export { lockScopes } from './postgres/sql/lock-scopes.js';
 export type { FollowTables, PostgresTransactionsOptions } from './postgres/storage.js';
-export { checkLeaseOn, followTables, PostgresFollowTx, PostgresTransactions } from './postgres/storage.js';
+export {
+  checkLeaseOn,
+  followTables,
+  PostgresFollowTx,
+  PostgresTransactions,
+  runFollowTx,
+} from './postgres/storage.js';
 export { ensureFollowMigrations as ensureSqliteFollowMigrations } from './sqlite/migrations/index.js';
 export { runWithTx, SqliteFollowTx } from './sqlite/storage.js';

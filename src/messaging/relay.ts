@@ -4,6 +4,7 @@ import { ErrorCodes, type FactumError, isFactumError, isRetriable, ValidationErr
 import { type RetryOptions, retry } from '../core/retry.js';
 import {
   acquireLease,
+  type CheckedLeaseOptions,
   checkLeaseOptions,
   follow,
   type HeldLease,
@@ -107,80 +108,101 @@ export interface Relay {
  * publishes the page again after restart: at-least-once, in order per stream.
  */
 export function startRelay(options: RelayOptions): Relay {
-  const { source, broker } = options;
-  const batchSize = options.batchSize ?? 500;
-  const owner = options.owner ?? `relay-${randomUUID()}`;
-  const lease = checkLeaseOptions(
-    { ...options.lease, ...(options.leaseTtlMs === undefined ? {} : { ttlMs: options.leaseTtlMs }) },
-    10_000,
-  );
-  assertStrategyAvailable(source.storage, lease);
-  const emitter = new Emitter<RelayEvents>();
-  const abort = new AbortController();
-  const retention = relayRetention(options);
-  const status: RelayStatus = {
+  return new RunningRelay(options);
+}
+
+/** One started relay: competes for the lease, publishes while it holds it, prunes beside. */
+class RunningRelay implements Relay {
+  readonly name: string;
+  readonly done: Promise<void>;
+  readonly #options: RelayOptions;
+  readonly #source: RelaySource;
+  readonly #owner: string;
+  readonly #lease: CheckedLeaseOptions;
+  readonly #emitter = new Emitter<RelayEvents>();
+  readonly #abort = new AbortController();
+  readonly #status: RelayStatus = {
     state: 'waiting-for-lease',
     published: 0,
     lastPosition: undefined,
     pruned: 0,
   };
 
-  const withRetry = <T>(fn: () => Promise<T>) =>
-    retry(fn, {
-      initialDelayMs: 100,
-      maxDelayMs: 5000,
-      ...options.retry,
-      retries: Number.MAX_SAFE_INTEGER,
-      signal: abort.signal,
-      isRetriable: (error) => {
-        // A lost lease is for the next holding to retry, not this one.
-        if (!isRetriable(error) || isFactumError(error, ErrorCodes.LEASE_LOST)) return false;
-        emitter.emit('relay.retry', { name: source.name, error: error as FactumError });
-        return true;
-      },
-    });
+  constructor(options: RelayOptions) {
+    this.#options = options;
+    this.#source = options.source;
+    this.name = options.source.name;
+    this.#owner = options.owner ?? `relay-${randomUUID()}`;
+    this.#lease = checkLeaseOptions(
+      { ...options.lease, ...(options.leaseTtlMs === undefined ? {} : { ttlMs: options.leaseTtlMs }) },
+      10_000,
+    );
+    assertStrategyAvailable(this.#source.storage, this.#lease);
+    const pruning = this.#pruneInBackground(relayRetention(options));
+    this.done = this.#run()
+      .catch((error: unknown) => {
+        if (this.#abort.signal.aborted) return;
+        this.#status.state = 'failed';
+        this.#status.error = error instanceof Error ? error : new Error(String(error));
+        throw this.#status.error;
+      })
+      .finally(async () => {
+        this.#abort.abort();
+        await pruning;
+        if (this.#status.state !== 'failed') this.#status.state = 'stopped';
+      });
+    this.done.catch(() => {});
+  }
 
-  const publishAndCommit = async (page: RelayPage, held: HeldLease) => {
-    try {
-      await withRetry(() => broker.publish(page.events, { signal: abort.signal }));
-    } catch (error) {
-      await page.release?.().catch(() => {});
-      throw error;
-    }
-    const lastPosition = page.events.at(-1)!.position;
-    const count = page.events.length;
-    emitter.emit('relay.published', { name: source.name, count, lastPosition });
-    // A page the broker confirmed is committed even when stop() was called meanwhile (once; retried
-    // only while the relay runs), so a graceful stop does not publish it again.
-    try {
-      await source.commit(page, held);
-    } catch (error) {
-      if (abort.signal.aborted) throw error;
-      await withRetry(() => source.commit(page, held));
-    }
-    status.published += count;
-    status.lastPosition = lastPosition;
-    emitter.emit('relay.committed', { name: source.name, count, lastPosition });
-  };
+  status(): RelayStatus {
+    return { ...this.#status };
+  }
 
-  const holdAndPublish = async (held: HeldLease): Promise<HoldingEnd> => {
+  on<K extends keyof RelayEvents>(event: K, listener: (payload: RelayEvents[K]) => void): () => void {
+    return this.#emitter.on(event, listener);
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.done.catch(() => {});
+  }
+
+  /** Waits for the lease (a standby), then publishes while holding it; again after losing it. */
+  async #run(): Promise<void> {
+    const leaseName = relayLeaseName(this.name);
+    while (!this.#abort.signal.aborted) {
+      const held = await this.#withRetry(() =>
+        acquireLease(this.#source.storage, leaseName, this.#owner, this.#lease),
+      );
+      if (held === undefined) {
+        this.#status.state = 'waiting-for-lease';
+        await pause(this.#lease.acquireEveryMs, this.#abort.signal);
+        continue;
+      }
+      if ((await this.#holdAndPublish(held)) === 'closed') return;
+    }
+  }
+
+  /** Follows the source from where the last holder stopped, for as long as the lease is held. */
+  async #holdAndPublish(held: HeldLease): Promise<HoldingEnd> {
+    const source = this.#source;
     source.reset?.();
-    status.state = 'running';
-    emitter.emit('relay.leased', { name: source.name, owner });
+    this.#status.state = 'running';
+    this.#emitter.emit('relay.leased', { name: this.name, owner: this.#owner });
     let lostWith: Error | undefined;
     let end: HoldingEnd;
     try {
-      end = await holdLease(held, lease, abort.signal, async (signal) => {
+      end = await holdLease(held, this.#lease, this.#abort.signal, async (signal) => {
         try {
           await follow({
             source: source.pages,
-            after: await withRetry(() => source.start()),
-            pageSize: batchSize,
-            pollMs: options.idleMs ?? 100,
+            after: await this.#withRetry(() => source.start()),
+            pageSize: this.#options.batchSize ?? 500,
+            pollMs: this.#options.idleMs ?? 100,
             prefetch: true,
-            retry: withRetry,
+            retry: (read) => this.#withRetry(read),
             signal,
-            onPage: (page) => publishAndCommit(page, held),
+            onPage: (page) => this.#publishAndCommit(page, held),
           });
         } catch (error) {
           if (isFactumError(error, ErrorCodes.LEASE_LOST)) lostWith = error as Error;
@@ -188,75 +210,81 @@ export function startRelay(options: RelayOptions): Relay {
         }
       });
     } finally {
-      if (status.state === 'running') status.state = 'waiting-for-lease';
+      if (this.#status.state === 'running') this.#status.state = 'waiting-for-lease';
       // Claims read ahead and not committed are given back (their rows come again).
       source.reset?.();
     }
     if (end === 'lost') {
-      emitter.emit('relay.lease-lost', {
-        name: source.name,
-        owner,
+      this.#emitter.emit('relay.lease-lost', {
+        name: this.name,
+        owner: this.#owner,
         ...(lostWith === undefined ? {} : { error: lostWith }),
       });
     }
     return end;
-  };
+  }
 
-  const run = async () => {
-    const leaseName = relayLeaseName(source.name);
-    while (!abort.signal.aborted) {
-      const held = await withRetry(() => acquireLease(source.storage, leaseName, owner, lease));
-      if (held === undefined) {
-        status.state = 'waiting-for-lease';
-        await pause(lease.acquireEveryMs, abort.signal);
-        continue;
-      }
-      if ((await holdAndPublish(held)) === 'closed') return;
+  /** Publishes one page (waiting for the broker's confirms), then commits it under the lease. */
+  async #publishAndCommit(page: RelayPage, held: HeldLease): Promise<void> {
+    const { broker } = this.#options;
+    const signal = this.#abort.signal;
+    try {
+      await this.#withRetry(() => broker.publish(page.events, { signal }));
+    } catch (error) {
+      await page.release?.().catch(() => {});
+      throw error;
     }
-  };
+    const lastPosition = page.events.at(-1)!.position;
+    const count = page.events.length;
+    this.#emitter.emit('relay.published', { name: this.name, count, lastPosition });
+    // A page the broker confirmed is committed even when stop() was called meanwhile (once; retried
+    // only while the relay runs), so a graceful stop does not publish it again.
+    try {
+      await this.#source.commit(page, held);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      await this.#withRetry(() => this.#source.commit(page, held));
+    }
+    this.#status.published += count;
+    this.#status.lastPosition = lastPosition;
+    this.#emitter.emit('relay.committed', { name: this.name, count, lastPosition });
+  }
 
-  // Retention runs beside publishing (one short transaction per batch), only while the lease is held.
-  const pruning =
-    retention === undefined || source.prune === undefined
-      ? Promise.resolve()
-      : runInBackground(
-          {
-            prune: (signal) => source.prune!({ ...retention.prune, signal }),
-            everyMs: retention.everyMs,
-            active: () => status.state === 'running',
-            onPruned: (deleted) => {
-              status.pruned += deleted;
-              emitter.emit('relay.pruned', { name: source.name, deleted });
-            },
-            onError: (error) => emitter.emit('relay.prune-failed', { name: source.name, error }),
-          },
-          abort.signal,
-        );
-
-  const done = run()
-    .catch((error: unknown) => {
-      if (abort.signal.aborted) return;
-      status.state = 'failed';
-      status.error = error instanceof Error ? error : new Error(String(error));
-      throw status.error;
-    })
-    .finally(async () => {
-      abort.abort();
-      await pruning;
-      if (status.state !== 'failed') status.state = 'stopped';
+  /** Retries what the broker or the storage did not confirm, until the relay stops. */
+  #withRetry<T>(fn: () => Promise<T>): Promise<T> {
+    return retry(fn, {
+      initialDelayMs: 100,
+      maxDelayMs: 5000,
+      ...this.#options.retry,
+      retries: Number.MAX_SAFE_INTEGER,
+      signal: this.#abort.signal,
+      isRetriable: (error) => {
+        // A lost lease is for the next holding to retry, not this one.
+        if (!isRetriable(error) || isFactumError(error, ErrorCodes.LEASE_LOST)) return false;
+        this.#emitter.emit('relay.retry', { name: this.name, error: error as FactumError });
+        return true;
+      },
     });
-  done.catch(() => {});
+  }
 
-  return {
-    name: source.name,
-    done,
-    status: () => ({ ...status }),
-    on: (event, listener) => emitter.on(event, listener),
-    async stop() {
-      abort.abort();
-      await done.catch(() => {});
-    },
-  };
+  /** Retention beside publishing (one short transaction per batch), only while the lease is held. */
+  #pruneInBackground(retention: ReturnType<typeof relayRetention>): Promise<void> {
+    const source = this.#source;
+    if (retention === undefined || source.prune === undefined) return Promise.resolve();
+    return runInBackground(
+      {
+        prune: (signal) => source.prune!({ ...retention.prune, signal }),
+        everyMs: retention.everyMs,
+        active: () => this.#status.state === 'running',
+        onPruned: (deleted) => {
+          this.#status.pruned += deleted;
+          this.#emitter.emit('relay.pruned', { name: this.name, deleted });
+        },
+        onError: (error) => this.#emitter.emit('relay.prune-failed', { name: this.name, error }),
+      },
+      this.#abort.signal,
+    );
+  }
 }
 
 /** The relay's retention settings: undefined when off; refused for a source that cannot prune. */

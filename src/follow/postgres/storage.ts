@@ -84,6 +84,20 @@ export class PostgresFollowTx implements FollowTx {
   }
 }
 
+/** Runs `task` with `tx`, then what it buffered (`finish`); the tx refuses every use once settled. */
+export async function runFollowTx<Tx extends PostgresFollowTx, T>(
+  tx: Tx,
+  task: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  try {
+    const result = await task(tx);
+    await tx.finish();
+    return result;
+  } finally {
+    tx.close();
+  }
+}
+
 const UNDEFINED_TABLE = '42P01';
 const MAX_READ_ATTEMPTS = 3;
 
@@ -211,14 +225,7 @@ export class PostgresTransactions<Tx extends PostgresFollowTx> {
           );
           this.observeClock(Number(rows[0]?.now));
         }
-        const tx = this.#makeTx(client);
-        try {
-          const result = await task(tx);
-          await tx.finish();
-          return result;
-        } finally {
-          tx.close();
-        }
+        return runFollowTx(this.#makeTx(client), task);
       },
       { begin },
     );

@@ -8,6 +8,7 @@ import {
   PostgresFollowTx,
   PostgresTransactions,
   type PostgresTransactionsOptions,
+  runFollowTx,
 } from '../../follow/kit.js';
 import { type PostgresEventStore, schemaNames, translate } from '../../stores/postgres/kit.js';
 import {
@@ -165,19 +166,12 @@ class PostgresStorageTx extends PostgresFollowTx implements StorageTx {
   readonly #buffer: WriteBuffer;
 
   /** Runs `task` with a tx that refuses every use once the task has settled. */
-  static async run<T>(
+  static run<T>(
     client: PoolClient,
     tables: ProjectionTables,
     task: (tx: StorageTx) => Promise<T>,
   ): Promise<T> {
-    const tx = new PostgresStorageTx(client, tables);
-    try {
-      const result = await task(tx);
-      await tx.finish();
-      return result;
-    } finally {
-      tx.close();
-    }
+    return runFollowTx(new PostgresStorageTx(client, tables), task);
   }
 
   constructor(client: PoolClient, tables: ProjectionTables) {
