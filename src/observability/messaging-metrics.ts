@@ -51,13 +51,20 @@ export function messagingMetrics(sources: MessagingMetricsSources, options: Metr
       'Publishes and storage calls the relay retried after a retriable error.',
       ['relay'],
     );
+    const leasesLost = set.counter(
+      'relay_leases_lost_total',
+      'Times a relay of this process found its lease taken over (its commit or renewal refused) and stopped publishing.',
+      ['relay'],
+    );
     for (const relay of relays) {
       const labels = { relay: relay.name };
       published.inc(labels, 0);
       retries.inc(labels, 0);
+      leasesLost.inc(labels, 0);
       unsubscribe.push(
         relay.on('relay.committed', (e) => published.inc({ relay: e.name }, e.count)),
         relay.on('relay.retry', (e) => retries.inc({ relay: e.name })),
+        relay.on('relay.lease-lost', (e) => leasesLost.inc({ relay: e.name })),
       );
     }
   }

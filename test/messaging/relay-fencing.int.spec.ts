@@ -2,10 +2,13 @@ import { join } from 'node:path';
 import { ErrorCodes, type EventStore, isFactumError, type StoredEvent } from 'factum';
 import { followStorageOf, loadCheckpoint } from 'factum/follow';
 import { eventLogSource, type RelayEvents, relayCheckpoint, startRelay } from 'factum/messaging';
+import { messagingMetrics } from 'factum/observability';
 import { createPostgresStore } from 'factum/postgres';
 import { createSqliteStore } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { scrape } from '../observability/support/scrape.js';
 import { sleep } from '../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { recordingBroker } from '../support/recording-broker.js';
@@ -53,6 +56,8 @@ function describeFencing(
       });
       const lost: RelayEvents['relay.lease-lost'][] = [];
       a.on('relay.lease-lost', (e) => lost.push(e));
+      const registry = new Registry();
+      const metrics = messagingMetrics({ relays: [a] }, { registry });
       await waitFor('the holder stalls in its second publish', () => inFlight.length > 0, 5000);
 
       const standby = recordingBroker();
@@ -85,6 +90,8 @@ function describeFencing(
       expect(lost[0]!.error?.message).toContain('relay-a');
       expect(a.status()).toMatchObject({ state: 'waiting-for-lease', published: 5 });
       expect(await loadCheckpoint(storage, checkpoint)).toBe(head);
+      expect((await scrape(registry))('factum_relay_leases_lost_total', { relay: 'fenced' })).toBe(1);
+      metrics.close();
 
       // From now on only the current holder publishes.
       await store.append('order-late', [{ type: 'OrderPlaced', data: {} }]);
