@@ -8,6 +8,7 @@ export {
   retryDeadLetter,
   skipDeadLetter,
 } from './admin.js';
+export { batchInTransaction } from './batch.js';
 export type { DeadLetterAction, DeadLetterActionResult } from './dead-letter-actions.js';
 export { defineProjection } from './define.js';
 export type { ProjectionAlert, ProjectionEvents, RebuildProgress } from './events.js';
@@ -26,6 +27,9 @@ export type { RunnerState } from './runner.js';
 export { sqliteProjectionStorage } from './sqlite/storage.js';
 export type { ProjectionStatus } from './status.js';
 export type {
+  BatchResult,
+  BatchSteps,
+  BatchTx,
   DeadLetter,
   DeadLetterError,
   DeadLetterQuery,

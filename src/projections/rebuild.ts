@@ -8,7 +8,8 @@ import {
   holdLease,
   logSource,
 } from '../follow/index.js';
-import { type ApplyTarget, applyEvents, applyInTransaction, layoutOf, Superseded } from './apply.js';
+import { type ApplyTarget, applyEvents, applyRange, layoutOf, Superseded } from './apply.js';
+import { directBatchTx } from './batch.js';
 import type { ProjectionEvents, RebuildProgress } from './events.js';
 import { projectionCheckpoint, rebuildLeaseName } from './status.js';
 import type { ProjectionStorage, StorageTx } from './storage.js';
@@ -214,8 +215,16 @@ async function swap(
         : await storage.store.readAll({ after: position, limit: batchSize });
     if (page.events.length === 0) break;
     const counts = { applied: 0, parked: 0, dead: 0 };
-    const failure = await applyInTransaction(tx, target, page.events, 0, page.events.length, counts, []);
-    if (failure !== undefined) throw new NotCaughtUp();
+    const stop = await applyRange(
+      directBatchTx(tx, []),
+      target,
+      page.events,
+      0,
+      page.events.length,
+      counts,
+      [],
+    );
+    if (stop !== undefined) throw new NotCaughtUp();
     position = page.last;
     events += page.events.length;
     // A short page is the head: with appends locked out nothing follows it.

@@ -19,10 +19,21 @@ export type { LeaseRecord, SessionLock, SessionLocks } from '../follow/index.js'
  * 2. Read-model objects of a generation have physical names of their own; `publishGeneration` makes
  *    readers' plain names (views) point to that generation within the transaction.
  * 3. A projection generation's checkpoint is the follow checkpoint `projectionCheckpoint(name, generation)`.
+ * 4. `batch` commits a batch's writes, its dead letters and its checkpoint in one transaction of its
+ *    scope, after the fencing check in that same transaction; a throw anywhere writes nothing.
  */
 export interface ProjectionStorage extends FollowStorage<StorageTx> {
   /** The event store whose log the projections read. */
   readonly store: EventStore;
+  /**
+   * Runs one batch of handler calls and commits it: `check` (the fence), `work`, then, in the
+   * transaction that commits, the batch's writes and `commit` (the checkpoint). PostgreSQL and memory
+   * run it all in one transaction of `scope` (`batchInTransaction`). SQLite runs `work` without the
+   * write lock, its document writes buffered (reads see committed state plus the batch's own writes),
+   * and takes the lock only to check again and write; a call that needs the lock is deferred to
+   * `commit` (see BatchTx.call).
+   */
+  batch<T>(scope: string, steps: BatchSteps<T>): Promise<BatchResult<T>>;
   /** Position of the last committed event (0n when the log is empty). */
   head(): Promise<bigint>;
   /** How many events the log holds after `position`. */
@@ -142,6 +153,41 @@ export interface StorageTx extends FollowTx {
   /** Ordering keys with a dead or parked event: later events with these keys must be parked. */
   blockedKeys(projection: string, generation: number): Promise<Set<string>>;
   countDeadLetters(projection: string, generation: number): Promise<{ dead: number; parked: number }>;
+}
+
+/** What a batch's `work` applies events through (ProjectionStorage.batch). */
+export interface BatchTx {
+  /** The handler's view of the generation: its writes are the batch's. */
+  projectionTx(layout: GenerationLayout): ProjectionTx;
+  /** Committed ordering keys with a dead or parked event (as StorageTx.blockedKeys). */
+  blockedKeys(projection: string, generation: number): Promise<Set<string>>;
+  /** Adds a dead letter with the batch's commit; the batch's result gives its id. */
+  addDeadLetter(letter: NewDeadLetter): Promise<void>;
+  /**
+   * Runs one handler call. 'deferred' when the call needed what only the write transaction can
+   * answer (SQLite: `find` or `count` on a collection with buffered writes, raw SQL, a very large
+   * buffer): what it wrote is taken back, and it must be made again, with the rest of the batch,
+   * in `commit` through `direct`. Anything else the handler throws passes through.
+   */
+  call(handler: () => Promise<void>): Promise<'done' | 'deferred'>;
+}
+
+export interface BatchSteps<T> {
+  /** The fence: throws when this writer must stop. Runs before `work` and in the committing transaction. */
+  check(tx: StorageTx): Promise<void>;
+  /** Applies the batch. A throw ends the batch with nothing written. */
+  work(tx: BatchTx): Promise<T>;
+  /**
+   * In the committing transaction, after `check` and the batch's writes: save the checkpoint, and
+   * make the calls `work` deferred through `direct`, which writes straight into this transaction.
+   */
+  commit(tx: StorageTx, value: T, direct: BatchTx): Promise<void>;
+}
+
+export interface BatchResult<T> {
+  value: T;
+  /** Ids of the dead letters the batch added, in the order they were added. */
+  deadLetters: number[];
 }
 
 const BRAND = Symbol.for('factum.projectionStorage');

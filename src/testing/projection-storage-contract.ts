@@ -7,6 +7,7 @@ import { documentReader } from '../projections/read-model.js';
 import { projectionCheckpoint } from '../projections/status.js';
 import type { GenerationLayout, ProjectionStorage } from '../projections/storage.js';
 import { sleep } from './helpers.js';
+import { describeBatchContract } from './projection-batch-contract.js';
 
 export interface ProjectionStorageFixture {
   store: EventStore;
@@ -280,6 +281,8 @@ export function describeProjectionStorageContract(name: string, factory: Project
         expect(at('all:end')).toBe(at('all:start') + 1);
       });
     });
+
+    describeBatchContract(() => storage, layout);
 
     describe('registry, checkpoints and generations', () => {
       it('keeps projections, checkpoints (lossless bigints) and owners', async () => {

@@ -1,5 +1,4 @@
 import type { PoolClient } from 'pg';
-import { ensurePostgresFollowMigrations as ensureFollowMigrations } from '../../follow/kit.js';
 import { withTransaction } from '../../stores/postgres/kit.js';
 import { checkConsumer, pruneInSteps, resolvePrune } from '../retention.js';
 import type { PrunableInbox } from '../storage.js';

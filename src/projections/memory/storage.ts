@@ -9,8 +9,11 @@ import {
   memoryRead,
   memoryTransaction,
 } from '../../follow/kit.js';
+import { batchInTransaction } from '../batch.js';
 import { physicalName } from '../names.js';
 import {
+  type BatchResult,
+  type BatchSteps,
   type DeadLetter,
   type DeadLetterQuery,
   type GenerationLayout,
@@ -69,6 +72,10 @@ class MemoryProjectionStorage implements ProjectionStorage {
       (undo) => new MemoryStorageTx(this.#follow.state, this.#state, undo, this.store),
       task,
     );
+  }
+
+  batch<T>(scope: string, steps: BatchSteps<T>): Promise<BatchResult<T>> {
+    return batchInTransaction(this, scope, steps);
   }
 
   read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {

@@ -11,7 +11,10 @@ import {
   runFollowTx,
 } from '../../follow/kit.js';
 import { type PostgresEventStore, schemaNames, translate } from '../../stores/postgres/kit.js';
+import { batchInTransaction } from '../batch.js';
 import {
+  type BatchResult,
+  type BatchSteps,
   brandStorage,
   type DeadLetter,
   type DeadLetterQuery,
@@ -23,6 +26,7 @@ import {
   storageOf,
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
+import { WriteBuffer } from '../write-buffer.js';
 import { PostgresProjectionTx } from './documents.js';
 import { ensureProjectionMigrations } from './migrations/index.js';
 import { addDeadLetter } from './sql/add-dead-letter.js';
@@ -45,7 +49,7 @@ import { putProjection } from './sql/put-projection.js';
 import { readCommittedLog } from './sql/read-committed-log.js';
 import { type ProjectionTables, projectionTables, type Queryable } from './sql/tables.js';
 import { updateDeadLetter } from './sql/update-dead-letter.js';
-import { WriteBuffer } from './write-buffer.js';
+import { writeDocuments } from './sql/write-documents.js';
 
 export type PostgresProjectionStorageOptions = PostgresTransactionsOptions;
 
@@ -94,6 +98,10 @@ class PostgresProjectionStorage implements ProjectionStorage {
 
   transaction<T>(task: (tx: StorageTx) => Promise<T>, scope?: string): Promise<T> {
     return this.#transactions.transaction(task, scope);
+  }
+
+  batch<T>(scope: string, steps: BatchSteps<T>): Promise<BatchResult<T>> {
+    return batchInTransaction(this, scope, steps);
   }
 
   read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
@@ -161,6 +169,9 @@ class PostgresProjectionStorage implements ProjectionStorage {
 
 let savepoints = 0;
 
+/** Documents held per table before a flush writes them (bounds memory, keeps statements moderate). */
+const MAX_BUFFERED = 1_000;
+
 class PostgresStorageTx extends PostgresFollowTx implements StorageTx {
   readonly #t: ProjectionTables;
   readonly #buffer: WriteBuffer;
@@ -177,7 +188,7 @@ class PostgresStorageTx extends PostgresFollowTx implements StorageTx {
   constructor(client: PoolClient, tables: ProjectionTables) {
     super(client, followTables(tables.schema));
     this.#t = tables;
-    this.#buffer = new WriteBuffer(client);
+    this.#buffer = new WriteBuffer((table, writes) => writeDocuments(client, table, writes), MAX_BUFFERED);
   }
 
   /** The read-model writes still buffered are sent before COMMIT. */

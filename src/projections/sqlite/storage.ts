@@ -2,7 +2,10 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../core/envelope.js';
 import { runWithTx, SqliteFollowTx } from '../../follow/kit.js';
 import type { SqliteEventStore } from '../../stores/sqlite/kit.js';
+import { directBatchTx } from '../batch.js';
 import {
+  type BatchResult,
+  type BatchSteps,
   type DeadLetter,
   type DeadLetterQuery,
   type GenerationLayout,
@@ -14,6 +17,7 @@ import {
   storageOf,
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
+import { BufferedBatch, refuseAppendsFromHandlers } from './batch.js';
 import { SqliteProjectionTx } from './documents.js';
 import { ensureProjectionMigrations } from './migrations/index.js';
 import { addDeadLetter } from './sql/add-dead-letter.js';
@@ -50,6 +54,9 @@ export function sqliteProjectionStorage(store: SqliteStoreLike): ProjectionStora
 class SqliteProjectionStorage implements ProjectionStorage {
   readonly dialect = 'sqlite';
   readonly store: SqliteStoreLike;
+  /** Buffered batches running handlers, and the append hook that refuses their handlers' appends meanwhile. */
+  #batches = 0;
+  #removeAppendGuard: (() => void) | undefined;
 
   constructor(store: SqliteStoreLike) {
     this.store = store;
@@ -67,6 +74,35 @@ class SqliteProjectionStorage implements ProjectionStorage {
 
   read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
     return this.store.read((db) => SqliteStorageTx.run(db, this.store, task));
+  }
+
+  /**
+   * The handlers run while this process holds no transaction, so the store's reads, appends and
+   * status calls go on meanwhile (see BufferedBatch); the write lock is taken only to check the fence
+   * again and write the buffered documents, dead letters and checkpoint, in one transaction.
+   */
+  async batch<T>(_scope: string, steps: BatchSteps<T>): Promise<BatchResult<T>> {
+    await this.read((tx) => steps.check(tx));
+    const buffered = new BufferedBatch((task) => this.store.readSync(task));
+    if (this.#batches++ === 0) this.#removeAppendGuard = this.store.addAppendHook(refuseAppendsFromHandlers);
+    let value: T;
+    try {
+      value = await steps.work(buffered);
+    } finally {
+      buffered.close();
+      if (--this.#batches === 0) this.#removeAppendGuard?.();
+    }
+    const deadLetters: number[] = [];
+    await this.store.transaction(
+      (db) =>
+        SqliteStorageTx.run(db, this.store, async (tx) => {
+          await steps.check(tx);
+          await buffered.writeInto(db, deadLetters);
+          await steps.commit(tx, value, directBatchTx(tx, deadLetters));
+        }),
+      { durable: false },
+    );
+    return { value, deadLetters };
   }
 
   head(): Promise<bigint> {

@@ -207,6 +207,28 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
     return this.#gate.inside() ? run() : this.#gate.run(run);
   }
 
+  /**
+   * read() for a synchronous task: it runs at once when no transaction of this store is open or
+   * waiting (as readAll does), else once they are done. For reads made often, such as those of
+   * projection handlers, which run outside any transaction.
+   */
+  readSync<T>(task: (db: Database.Database) => T): Promise<T> {
+    this.#assertOpen('read');
+    const run = () => {
+      try {
+        return task(this.#db);
+      } catch (error) {
+        throw error instanceof Error ? translate(error, 'read') : error;
+      }
+    };
+    if (this.#gate.busy && !this.#gate.inside()) return this.#gate.run(run);
+    try {
+      return Promise.resolve(run());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** Runs `hook` inside every later append's transaction (see SqliteAppendHook). Returns a function that removes it. */
   addAppendHook(hook: SqliteAppendHook): () => void {
     this.#appendHooks.add(hook);
