@@ -110,8 +110,8 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   readonly #closeHooks = new Set<() => Promise<void>>();
   readonly #sql: {
     append: AppendStatements;
-    batch: string;
-    batchEvents: string;
+    batch: { plain: string; checked: string };
+    batchEvents: { plain: string; checked: string };
     readAll: string;
     forward: string;
     backward: string;
@@ -163,8 +163,11 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     });
     this.#sql = {
       append: appendSql(names),
-      batch: appendBatchSql(names),
-      batchEvents: appendBatchSql(names, 'events'),
+      batch: { plain: appendBatchSql(names, 'heads', false), checked: appendBatchSql(names) },
+      batchEvents: {
+        plain: appendBatchSql(names, 'events', false),
+        checked: appendBatchSql(names, 'events'),
+      },
       readAll: readAllSql(names),
       forward: readStreamSql(names, 'forward'),
       backward: readStreamSql(names, 'backward'),

@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import type { StoredEvent } from '../../../core/envelope.js';
 import type { PreparedAppend } from '../../../core/validation.js';
 import type { SchemaNames } from '../schema.js';
-import { type AppendOutcome, appendBatchValues, readOutcomes } from './append.js';
+import { type AppendOutcome, anyCheckedIds, appendBatchValues, readOutcomes } from './append.js';
 import { FACTUM_TYPES, toStoredEvent } from './event-row.js';
 
 /** What the batch statement did in a transaction: each append's outcome, and the events written. */
@@ -20,12 +20,13 @@ export interface AppendedInTransaction {
 export async function appendBatchInTransaction(
   client: PoolClient,
   names: SchemaNames,
-  sql: string,
+  sql: { plain: string; checked: string },
   appends: readonly PreparedAppend[],
 ): Promise<AppendedInTransaction> {
+  const checked = anyCheckedIds(appends);
   const result = await client.query<unknown[]>({
-    name: `${names.statementPrefix}append_batch_events`,
-    text: sql,
+    name: `${names.statementPrefix}append_batch_events${checked ? '_checked' : ''}`,
+    text: checked ? sql.checked : sql.plain,
     values: appendBatchValues(appends),
     rowMode: 'array',
     types: FACTUM_TYPES,

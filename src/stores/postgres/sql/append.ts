@@ -5,10 +5,19 @@ import type { SchemaNames } from '../schema.js';
 import { expectedVersionParameter, expectedVersionSql } from './append-expected-version.js';
 import { EVENT_COLUMNS, FACTUM_TYPES } from './event-row.js';
 
-/** The append statements of one schema: one event (scalar parameters) and several (arrays). */
+/**
+ * The append statements of one schema: one event (scalar parameters) and several (arrays), each in
+ * two shapes. Without caller-given ids (the usual append) the plain statement inserts and returns the
+ * last event written, or no row when the expected version did not hold; then `head` reads the
+ * stream's version for the error (a second round trip, on a conflict only). With caller-given ids the
+ * checked statement also looks those ids up and answers every case in one round trip.
+ */
 export interface AppendStatements {
   one: string;
   many: string;
+  checkedOne: string;
+  checkedMany: string;
+  head: string;
 }
 
 /** The append wrote its events: the version and position of the last one. */
@@ -49,38 +58,50 @@ function checkedIds(append: PreparedAppend): string[] {
  * stream, or the same id appended concurrently. Planned once per connection (a prepared statement).
  */
 export function appendSql(names: SchemaNames): AppendStatements {
-  const lookups = `WITH h AS MATERIALIZED (SELECT coalesce(max(version), 0) AS v FROM ${names.events} WHERE stream_id = $1),
+  const head = `(SELECT coalesce(max(version), 0) AS v FROM ${names.events} WHERE stream_id = $1)`;
+  const lookups = `WITH h AS MATERIALIZED ${head},
 s AS MATERIALIZED (SELECT position, event_id, stream_id, version FROM ${names.events} WHERE event_id = ANY ($9::uuid[]))`;
-  const allowed = `${expectedVersionSql('h.v', '$3::bigint')} AND NOT EXISTS (SELECT FROM s)`;
+  const matches = expectedVersionSql('h.v', '$3::bigint');
   const outcome = `SELECT 'w', 1, max(position), NULL::uuid, NULL::text, max(version) FROM w HAVING count(*) > 0
 UNION ALL
 SELECT 'h', 1, NULL, NULL, NULL, h.v FROM h WHERE NOT EXISTS (SELECT FROM w)
 UNION ALL
 SELECT 's', 1, position, event_id, stream_id, version FROM s`;
-  return {
-    one: `${lookups},
-w AS (
-INSERT INTO ${names.events} ${INSERT_COLUMNS}
+  const insertOne = (from: string, where: string) => `INSERT INTO ${names.events} ${INSERT_COLUMNS}
 SELECT pg_current_xact_id()::text::bigint * 65536 + 1, $4::uuid, $1, h.v + 1, $2, $5, $6::int,
        $7::json, $8::json, date_trunc('milliseconds', now())
-FROM h
-WHERE ${allowed}
-RETURNING version, position
-)
-${outcome}`,
-    many: `${lookups},
-w AS (
-INSERT INTO ${names.events} ${INSERT_COLUMNS}
+FROM ${from}
+WHERE ${where}`;
+  const insertMany = (from: string, where: string) => `INSERT INTO ${names.events} ${INSERT_COLUMNS}
 SELECT pg_current_xact_id()::text::bigint * 65536 + e.n, e.id, $1, h.v + e.n, $2, e.type, e.schema_version,
        e.data, e.metadata, date_trunc('milliseconds', now())
-FROM h,
+FROM ${from},
      ROWS FROM (unnest($4::uuid[]), json_array_elements_text($5::json), unnest($6::int[]),
                 json_array_elements($7::json), json_array_elements($8::json))
        WITH ORDINALITY AS e (id, type, schema_version, data, metadata, n)
-WHERE ${allowed}
+WHERE ${where}`;
+  const checked = `${matches} AND NOT EXISTS (SELECT FROM s)`;
+  return {
+    one: `${insertOne(`${head} AS h`, matches)}
+RETURNING 'w', 1, position, NULL::uuid, NULL::text, version`,
+    many: `WITH w AS (
+${insertMany(`${head} AS h`, matches)}
+RETURNING version, position
+)
+SELECT 'w', 1, max(position), NULL::uuid, NULL::text, max(version) FROM w HAVING count(*) > 0`,
+    checkedOne: `${lookups},
+w AS (
+${insertOne('h', checked)}
 RETURNING version, position
 )
 ${outcome}`,
+    checkedMany: `${lookups},
+w AS (
+${insertMany('h', checked)}
+RETURNING version, position
+)
+${outcome}`,
+    head: `SELECT 'h', 1, NULL, NULL, NULL, v FROM ${head} AS h`,
   };
 }
 
@@ -92,13 +113,15 @@ export async function appendEvents(
 ): Promise<AppendOutcome | undefined> {
   const events = append.events;
   const expected = expectedVersionParameter(append.expectedVersion);
-  const checked = arrayLiteral(checkedIds(append));
+  const ids = checkedIds(append);
+  const plain = ids.length === 0;
+  const checked = plain ? [] : [arrayLiteral(ids)];
   let result: { rows: unknown[][] };
   if (events.length === 1) {
     const e = events[0]!;
     result = await pool.query<unknown[]>({
-      name: `${names.statementPrefix}append_one`,
-      text: statements.one,
+      name: `${names.statementPrefix}append_one${plain ? '' : '_checked'}`,
+      text: plain ? statements.one : statements.checkedOne,
       values: [
         append.streamId,
         append.category,
@@ -108,7 +131,7 @@ export async function appendEvents(
         e.schemaVersion,
         e.data,
         e.metadata,
-        checked,
+        ...checked,
       ],
       rowMode: 'array',
       types: FACTUM_TYPES,
@@ -130,8 +153,8 @@ export async function appendEvents(
       metadata += i === 0 ? e.metadata : `,${e.metadata}`;
     }
     result = await pool.query<unknown[]>({
-      name: `${names.statementPrefix}append_many`,
-      text: statements.many,
+      name: `${names.statementPrefix}append_many${plain ? '' : '_checked'}`,
+      text: plain ? statements.many : statements.checkedMany,
       values: [
         append.streamId,
         append.category,
@@ -141,8 +164,18 @@ export async function appendEvents(
         arrayLiteral(schemaVersions),
         `${data}]`,
         `${metadata}]`,
-        checked,
+        ...checked,
       ],
+      rowMode: 'array',
+      types: FACTUM_TYPES,
+    });
+  }
+  if (plain && result.rows.length === 0) {
+    // Refused: the expected version did not hold. Read the head for the error.
+    result = await pool.query<unknown[]>({
+      name: `${names.statementPrefix}append_head`,
+      text: statements.head,
+      values: [append.streamId],
       rowMode: 'array',
       types: FACTUM_TYPES,
     });
@@ -207,8 +240,19 @@ const NO_EVENT_REST = 'NULL::text, NULL::text, NULL::int, NULL::json, NULL::json
  * whole statement, so each append's events stay contiguous in the global log. Returns, per append,
  * the last event written ('heads') or every event written ('events'), or why it was refused.
  */
-export function appendBatchSql(names: SchemaNames, returning: 'heads' | 'events' = 'heads'): string {
+export function appendBatchSql(
+  names: SchemaNames,
+  returning: 'heads' | 'events' = 'heads',
+  checked = true,
+): string {
   const heads = returning === 'heads';
+  // Without caller-given ids in the group (the usual case) there is nothing to look up.
+  const stored = checked
+    ? `SELECT c.a, x.position, x.event_id, x.stream_id, x.version
+  FROM ${names.events} AS x
+  JOIN ROWS FROM (unnest($11::uuid[]), unnest($12::int[])) AS c (id, a) ON c.id = x.event_id
+  WHERE x.event_id = ANY ($11::uuid[])`
+    : 'SELECT NULL::int AS a, NULL::bigint AS position, NULL::uuid AS event_id, NULL::text AS stream_id, NULL::int AS version WHERE false';
   const rest = heads ? '' : `, ${NO_EVENT_REST}`;
   // The heads and stored ids are read once per append, before any row is inserted (MATERIALIZED
   // keeps the planner from running the head lookup once per event, against a growing index).
@@ -218,10 +262,7 @@ export function appendBatchSql(names: SchemaNames, returning: 'heads' | 'events'
          WITH ORDINALITY AS q (stream_id, category, expected, a)
   CROSS JOIN LATERAL (SELECT coalesce(max(version), 0) AS v FROM ${names.events} WHERE stream_id = q.stream_id) AS h
 ), s AS MATERIALIZED (
-  SELECT c.a, x.position, x.event_id, x.stream_id, x.version
-  FROM ${names.events} AS x
-  JOIN ROWS FROM (unnest($11::uuid[]), unnest($12::int[])) AS c (id, a) ON c.id = x.event_id
-  WHERE x.event_id = ANY ($11::uuid[])
+  ${stored}
 ), ok AS MATERIALIZED (
   SELECT r.a, r.stream_id, r.category, r.v FROM r
   WHERE ${expectedVersionSql('r.v', 'r.expected')} AND NOT EXISTS (SELECT FROM s WHERE s.a = r.a)
@@ -295,21 +336,26 @@ export function appendBatchValues(appends: readonly PreparedAppend[]): unknown[]
     arrayLiteral(schemaVersions),
     `${data}]`,
     `${metadata}]`,
-    arrayLiteral(checked),
-    arrayLiteral(checkedOwner),
+    ...(checked.length === 0 ? [] : [arrayLiteral(checked), arrayLiteral(checkedOwner)]),
   ];
+}
+
+/** Whether any append of a group has caller-given ids (the batch statement then looks them up). */
+export function anyCheckedIds(appends: readonly PreparedAppend[]): boolean {
+  return appends.some((a) => a.hasCallerIds);
 }
 
 /** Runs the batch statement; returns each append's outcome, in the appends' order. */
 export async function appendBatch(
   pool: Pool,
   names: SchemaNames,
-  sql: string,
+  sql: { plain: string; checked: string },
   appends: readonly PreparedAppend[],
 ): Promise<(AppendOutcome | undefined)[]> {
+  const checked = anyCheckedIds(appends);
   const result = await pool.query<unknown[]>({
-    name: `${names.statementPrefix}append_batch`,
-    text: sql,
+    name: `${names.statementPrefix}append_batch${checked ? '_checked' : ''}`,
+    text: checked ? sql.checked : sql.plain,
     values: appendBatchValues(appends),
     rowMode: 'array',
     types: FACTUM_TYPES,
