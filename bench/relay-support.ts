@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Broker } from '../src/messaging/broker.js';
-import { eventLogSource, sqliteCheckpoints, sqliteLeases, startRelay } from '../src/messaging/index.js';
+import { eventLogSource, startRelay } from '../src/messaging/index.js';
 import { createSqliteStore, type SqliteEventStore } from '../src/stores/sqlite/index.js';
 import { percentile, since } from './support.js';
 
@@ -13,9 +13,8 @@ export async function relayThroughput(
   batchSize: number,
 ): Promise<number> {
   const relay = startRelay({
-    source: eventLogSource(store, sqliteCheckpoints(store), { name }),
+    source: eventLogSource(store, { name }),
     broker,
-    leases: sqliteLeases(store),
     batchSize,
   });
   const start = performance.now();
@@ -50,9 +49,8 @@ export async function relayEndToEnd(
     latencies.push(Date.now() - (event.data as { sentAt: number }).sentAt);
   });
   const relay = startRelay({
-    source: eventLogSource(store, sqliteCheckpoints(store), { name: 'e2e' }),
+    source: eventLogSource(store, { name: 'e2e' }),
     broker,
-    leases: sqliteLeases(store),
     batchSize,
   });
   const total = rate * seconds;

@@ -11,7 +11,8 @@ const pool = new pg.Pool({
 pool.on('error', (error) => console.warn('idle PostgreSQL connection lost:', error.message));
 const schema = process.env.FACTUM_PG_SCHEMA ?? 'shop';
 
-// At deploy time (`npx factum migrate postgres://… --schema shop` does the same): create or upgrade the schema.
+// At deploy time: create or upgrade the schema, for the store and every area this process imported
+// (`npx factum migrate postgres://… --schema shop` does the same for every area of Factum).
 await migrate({ pool, schema });
 
 // At start-up: a store over the application's pool. close() leaves the pool to its owner.

@@ -1,4 +1,24 @@
-import type { CliIo } from './schema-commands.js';
+import type { Command } from 'commander';
+import type { CliExit, CliIo } from './io.js';
+
+/** Adds `factum kafka reset-offsets <group>` to `program`. */
+export function registerKafkaCommands(program: Command, io: CliIo, exit: CliExit): void {
+  program
+    .command('kafka')
+    .description('Kafka operations')
+    .command('reset-offsets')
+    .description('move a stopped consumer group to the beginning, the end or a time, to replay from there')
+    .argument('<group>', 'the group name, as given to consume()')
+    .option('--brokers <list>', 'bootstrap servers (default: FACTUM_KAFKA_BROKERS, else 127.0.0.1:9092)')
+    .option('--topic <topic>', 'the events topic (default: factum.events)')
+    .option('--group-id-prefix <prefix>', 'the prefix the broker adapter puts before group names')
+    .option('--to-earliest', 'replay everything Kafka still keeps')
+    .option('--to-latest', 'skip to the end')
+    .option('--to-datetime <iso>', 'resume at the first event at or after this time')
+    .action(async (group: string, flags: ResetOffsetsFlags) =>
+      exit(await resetOffsetsCommand(io, group, flags)),
+    );
+}
 
 export interface ResetOffsetsFlags {
   brokers?: string;

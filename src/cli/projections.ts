@@ -1,54 +1,56 @@
 // `factum lag`, `factum dlq list|retry|skip` and `factum projections rebuild`: the operator's side of
-// projections. Register them on the `factum` program with registerProjectionCommands(program, io).
+// projections. Register them on the `factum` program with registerProjectionCommands(program, io, exit).
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { EventStore } from '../core/store.js';
-import { openStore } from '../open-store.js';
 import { listDeadLetters, projectionStatus, retryDeadLetter, skipDeadLetter } from '../projections/admin.js';
 import type { RebuildProgress } from '../projections/events.js';
 import { createProjections } from '../projections/projections.js';
 import type { ProjectionStatus } from '../projections/status.js';
 import type { DeadLetter } from '../projections/storage.js';
 import type { Projection } from '../projections/types.js';
+import type { CliExit, CliIo } from './io.js';
 import { importModule } from './load-registry.js';
+import { describeStore, type StoreFlags, schemaOption, storeOption, withStore } from './store-option.js';
 
-export interface ProjectionCliIo {
-  cwd: string;
-  out: (text: string) => void;
-  err: (text: string) => void;
-  env?: Record<string, string | undefined>;
-}
-
-interface StoreFlags {
-  store?: string;
+interface OutputFlags extends StoreFlags {
   json?: boolean;
 }
 
+export interface LagFlags extends OutputFlags {
+  projection?: string;
+  /** Projections that must exist: each one missing is named and makes `lag` exit 1. */
+  expect?: string[];
+}
+
 /** Adds the projection commands to `program`; each reports its exit code through `exit`. */
-export function registerProjectionCommands(
-  program: Command,
-  io: ProjectionCliIo,
-  exit: (code: number) => void,
-): void {
-  const storeOption = ['--store <url>', 'event store URL (default: $FACTUM_STORE_URL)'] as const;
+export function registerProjectionCommands(program: Command, io: CliIo, exit: CliExit): void {
   program
     .command('lag')
-    .description('projection lag, SLA and dead letters; exit 1 when an SLA is breached')
+    .description(
+      'projection lag, SLA and dead letters; exit 1 when an SLA is breached or an --expect projection is missing',
+    )
     .option(...storeOption)
+    .option(...schemaOption)
     .option('--projection <name>', 'only this projection')
+    .option(
+      '--expect <name>',
+      'a projection that must exist (repeatable): exit 1 naming it when it is missing',
+      (name: string, names: string[] | undefined) => [...(names ?? []), name],
+    )
     .option('--json', 'one JSON object per projection')
-    .action(async (flags: StoreFlags & { projection?: string }) => exit(await lagCommand(io, flags)));
+    .action(async (flags: LagFlags) => exit(await lagCommand(io, flags)));
 
   const dlq = program.command('dlq').description('dead letters of projections');
   dlq
     .command('list')
     .description('dead and parked events, oldest first')
     .option(...storeOption)
+    .option(...schemaOption)
     .option('--projection <name>', 'only this projection')
     .option('--status <status>', "'dead' or 'parked'")
     .option('--json', 'one JSON object per dead letter')
-    .action(async (flags: StoreFlags & { projection?: string; status?: string }) =>
+    .action(async (flags: OutputFlags & { projection?: string; status?: string }) =>
       exit(await dlqListCommand(io, flags)),
     );
   for (const action of ['retry', 'skip'] as const) {
@@ -60,6 +62,7 @@ export function registerProjectionCommands(
           : "drop a dead letter and release the events parked behind it; done by the projection's active runner",
       )
       .option(...storeOption)
+      .option(...schemaOption)
       .action(async (id: string, flags: StoreFlags) => exit(await dlqActionCommand(io, action, id, flags)));
   }
 
@@ -70,40 +73,49 @@ export function registerProjectionCommands(
     .description('rebuild a projection into a new generation and swap it in, with a progress bar')
     .requiredOption('--projections <module>', 'module exporting `projections` (async) and/or `inline` arrays')
     .option(...storeOption)
+    .option(...schemaOption)
     .action(async (name: string, flags: StoreFlags & { projections: string }) =>
       exit(await rebuildCommand(io, name, flags)),
     );
 }
 
-/** `factum lag` */
-export async function lagCommand(
-  io: ProjectionCliIo,
-  flags: StoreFlags & { projection?: string },
-): Promise<number> {
-  return withStore(io, flags, async (store) => {
+/**
+ * `factum lag`: one row (or JSON object) per projection. A store without projections says so (on
+ * stderr with --json, so standard output stays JSON lines). Exit 1 when an SLA is breached or a
+ * projection named by --expect is missing.
+ */
+export async function lagCommand(io: CliIo, flags: LagFlags): Promise<number> {
+  return withStore(io, flags, async (store, target) => {
     const statuses = await projectionStatus(
       store,
       flags.projection === undefined ? {} : { name: flags.projection },
     );
-    if (flags.json === true) {
+    const where = describeStore(target);
+    if (statuses.length === 0) {
+      const line = `No projections in ${where}.\n`;
+      if (flags.json === true) io.err(line);
+      else io.out(line);
+    } else if (flags.json === true) {
       for (const s of statuses) io.out(`${JSON.stringify(s, jsonValue)}\n`);
     } else {
       io.out(table(statusHeader, statuses.map(statusRow)));
     }
+    const missing = (flags.expect ?? []).filter((name) => !statuses.some((s) => s.name === name));
+    for (const name of new Set(missing)) io.err(`Expected projection ${name} is missing from ${where}\n`);
     const breached = statuses.filter((s) => s.breached);
     for (const s of breached) {
       io.err(
         `SLA breached: ${s.name} is ${s.lagMs} ms behind (max ${s.sla?.maxLagMs} ms, ${s.behind} events)\n`,
       );
     }
-    return breached.length > 0 ? 1 : 0;
+    return breached.length > 0 || missing.length > 0 ? 1 : 0;
   });
 }
 
 /** `factum dlq list` */
 export async function dlqListCommand(
-  io: ProjectionCliIo,
-  flags: StoreFlags & { projection?: string; status?: string },
+  io: CliIo,
+  flags: OutputFlags & { projection?: string; status?: string },
 ): Promise<number> {
   if (flags.status !== undefined && flags.status !== 'dead' && flags.status !== 'parked') {
     io.err(`factum: --status must be 'dead' or 'parked', got '${flags.status}'\n`);
@@ -128,7 +140,7 @@ export async function dlqListCommand(
 
 /** `factum dlq retry <id>` and `factum dlq skip <id>` */
 export async function dlqActionCommand(
-  io: ProjectionCliIo,
+  io: CliIo,
   action: 'retry' | 'skip',
   id: string,
   flags: StoreFlags,
@@ -150,7 +162,7 @@ export async function dlqActionCommand(
 
 /** `factum projections rebuild <name> --projections <module>` */
 export async function rebuildCommand(
-  io: ProjectionCliIo,
+  io: CliIo,
   name: string,
   flags: StoreFlags & { projections: string },
 ): Promise<number> {
@@ -184,24 +196,6 @@ export function progressBar(p: RebuildProgress, width = 30): string {
   const filled = Math.round(share * width);
   const eta = p.phase === 'done' ? 'done' : `ETA ${formatMs(p.etaMs)}`;
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round(share * 100)}% ${p.done}/${p.total} events, ${p.rate}/s, ${eta} (${p.phase})`;
-}
-
-async function withStore(
-  io: ProjectionCliIo,
-  flags: StoreFlags,
-  run: (store: EventStore) => Promise<number>,
-): Promise<number> {
-  const url = flags.store ?? (io.env ?? process.env).FACTUM_STORE_URL;
-  if (url === undefined || url === '') {
-    io.err('factum: no store: pass --store <url> or set FACTUM_STORE_URL\n');
-    return 2;
-  }
-  const store = await openStore(url);
-  try {
-    return await run(store);
-  } finally {
-    await store.close();
-  }
 }
 
 function projectionList(value: unknown): Projection[] {

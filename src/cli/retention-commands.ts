@@ -1,17 +1,14 @@
 // `factum outbox prune` and `factum inbox prune`: the operator's side of messaging retention.
-import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
 import { parseDuration } from '../core/duration.js';
 import { ErrorCodes, ValidationError } from '../core/errors.js';
-import type { EventStore } from '../core/store.js';
 import type { PostgresHandle } from '../messaging/postgres/handle.js';
 import type { InboxPruneOptions, PruneOptions } from '../messaging/retention.js';
 import type { SqliteHandle } from '../messaging/sqlite/sqlite-storage.js';
-import { openStore } from '../open-store.js';
-import type { CliIo } from './schema-commands.js';
+import type { CliExit, CliIo } from './io.js';
+import { describeStore, type StoreFlags, schemaOption, storeOption, withStore } from './store-option.js';
 
-export interface PruneFlags {
-  store?: string;
-  schema?: string;
+export interface PruneFlags extends StoreFlags {
   olderThan: string;
   batchSize?: string;
 }
@@ -26,11 +23,42 @@ interface Pruners {
   where: string;
 }
 
+/** Adds `factum outbox prune` and `factum inbox prune` to `program`. */
+export function registerRetentionCommands(program: Command, io: CliIo, exit: CliExit): void {
+  const olderThan = [
+    '--older-than <duration>',
+    'how old a row must be to go: 7d, 12h, 30m, 45s, 500ms, 1d12h',
+  ] as const;
+  const batchOption = ['--batch-size <rows>', 'rows looked at per transaction (default 1000)'] as const;
+  program
+    .command('outbox')
+    .description('the transactional outbox table')
+    .command('prune')
+    .description(
+      'delete outbox rows published longer ago than --older-than, in short batches; unpublished rows and each stream’s newest row stay',
+    )
+    .requiredOption(...olderThan)
+    .option(...storeOption)
+    .option(...schemaOption)
+    .option(...batchOption)
+    .action(async (flags: PruneFlags) => exit(await outboxPruneCommand(io, flags)));
+  program
+    .command('inbox')
+    .description('the inbox of idempotent consumers')
+    .command('prune')
+    .description(
+      'delete inbox records processed longer ago than --older-than (the dedup window: keep it longer than the broker may redeliver)',
+    )
+    .requiredOption(...olderThan)
+    .option('--consumer <name>', 'only this consumer’s records')
+    .option(...storeOption)
+    .option(...schemaOption)
+    .option(...batchOption)
+    .action(async (flags: InboxPruneFlags) => exit(await inboxPruneCommand(io, flags)));
+}
+
 /** `factum outbox prune --older-than 7d`: deletes published outbox rows older than that. */
-export async function outboxPruneCommand(
-  io: CliIo & { env?: NodeJS.ProcessEnv },
-  flags: PruneFlags,
-): Promise<number> {
+export async function outboxPruneCommand(io: CliIo, flags: PruneFlags): Promise<number> {
   const options = pruneOptions(flags);
   return withPruners(io, flags, async (pruners) => {
     const deleted = await pruners.outbox(options);
@@ -43,10 +71,7 @@ export async function outboxPruneCommand(
 }
 
 /** `factum inbox prune --older-than 30d [--consumer <name>]`: deletes inbox records older than that. */
-export async function inboxPruneCommand(
-  io: CliIo & { env?: NodeJS.ProcessEnv },
-  flags: InboxPruneFlags,
-): Promise<number> {
+export async function inboxPruneCommand(io: CliIo, flags: InboxPruneFlags): Promise<number> {
   const options: InboxPruneOptions = {
     ...pruneOptions(flags),
     ...(flags.consumer === undefined ? {} : { consumer: flags.consumer }),
@@ -80,50 +105,31 @@ function cutoffOf(options: PruneOptions): string {
 }
 
 async function withPruners(
-  io: CliIo & { env?: NodeJS.ProcessEnv },
+  io: CliIo,
   flags: PruneFlags,
   run: (pruners: Pruners) => Promise<number>,
 ): Promise<number> {
-  const url = flags.store ?? (io.env ?? process.env).FACTUM_STORE_URL;
-  if (url === undefined || url === '') {
-    io.err('factum: no store: pass --store <url> or set FACTUM_STORE_URL\n');
-    return 2;
-  }
-  const postgres = url.startsWith('postgres://') || url.startsWith('postgresql://');
-  if (url.startsWith('sqlite:')) {
-    const file = url.slice('sqlite:'.length);
-    if (file === '' || file === ':memory:' || !existsSync(file)) {
-      io.err(`factum: no SQLite database at ${file === '' ? '(empty path)' : file}\n`);
-      return 2;
-    }
-  } else if (!postgres) {
-    io.err(`factum: unsupported store URL ${url} (expected sqlite:<file> or postgres://…)\n`);
-    return 2;
-  }
-  const store: EventStore = await openStore(url, flags.schema === undefined ? {} : { schema: flags.schema });
-  try {
+  return withStore(io, flags, async (store, target) => {
     // Each storage is loaded on use, like the store's driver.
-    if (postgres) {
+    if (target.kind === 'postgres') {
       const { postgresInbox, postgresOutbox } = await import('../messaging/postgres/index.js');
       const handle = store as unknown as PostgresHandle;
       const outbox = postgresOutbox(handle);
       const inbox = postgresInbox(handle);
-      return await run({
+      return run({
         outbox: (o) => outbox.prune(o),
         inbox: (o) => inbox.prune(o),
-        where: `schema ${handle.schema ?? 'factum'}`,
+        where: describeStore(target),
       });
     }
     const { sqliteInbox, sqliteOutbox } = await import('../messaging/sqlite/sqlite-storage.js');
     const handle = store as unknown as SqliteHandle;
     const outbox = sqliteOutbox(handle);
     const inbox = sqliteInbox(handle);
-    return await run({
+    return run({
       outbox: (o) => outbox.prune(o),
       inbox: (o) => inbox.prune(o),
-      where: url.slice('sqlite:'.length),
+      where: describeStore(target),
     });
-  } finally {
-    await store.close();
-  }
+  });
 }

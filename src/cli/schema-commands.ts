@@ -1,13 +1,47 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import type { Command } from 'commander';
 import { toAsyncApi } from '../core/asyncapi.js';
 import { compareWithLock, lockRegistry, parseSchemaLock } from '../core/schema-compat.js';
+import type { CliExit, CliIo } from './io.js';
 import { CliUsageError, DEFAULT_LOCK_FILE, loadRegistry } from './load-registry.js';
 
-export interface CliIo {
-  cwd: string;
-  out: (text: string) => void;
-  err: (text: string) => void;
+export type { CliIo } from './io.js';
+
+/** Adds `factum schema lock | check | export` to `program`. */
+export function registerSchemaCommands(program: Command, io: CliIo, exit: CliExit): void {
+  const schema = program
+    .command('schema')
+    .description('Event schemas: lock file, compatibility check, export');
+  const registryOption = [
+    '--registry <module>',
+    'module exporting `registry` (default: factum.config.{ts,mts,mjs,js})',
+  ] as const;
+  const lockOption = [
+    '--lock <file>',
+    'lock file (default: the module’s `schemaLock`, else factum.schema.lock.json)',
+  ] as const;
+  schema
+    .command('lock')
+    .description('write the registered schemas to the lock file (commit it)')
+    .option(...registryOption)
+    .option(...lockOption)
+    .action(async (flags) => exit(await schemaLock(io, flags)));
+  schema
+    .command('check')
+    .description('compare the registered schemas with the lock file; exit 1 on a breaking change')
+    .option(...registryOption)
+    .option(...lockOption)
+    .action(async (flags) => exit(await schemaCheck(io, flags)));
+  schema
+    .command('export')
+    .description('export the registry as a contract document')
+    .option('--asyncapi', 'AsyncAPI 3.0 (JSON)')
+    .option('--out <file>', 'write to a file instead of standard output')
+    .option('--title <title>', 'info.title of the document', 'Factum events')
+    .option('--doc-version <version>', 'info.version of the document', '1.0.0')
+    .option(...registryOption)
+    .action(async (flags) => exit(await schemaExport(io, flags)));
 }
 
 export interface RegistryFlags {

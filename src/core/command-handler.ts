@@ -1,9 +1,9 @@
 import type { Decider, DomainEvent } from './decider.js';
 import { decidedEvents, foldEvents } from './decider.js';
 import type { EventMetadata, NewEvent } from './envelope.js';
-import { ConcurrencyError, isConcurrencyError } from './errors.js';
+import { isConcurrencyError } from './errors.js';
 import type { ExpectedVersion } from './expected-version.js';
-import { assertExpectedVersion, matchesExpectedVersion } from './expected-version.js';
+import { assertExpectedVersion, checkExpectedVersion } from './expected-version.js';
 import type { SnapshotErrorHandler } from './load-state.js';
 import { loadState } from './load-state.js';
 import type { RetryOptions } from './retry.js';
@@ -90,9 +90,8 @@ export function commandHandler<Command, Event extends DomainEvent, State>(
         snapshots: snapshots ?? false,
         ...(onSnapshotError === undefined ? {} : { onSnapshotError }),
       });
-      if (expectedVersion !== undefined && !matchesExpectedVersion(expectedVersion, loaded.version)) {
-        throw new ConcurrencyError(streamId, expectedVersion, loaded.version, { retriable: false });
-      }
+      // The caller's view is stale: reloading would not help, so the conflict is not retried.
+      checkExpectedVersion(streamId, expectedVersion, loaded.version, { retriable: false });
       const events = decidedEvents(decider.decide(command, loaded.state));
       if (events.length === 0) {
         return { events, state: loaded.state, nextExpectedVersion: loaded.version, position: undefined };

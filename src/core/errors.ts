@@ -4,6 +4,8 @@
  * `instanceof`, so two copies of the package still agree.
  */
 
+import { formatValue } from './format.js';
+
 export const ErrorCodes = {
   CONCURRENCY: 'FACTUM_CONCURRENCY',
   INVALID_STREAM_ID: 'FACTUM_INVALID_STREAM_ID',
@@ -50,11 +52,13 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   },
   FACTUM_INVALID_STREAM_ID: {
     retriable: false,
-    description: 'The stream id is empty, too long or not a string.',
+    description:
+      'The stream id is empty, too long, not a string, or has a character a store cannot keep exactly (NUL, an unpaired UTF-16 surrogate).',
   },
   FACTUM_INVALID_EVENT: {
     retriable: false,
-    description: 'An event is malformed: missing type, data or metadata that is not JSON, or a bad id.',
+    description:
+      'An event is malformed: a missing or unstorable type, data or metadata that is not JSON, or a bad id.',
   },
   FACTUM_INVALID_EXPECTED_VERSION: {
     retriable: false,
@@ -82,7 +86,8 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   },
   FACTUM_UNSUPPORTED_STORE_URL: {
     retriable: false,
-    description: 'openStore() was given a URL whose scheme Factum does not know.',
+    description:
+      'A store URL has a scheme Factum does not know, a query parameter it does not read, or is of a kind the command cannot use.',
   },
   FACTUM_MISSING_DRIVER: {
     retriable: false,
@@ -281,15 +286,22 @@ export class StoreCorruptError extends FactumError {
 }
 
 export class UnsupportedStoreUrlError extends FactumError {
+  /** The URL as given, with any password replaced by `***`. */
   readonly url: string;
 
-  constructor(url: string) {
-    super(
-      ErrorCodes.UNSUPPORTED_STORE_URL,
-      `Unsupported store URL: ${url} (expected memory:, sqlite:<path>, sqlite::memory: or postgres://…)`,
-    );
-    this.url = url;
+  /** `reason` says what is wrong or what was expected (default: the URL kinds openStore() knows). */
+  constructor(url: string, reason = 'expected memory:, sqlite:<path>, sqlite::memory: or postgres://…') {
+    const shown = withoutPassword(url);
+    super(ErrorCodes.UNSUPPORTED_STORE_URL, `Cannot open store: unsupported store URL ${shown} (${reason})`);
+    this.url = shown;
   }
+}
+
+/** `url` with the password of its user part and of a `password=` parameter replaced by `***`. */
+function withoutPassword(url: string): string {
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:)[^@/?#]*@/i, '$1***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 export class MissingDriverError extends FactumError {
@@ -510,8 +522,10 @@ export class GroupActiveError extends FactumError {
   }
 }
 
+/** A cause as a message shows it: an error's message, a string as it is, anything else as given. */
 function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (err instanceof Error) return err.message;
+  return typeof err === 'string' ? err : formatValue(err);
 }
 
 /** This instance's lease was taken over (fencing): whatever it was about to commit was rolled back. */

@@ -1,4 +1,5 @@
-import { ConcurrencyError, ErrorCodes, ValidationError } from './errors.js';
+import { ConcurrencyError, ErrorCodes, type FactumErrorOptions, ValidationError } from './errors.js';
+import { formatValue } from './format.js';
 
 /**
  * What the caller believes the stream's version is before the append.
@@ -12,7 +13,7 @@ export function assertExpectedVersion(value: unknown): asserts value is Expected
   throw new ValidationError(
     ErrorCodes.INVALID_EXPECTED_VERSION,
     'expectedVersion',
-    `Invalid expected version: ${describeValue(value)} (use a non-negative integer, 'any', 'no_stream' or 'stream_exists')`,
+    `Invalid expected version: ${formatValue(value)} (use a non-negative integer, 'any', 'no_stream' or 'stream_exists')`,
   );
 }
 
@@ -31,23 +32,27 @@ export function matchesExpectedVersion(expected: ExpectedVersion | undefined, ac
   }
 }
 
-/** Throws ConcurrencyError unless the stream at `actual` satisfies `expected`. */
+/**
+ * The error of an append refused by its expected version, echoing its inputs: the stream, the
+ * expected version as the caller gave it ('any' when none was given) and the stream's version then.
+ */
+export function concurrencyError(
+  streamId: string,
+  expected: ExpectedVersion | undefined,
+  actual: number,
+  options?: FactumErrorOptions,
+): ConcurrencyError {
+  return new ConcurrencyError(streamId, expected ?? 'any', actual, options);
+}
+
+/** Throws concurrencyError(…) unless the stream at `actual` satisfies `expected`. */
 export function checkExpectedVersion(
   streamId: string,
   expected: ExpectedVersion | undefined,
   actual: number,
+  options?: FactumErrorOptions,
 ): void {
   if (!matchesExpectedVersion(expected, actual)) {
-    throw new ConcurrencyError(streamId, expected ?? 'any', actual);
-  }
-}
-
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'bigint') return `${value}n`;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
+    throw concurrencyError(streamId, expected, actual, options);
   }
 }

@@ -1,4 +1,5 @@
 import { DuplicateEventIdError } from './errors.js';
+import { checkExpectedVersion } from './expected-version.js';
 import type { AppendResult } from './store.js';
 import type { PreparedAppend } from './validation.js';
 
@@ -43,4 +44,21 @@ export function resolveRetry(
     throw new DuplicateEventIdError(append.streamId, events[0]!.id);
   }
   return { nextExpectedVersion: last.version, position: last.position };
+}
+
+/**
+ * The rule every store applies to an append before it writes, given the stream's version and where
+ * those of the append's caller-given ids that are already stored live (see resolveRetry): an exact
+ * retry returns the original result; another stored id throws DuplicateEventIdError; a version that
+ * does not satisfy the expected one throws ConcurrencyError. Undefined: write the events.
+ */
+export function checkAppend(
+  append: PreparedAppend,
+  found: ReadonlyMap<string, StoredIdRecord>,
+  streamVersion: number,
+): AppendResult | undefined {
+  const retry = resolveRetry(append, found, streamVersion);
+  if (retry !== undefined) return retry;
+  checkExpectedVersion(append.streamId, append.expectedVersion, streamVersion);
+  return undefined;
 }

@@ -1,7 +1,8 @@
 import type { SnapshotContext, SnapshotPolicy } from './decider.js';
 import { ErrorCodes, ValidationError } from './errors.js';
+import { formatValue } from './format.js';
 import type { EventStore } from './store.js';
-import { assertStreamId } from './validation.js';
+import { assertStreamId, unstorableText } from './validation.js';
 
 /**
  * Snapshots are a cache of a decider's state at a stream version: loading reads the latest snapshot
@@ -109,7 +110,15 @@ export function assertSnapshotName(name: unknown): asserts name is string {
     throw new ValidationError(
       ErrorCodes.INVALID_ARGUMENT,
       'name',
-      `Snapshot name must be a non-empty string of at most 255 characters, got ${String(name)}`,
+      `Snapshot name must be a non-empty string of at most 255 characters, got ${formatValue(name)}`,
+    );
+  }
+  const unstorable = unstorableText(name);
+  if (unstorable !== undefined) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'name',
+      `Snapshot name ${formatValue(name)}: ${unstorable}`,
     );
   }
 }

@@ -1,7 +1,9 @@
 import type { NewEvent, StoredEvent } from './envelope.js';
 import { ErrorCodes, ValidationError } from './errors.js';
 import type { ExpectedVersion } from './expected-version.js';
+import { formatValue } from './format.js';
 import type { RetryOptions } from './retry.js';
+import { unstorableText } from './validation.js';
 
 export interface AppendOptions {
   /** Defaults to 'any'. A number is exact; 0 ≡ 'no_stream'. */
@@ -34,7 +36,10 @@ export interface StreamRead<E extends StoredEvent = StoredEvent> {
 }
 
 export interface ReadAllOptions {
-  /** Exclusive: only events after this position. Omit (or 0n) to start at the beginning. */
+  /**
+   * Exclusive: only events after this position. Omit (or 0n) to start at the beginning. A position
+   * is a bigint from 0 to 2^63−1 (MAX_POSITION); anything else is refused.
+   */
   after?: bigint;
   /** Page size; defaults to 1,000. */
   limit?: number;
@@ -51,6 +56,7 @@ export interface AllRead<E extends StoredEvent = StoredEvent> {
 }
 
 export interface SubscribeOptions {
+  /** Exclusive, as in readAll: a bigint from 0 to 2^63−1 (MAX_POSITION). */
   after?: bigint;
   types?: readonly string[];
   categories?: readonly string[];
@@ -121,7 +127,7 @@ export function checkReadStreamOptions(
     throw new ValidationError(
       ErrorCodes.INVALID_ARGUMENT,
       'direction',
-      `direction must be 'forward' or 'backward', got ${String(direction)}`,
+      `direction must be 'forward' or 'backward', got ${formatValue(direction)}`,
     );
   }
   return { ...o, direction };
@@ -134,16 +140,27 @@ export interface CheckedReadAllOptions {
   categories: readonly string[] | undefined;
 }
 
+/**
+ * The largest position any store hands out or accepts: 2^63−1, the top of a signed 64-bit integer,
+ * which is what SQLite's rowid and PostgreSQL's bigint hold.
+ */
+export const MAX_POSITION = 2n ** 63n - 1n;
+
+/** Throws a ValidationError (FACTUM_INVALID_ARGUMENT) naming `value` unless it is a bigint in 0..MAX_POSITION. */
+export function checkPosition(field: string, value: unknown): asserts value is bigint {
+  if (typeof value !== 'bigint' || value < 0n || value > MAX_POSITION) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      field,
+      `${field} must be a bigint position from 0n to ${MAX_POSITION}n (2^63−1), got ${formatValue(value)}`,
+    );
+  }
+}
+
 export function checkReadAllOptions(options: ReadAllOptions | undefined): CheckedReadAllOptions {
   const o = options ?? {};
   const after = o.after ?? 0n;
-  if (typeof after !== 'bigint' || after < 0n) {
-    throw new ValidationError(
-      ErrorCodes.INVALID_ARGUMENT,
-      'after',
-      'after must be a non-negative bigint position',
-    );
-  }
+  checkPosition('after', after);
   const limit = o.limit ?? DEFAULT_READ_ALL_LIMIT;
   checkPositiveInt('limit', limit, 1);
   return {
@@ -154,6 +171,7 @@ export function checkReadAllOptions(options: ReadAllOptions | undefined): Checke
   };
 }
 
+/** A list of types or categories to filter on: non-empty strings that a stored event could carry. */
 function checkStringList(field: string, list: readonly string[] | undefined): readonly string[] | undefined {
   if (list === undefined) return undefined;
   if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s.length === 0)) {
@@ -163,6 +181,16 @@ function checkStringList(field: string, list: readonly string[] | undefined): re
       `${field} must be an array of non-empty strings`,
     );
   }
+  for (let i = 0; i < list.length; i++) {
+    const unstorable = unstorableText(list[i]);
+    if (unstorable !== undefined) {
+      throw new ValidationError(
+        ErrorCodes.INVALID_ARGUMENT,
+        field,
+        `${field}[${i}] ${formatValue(list[i])}: ${unstorable}`,
+      );
+    }
+  }
   return list;
 }
 
@@ -171,7 +199,7 @@ function checkPositiveInt(field: string, value: unknown, min: number): void {
     throw new ValidationError(
       ErrorCodes.INVALID_ARGUMENT,
       field,
-      `${field} must be an integer >= ${min}, got ${String(value)}`,
+      `${field} must be an integer >= ${min}, got ${formatValue(value)}`,
     );
   }
 }

@@ -2,13 +2,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { StoredEvent } from './envelope.js';
 import { isRetriable as isRetriableError, SubscriptionHandlerError } from './errors.js';
 import { type RetryOptions, retry } from './retry.js';
-import type {
-  AllRead,
-  EventHandler,
-  ReadAllOptions,
-  SubscribeOptions,
-  Subscription,
-  SubscriptionStatus,
+import {
+  type AllRead,
+  checkPosition,
+  type EventHandler,
+  type ReadAllOptions,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionStatus,
 } from './store.js';
 
 /**
@@ -87,9 +88,11 @@ export function pollingSubscription(
   options: SubscribeOptions,
   handler: EventHandler,
 ): Subscription {
+  const after = options.after ?? 0n;
+  checkPosition('after', after);
   const abort = new AbortController();
   const batchSize = options.batchSize ?? 500;
-  const status: SubscriptionStatus = { state: 'catching-up', position: options.after ?? 0n };
+  const status: SubscriptionStatus = { state: 'catching-up', position: after };
   const self = Symbol('subscription');
   const heldBackPollMs = source.heldBackPollIntervalMs ?? source.pollIntervalMs;
   const isRetriable = options.retry?.isRetriable ?? isRetriableError;

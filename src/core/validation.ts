@@ -2,6 +2,7 @@ import type { EventMetadata, NewEvent } from './envelope.js';
 import { categoryOf } from './envelope.js';
 import { ErrorCodes, ValidationError } from './errors.js';
 import { assertExpectedVersion, type ExpectedVersion } from './expected-version.js';
+import { formatValue } from './format.js';
 import { isUuid, newEventId } from './ids.js';
 
 export const MAX_STREAM_ID_LENGTH = 255;
@@ -29,6 +30,25 @@ export interface PreparedAppend {
   readonly hasCallerIds: boolean;
 }
 
+/** In a `u` regex, \p{Cs} matches only surrogates that are not part of a pair. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Why not every store could keep `text` exactly as a stream id, category, type or name, or undefined
+ * when all can. The stores keep these in text columns: PostgreSQL text cannot hold NUL, and SQLite
+ * and PostgreSQL hold UTF-8, into which an unpaired UTF-16 surrogate would silently go as U+FFFD (so
+ * 'a\uD800' and 'a\uDBFF' would become one stream). Data and metadata are not concerned: JSON
+ * escapes both, so they round-trip on every store.
+ */
+export function unstorableText(text: string): string | undefined {
+  const nul = text.indexOf('\u0000');
+  if (nul !== -1) return `it contains a NUL character (at index ${nul}), which not every store can keep`;
+  const lone = LONE_SURROGATE.exec(text);
+  if (lone === null) return undefined;
+  const unit = text.charCodeAt(lone.index).toString(16).toUpperCase();
+  return `it contains an unpaired UTF-16 surrogate (\\u${unit} at index ${lone.index}), which not every store can keep exactly`;
+}
+
 export function assertStreamId(streamId: unknown, field = 'streamId'): asserts streamId is string {
   if (typeof streamId !== 'string') {
     throw new ValidationError(
@@ -44,14 +64,15 @@ export function assertStreamId(streamId: unknown, field = 'streamId'): asserts s
     throw new ValidationError(
       ErrorCodes.INVALID_STREAM_ID,
       field,
-      `Invalid stream id: ${streamId.length} characters, the limit is ${MAX_STREAM_ID_LENGTH} (starts with '${streamId.slice(0, 40)}')`,
+      `Invalid stream id: ${streamId.length} characters, the limit is ${MAX_STREAM_ID_LENGTH} (starts with ${formatValue(streamId.slice(0, 40))})`,
     );
   }
-  if (streamId.includes('\u0000')) {
+  const unstorable = unstorableText(streamId);
+  if (unstorable !== undefined) {
     throw new ValidationError(
       ErrorCodes.INVALID_STREAM_ID,
       field,
-      'Invalid stream id: it contains a NUL character',
+      `Invalid stream id ${formatValue(streamId)}: ${unstorable}`,
     );
   }
 }
@@ -105,13 +126,17 @@ function prepareEvent(streamId: string, raw: unknown, index: number): PreparedEv
   if (typeof type !== 'string' || type.length === 0) {
     throw invalidEvent(streamId, index, 'type', 'type is missing or empty');
   }
-  if (type.length > MAX_EVENT_TYPE_LENGTH || type.includes('\u0000')) {
+  if (type.length > MAX_EVENT_TYPE_LENGTH) {
     throw invalidEvent(
       streamId,
       index,
       'type',
-      `type is longer than ${MAX_EVENT_TYPE_LENGTH} characters or has NUL`,
+      `type is ${type.length} characters, the limit is ${MAX_EVENT_TYPE_LENGTH} (starts with ${formatValue(type.slice(0, 40))})`,
     );
+  }
+  const unstorable = unstorableText(type);
+  if (unstorable !== undefined) {
+    throw invalidEvent(streamId, index, 'type', `type ${formatValue(type)}: ${unstorable}`);
   }
   if (!isPlainObject(event.data)) {
     throw invalidEvent(streamId, index, 'data', `${type}: data must be a plain JSON object`);
@@ -128,11 +153,21 @@ function prepareEvent(streamId: string, raw: unknown, index: number): PreparedEv
     id = event.id.toLowerCase();
     callerId = true;
   } else {
-    throw invalidEvent(streamId, index, 'id', `${type}: id must be a UUID string, got ${String(event.id)}`);
+    throw invalidEvent(
+      streamId,
+      index,
+      'id',
+      `${type}: id must be a UUID string, got ${formatValue(event.id)}`,
+    );
   }
   const schemaVersion = event.schemaVersion ?? 1;
   if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1) {
-    throw invalidEvent(streamId, index, 'schemaVersion', `${type}: schemaVersion must be a positive integer`);
+    throw invalidEvent(
+      streamId,
+      index,
+      'schemaVersion',
+      `${type}: schemaVersion must be a positive integer, got ${formatValue(schemaVersion)}`,
+    );
   }
   return {
     id,
@@ -179,7 +214,7 @@ function toJson(streamId: string, index: number, field: string, type: string, va
   try {
     json = JSON.stringify(value);
   } catch (cause) {
-    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : formatValue(cause);
     throw invalidEvent(streamId, index, field, `${type}: ${field} is not JSON: ${reason}`, cause);
   }
   const problem = findNonJson(value, field);

@@ -68,9 +68,21 @@ export interface Consumer {
   stop(): Promise<void>;
 }
 
-export type DeadLetterReason = 'handler-failed' | 'invalid-message' | 'delivery-limit';
+/**
+ * Why a message was dead-lettered: its handler kept failing ('handler-failed'), it is not a Factum
+ * envelope or failed `validate` ('invalid-message'), or it was delivered too often without an
+ * acknowledgement ('delivery-limit'). The one list of reasons: the type is derived from it.
+ */
+export const DEAD_LETTER_REASONS = ['handler-failed', 'invalid-message', 'delivery-limit'] as const;
 
-export interface DeadLetter {
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
+export function isDeadLetterReason(value: unknown): value is DeadLetterReason {
+  return (DEAD_LETTER_REASONS as readonly unknown[]).includes(value);
+}
+
+/** A message in a group's dead-letter destination, as `Broker.deadLetters` reads it. */
+export interface BrokerDeadLetter {
   group: string;
   reason: DeadLetterReason;
   /** The last error's message (or why the message is invalid). */
@@ -130,7 +142,7 @@ export interface Broker {
   /** Messages of the group not yet acknowledged, per partition. */
   lag(group: string): Promise<ConsumerLag>;
   /** The group's dead letters, oldest first, without removing them. */
-  deadLetters(group: string, options?: { limit?: number }): Promise<DeadLetter[]>;
+  deadLetters(group: string, options?: { limit?: number }): Promise<BrokerDeadLetter[]>;
   on<K extends keyof BrokerEvents>(event: K, listener: BrokerEventListener<K>): () => void;
   /** Stops every consumer and closes the connection. */
   close(): Promise<void>;

@@ -1,65 +1,44 @@
-import type { EventStore, Subscription } from '../core/store.js';
-import type { CheckpointStore, RelayBatch, RelaySource } from './storage.js';
+import type { EventStore } from '../core/store.js';
+import type { FollowStorage } from '../follow/index.js';
+import { followStorageOf, logSource } from '../follow/index.js';
+import type { RelaySource } from './storage.js';
 
 export interface EventLogSourceOptions {
-  /** The checkpoint's name (default 'relay'). One relay per name runs at a time. */
+  /** The relay's name (default 'relay'): its checkpoint and lease. One relay per name runs at a time. */
   name?: string;
   /** Only these categories / types go to the broker (default: every event). */
   categories?: readonly string[];
   types?: readonly string[];
+  /**
+   * Where the checkpoint and the lease live. Default: the store's own database (SQLite file,
+   * PostgreSQL schema), or process memory for the memory store.
+   */
+  storage?: FollowStorage;
+}
+
+/** The checkpoint name of an event-log relay. */
+export function relayCheckpoint(name: string): string {
+  return `relay:${name}`;
 }
 
 /**
- * The event log as the outbox: the next events of the global log after the saved checkpoint; commit
- * saves the batch's last position. Appends in this process wake the relay at once (through a
- * subscription), appends from other processes are found by the relay's idle polling.
+ * The event log as the outbox: the global log after the relay's checkpoint, read by the follow kit
+ * (pages while catching up, then the store's live subscription); commit saves the page's last
+ * position, fenced by the relay's lease.
  */
-export function eventLogSource(
-  store: EventStore,
-  checkpoints: CheckpointStore,
-  options: EventLogSourceOptions = {},
-): RelaySource {
+export function eventLogSource(store: EventStore, options: EventLogSourceOptions = {}): RelaySource {
   const name = options.name ?? 'relay';
-  let position: bigint | undefined;
-  let wakeUp: (() => void) | undefined;
-  let subscription: Subscription | undefined;
+  const storage = options.storage ?? followStorageOf(store);
+  const checkpoint = relayCheckpoint(name);
   return {
     name,
-    async next(limit): Promise<RelayBatch> {
-      // The read cursor runs ahead of the checkpoint while batches are in flight; it starts at the
-      // checkpoint, loaded once per run (while the relay holds the lease, nobody else moves it).
-      position ??= await checkpoints.load(name);
-      const from = position;
-      const page = await store.readAll({
-        after: from,
-        limit,
-        ...(options.categories === undefined ? {} : { categories: options.categories }),
-        ...(options.types === undefined ? {} : { types: options.types }),
-      });
-      if (page.events.length === 0 && wakeUp !== undefined && subscription === undefined) {
-        // Caught up: from now on, appends in this process wake the relay at once.
-        const wake = wakeUp;
-        subscription = store.subscribe({ after: from, batchSize: 1000 }, () => wake());
-      }
-      position = page.last;
-      return {
-        events: page.events,
-        async commit() {
-          if (page.last !== from) await checkpoints.save(name, page.last);
-        },
-      };
+    storage,
+    pages: logSource(store, { types: options.types, categories: options.categories }),
+    async start() {
+      return (await storage.read((tx) => tx.getCheckpoint(checkpoint))) ?? 0n;
     },
-    reset() {
-      position = undefined;
-    },
-    watch(wake) {
-      wakeUp = wake;
-      return () => {
-        wakeUp = undefined;
-        const s = subscription;
-        subscription = undefined;
-        void s?.unsubscribe();
-      };
+    commit(page, lease) {
+      return lease.commitCheckpoint(checkpoint, page.last);
     },
   };
 }

@@ -1,12 +1,13 @@
+export type { FollowStorage, LeaseOptions, LeaseRecord, LeaseStrategy } from '../follow/index.js';
 export type {
   Broker,
   BrokerCapabilities,
+  BrokerDeadLetter,
   BrokerEventListener,
   BrokerEvents,
   ConsumeOptions,
   Consumer,
   ConsumerLag,
-  DeadLetter,
   DeadLetterReason,
   DeliveryContext,
   GroupOptions,
@@ -15,19 +16,19 @@ export type {
   PartitionLag,
   PublishOptions,
 } from './broker.js';
-export { DEFAULT_MAX_DELIVERIES, DEFAULT_PREFETCH } from './broker.js';
+export {
+  DEAD_LETTER_REASONS,
+  DEFAULT_MAX_DELIVERIES,
+  DEFAULT_PREFETCH,
+  isDeadLetterReason,
+} from './broker.js';
 export type { InboxConsumeOptions, InboxHandler, InboxRetentionOptions } from './consume.js';
 export { consume } from './consume.js';
 export type { EventLogSourceOptions } from './event-log-source.js';
-export { eventLogSource } from './event-log-source.js';
-export { memoryCheckpoints, memoryInbox, memoryLeases } from './memory-storage.js';
-export type {
-  LeaseRow,
-  PostgresHandle,
-  PostgresLeaseStore,
-  PostgresOutbox,
-} from './postgres/index.js';
-export { postgresCheckpoints, postgresInbox, postgresLeases, postgresOutbox } from './postgres/index.js';
+export { eventLogSource, relayCheckpoint } from './event-log-source.js';
+export { memoryInbox } from './memory-storage.js';
+export type { PostgresHandle, PostgresOutbox } from './postgres/index.js';
+export { postgresInbox, postgresOutbox } from './postgres/index.js';
 export type { Relay, RelayEvents, RelayOptions, RelayRetentionOptions, RelayStatus } from './relay.js';
 export { startRelay } from './relay.js';
 export type { InboxPruneOptions, PruneOptions } from './retention.js';
@@ -38,13 +39,6 @@ export {
   DEFAULT_RETENTION_EVERY_MS,
 } from './retention.js';
 export type { SqliteHandle, SqliteOutbox } from './sqlite/sqlite-storage.js';
-export { sqliteCheckpoints, sqliteInbox, sqliteLeases, sqliteOutbox } from './sqlite/sqlite-storage.js';
-export type {
-  CheckpointStore,
-  Inbox,
-  LeaseStore,
-  OutboxMessage,
-  PrunableInbox,
-  RelayBatch,
-  RelaySource,
-} from './storage.js';
+export { sqliteInbox, sqliteOutbox } from './sqlite/sqlite-storage.js';
+export type { Inbox, OutboxMessage, PrunableInbox, RelayPage, RelaySource } from './storage.js';
+export { relayLeaseName } from './storage.js';

@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter } from '../core/emitter.js';
-import { ErrorCodes, type FactumError, isRetriable, ValidationError } from '../core/errors.js';
+import { ErrorCodes, type FactumError, isFactumError, isRetriable, ValidationError } from '../core/errors.js';
 import { type RetryOptions, retry } from '../core/retry.js';
+import {
+  acquireLease,
+  type CheckedLeaseOptions,
+  checkLeaseOptions,
+  follow,
+  type HeldLease,
+  type HoldingEnd,
+  holdLease,
+  type LeaseOptions,
+} from '../follow/index.js';
+import { assertStrategyAvailable, pause } from '../follow/kit.js';
 import type { Broker } from './broker.js';
 import {
   checkAge,
@@ -12,18 +23,23 @@ import {
   resolvePrune,
   runInBackground,
 } from './retention.js';
-import type { LeaseStore, RelayBatch, RelaySource } from './storage.js';
+import { type RelayPage, type RelaySource, relayLeaseName } from './storage.js';
 
 export interface RelayOptions {
+  /** What to publish (the event log, an outbox); it also says where the relay's lease lives. */
   source: RelaySource;
   broker: Broker;
-  /** Leases that keep a second relay of the same source name waiting (one relay per checkpoint). */
-  leases: LeaseStore;
   /** Events per broker publish (default 500). */
   batchSize?: number;
-  /** How long to wait for new events when caught up, unless woken earlier (ms, default 100). */
+  /** Outbox sources: how long to wait for new rows when caught up (ms, default 100). */
   idleMs?: number;
-  /** Lease time-to-live: a dead relay's lease is taken over after this (ms, default 10,000). */
+  /**
+   * One relay per source name: the follow kit's lease ('advisory' on PostgreSQL by default, else
+   * 'row'; ttl 10,000 ms by default). A relay whose lease was taken over cannot commit: it stops
+   * publishing and waits like a standby.
+   */
+  lease?: LeaseOptions;
+  /** Lease time-to-live: a dead relay's lease is taken over after this (ms, default 10,000); same as lease.ttlMs. */
   leaseTtlMs?: number;
   /** Backoff for publishes the broker did not confirm and storage hiccups; retried until stopped. */
   retry?: Omit<RetryOptions, 'signal' | 'isRetriable' | 'retries'>;
@@ -49,6 +65,8 @@ export interface RelayRetentionOptions {
 
 export interface RelayEvents {
   'relay.leased': { name: string; owner: string };
+  /** Another relay took the lease over: this one's commit was refused (or its renewal), it stopped publishing. */
+  'relay.lease-lost': { name: string; owner: string; error?: Error };
   /** The broker confirmed a batch; its checkpoint is saved next. */
   'relay.published': { name: string; count: number; lastPosition: bigint };
   'relay.committed': { name: string; count: number; lastPosition: bigint };
@@ -81,187 +99,192 @@ export interface Relay {
 }
 
 /**
- * Starts a relay: takes the source's lease (waiting while another relay holds it), then repeatedly
- * reads the next batch, publishes it (the broker keys by streamId and confirms every event), and only
- * then commits the batch (saves the checkpoint / marks outbox rows published). A crash between
- * publish and commit publishes the batch again after restart: at-least-once, in order per stream.
+ * Starts a relay: takes the source's lease (waiting while another relay holds it), then follows the
+ * source from where the last holder stopped (the follow kit: catch-up pages, then live), publishes
+ * each page (the broker keys by streamId and confirms every event), and only then commits it (saves
+ * the checkpoint / marks outbox rows published) under the lease's fencing check. The next page is
+ * read while the current one waits for the broker's confirms; publishes and commits stay strictly
+ * sequential, so per-stream order and checkpoint order hold. A crash between publish and commit
+ * publishes the page again after restart: at-least-once, in order per stream.
  */
 export function startRelay(options: RelayOptions): Relay {
-  const { source, broker, leases } = options;
-  const batchSize = options.batchSize ?? 500;
-  const idleMs = options.idleMs ?? 100;
-  const ttl = options.leaseTtlMs ?? 10_000;
-  const owner = options.owner ?? `relay-${randomUUID()}`;
-  const emitter = new Emitter<RelayEvents>();
-  const abort = new AbortController();
-  const retention = relayRetention(options);
-  const status: RelayStatus = {
+  return new RunningRelay(options);
+}
+
+/** One started relay: competes for the lease, publishes while it holds it, prunes beside. */
+class RunningRelay implements Relay {
+  readonly name: string;
+  readonly done: Promise<void>;
+  readonly #options: RelayOptions;
+  readonly #source: RelaySource;
+  readonly #owner: string;
+  readonly #lease: CheckedLeaseOptions;
+  readonly #emitter = new Emitter<RelayEvents>();
+  readonly #abort = new AbortController();
+  readonly #status: RelayStatus = {
     state: 'waiting-for-lease',
     published: 0,
     lastPosition: undefined,
     pruned: 0,
   };
-  // A wake-up that arrives while the relay is reading (not yet idle) must not be lost: remember it.
-  let woken = false;
-  let wake: (() => void) | undefined;
-  const unwatch = source.watch?.(() => {
-    woken = true;
-    wake?.();
-  });
 
-  const idle = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken || abort.signal.aborted) {
-        resolve();
-        return;
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        abort.signal.removeEventListener('abort', done);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-      abort.signal.addEventListener('abort', done, { once: true });
-    });
+  constructor(options: RelayOptions) {
+    this.#options = options;
+    this.#source = options.source;
+    this.name = options.source.name;
+    this.#owner = options.owner ?? `relay-${randomUUID()}`;
+    this.#lease = checkLeaseOptions(
+      { ...options.lease, ...(options.leaseTtlMs === undefined ? {} : { ttlMs: options.leaseTtlMs }) },
+      10_000,
+    );
+    assertStrategyAvailable(this.#source.storage, this.#lease);
+    const pruning = this.#pruneInBackground(relayRetention(options));
+    this.done = this.#run()
+      .catch((error: unknown) => {
+        if (this.#abort.signal.aborted) return;
+        this.#status.state = 'failed';
+        this.#status.error = error instanceof Error ? error : new Error(String(error));
+        throw this.#status.error;
+      })
+      .finally(async () => {
+        this.#abort.abort();
+        await pruning;
+        if (this.#status.state !== 'failed') this.#status.state = 'stopped';
+      });
+    this.done.catch(() => {});
+  }
 
-  const withRetry = <T>(fn: () => Promise<T>) =>
-    retry(fn, {
+  status(): RelayStatus {
+    return { ...this.#status };
+  }
+
+  on<K extends keyof RelayEvents>(event: K, listener: (payload: RelayEvents[K]) => void): () => void {
+    return this.#emitter.on(event, listener);
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.done.catch(() => {});
+  }
+
+  /** Waits for the lease (a standby), then publishes while holding it; again after losing it. */
+  async #run(): Promise<void> {
+    const leaseName = relayLeaseName(this.name);
+    while (!this.#abort.signal.aborted) {
+      const held = await this.#withRetry(() =>
+        acquireLease(this.#source.storage, leaseName, this.#owner, this.#lease),
+      );
+      if (held === undefined) {
+        this.#status.state = 'waiting-for-lease';
+        await pause(this.#lease.acquireEveryMs, this.#abort.signal);
+        continue;
+      }
+      if ((await this.#holdAndPublish(held)) === 'closed') return;
+    }
+  }
+
+  /** Follows the source from where the last holder stopped, for as long as the lease is held. */
+  async #holdAndPublish(held: HeldLease): Promise<HoldingEnd> {
+    const source = this.#source;
+    source.reset?.();
+    this.#status.state = 'running';
+    this.#emitter.emit('relay.leased', { name: this.name, owner: this.#owner });
+    let lostWith: Error | undefined;
+    let end: HoldingEnd;
+    try {
+      end = await holdLease(held, this.#lease, this.#abort.signal, async (signal) => {
+        try {
+          await follow({
+            source: source.pages,
+            after: await this.#withRetry(() => source.start()),
+            pageSize: this.#options.batchSize ?? 500,
+            pollMs: this.#options.idleMs ?? 100,
+            prefetch: true,
+            retry: (read) => this.#withRetry(read),
+            signal,
+            onPage: (page) => this.#publishAndCommit(page, held),
+          });
+        } catch (error) {
+          if (isFactumError(error, ErrorCodes.LEASE_LOST)) lostWith = error as Error;
+          throw error;
+        }
+      });
+    } finally {
+      if (this.#status.state === 'running') this.#status.state = 'waiting-for-lease';
+      // Claims read ahead and not committed are given back (their rows come again).
+      source.reset?.();
+    }
+    if (end === 'lost') {
+      this.#emitter.emit('relay.lease-lost', {
+        name: this.name,
+        owner: this.#owner,
+        ...(lostWith === undefined ? {} : { error: lostWith }),
+      });
+    }
+    return end;
+  }
+
+  /** Publishes one page (waiting for the broker's confirms), then commits it under the lease. */
+  async #publishAndCommit(page: RelayPage, held: HeldLease): Promise<void> {
+    const { broker } = this.#options;
+    const signal = this.#abort.signal;
+    try {
+      await this.#withRetry(() => broker.publish(page.events, { signal }));
+    } catch (error) {
+      await page.release?.().catch(() => {});
+      throw error;
+    }
+    const lastPosition = page.events.at(-1)!.position;
+    const count = page.events.length;
+    this.#emitter.emit('relay.published', { name: this.name, count, lastPosition });
+    // A page the broker confirmed is committed even when stop() was called meanwhile (once; retried
+    // only while the relay runs), so a graceful stop does not publish it again.
+    try {
+      await this.#source.commit(page, held);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      await this.#withRetry(() => this.#source.commit(page, held));
+    }
+    this.#status.published += count;
+    this.#status.lastPosition = lastPosition;
+    this.#emitter.emit('relay.committed', { name: this.name, count, lastPosition });
+  }
+
+  /** Retries what the broker or the storage did not confirm, until the relay stops. */
+  #withRetry<T>(fn: () => Promise<T>): Promise<T> {
+    return retry(fn, {
       initialDelayMs: 100,
       maxDelayMs: 5000,
-      ...options.retry,
+      ...this.#options.retry,
       retries: Number.MAX_SAFE_INTEGER,
-      signal: abort.signal,
+      signal: this.#abort.signal,
       isRetriable: (error) => {
-        if (!isRetriable(error)) return false;
-        emitter.emit('relay.retry', { name: source.name, error: error as FactumError });
+        // A lost lease is for the next holding to retry, not this one.
+        if (!isRetriable(error) || isFactumError(error, ErrorCodes.LEASE_LOST)) return false;
+        this.#emitter.emit('relay.retry', { name: this.name, error: error as FactumError });
         return true;
       },
     });
+  }
 
-  let leasedAt = 0;
-  const holdLease = async (): Promise<boolean> => {
-    const now = Date.now();
-    if (status.state === 'running' && now - leasedAt < ttl / 3) return true;
-    const held = await withRetry(() => leases.tryAcquire(source.name, owner, ttl));
-    if (held) {
-      leasedAt = now;
-      if (status.state !== 'running') {
-        source.reset?.();
-        status.state = 'running';
-        emitter.emit('relay.leased', { name: source.name, owner });
-      }
-      return true;
-    }
-    if (status.state === 'running') {
-      // Someone took the lease over while this relay stalled: stop publishing, wait like a standby.
-      status.state = 'waiting-for-lease';
-      source.reset?.();
-    }
-    return false;
-  };
-
-  // The next batch is read while the current one waits for the broker's confirms; publishes and
-  // commits stay strictly sequential, so per-stream order and checkpoint order hold.
-  let prefetched: Promise<RelayBatch> | undefined;
-  // `woken` tells whether anything was appended since the latest read started.
-  const read = () => {
-    woken = false;
-    const batch = withRetry(() => source.next(batchSize));
-    batch.catch(() => {});
-    return batch;
-  };
-  const nextBatch = () => {
-    const batch = prefetched ?? read();
-    prefetched = undefined;
-    return batch;
-  };
-  // A batch read ahead and never published is given back (an outbox claim holds row locks).
-  const dropPrefetch = async () => {
-    const pending = prefetched;
-    prefetched = undefined;
-    const batch = await pending?.catch(() => undefined);
-    await batch?.release?.().catch(() => {});
-    source.reset?.();
-  };
-
-  const run = async () => {
-    while (!abort.signal.aborted) {
-      if (!(await holdLease())) {
-        await dropPrefetch();
-        await idle(Math.max(50, ttl / 3));
-        continue;
-      }
-      const batch = await nextBatch();
-      if (batch.events.length === 0) {
-        await batch.commit();
-        await idle(idleMs);
-        continue;
-      }
-      const publishing = withRetry(() => broker.publish(batch.events, { signal: abort.signal }));
-      prefetched = read();
-      try {
-        await publishing;
-      } catch (error) {
-        await batch.release?.();
-        await dropPrefetch();
-        throw error;
-      }
-      const lastPosition = batch.events.at(-1)!.position;
-      emitter.emit('relay.published', { name: source.name, count: batch.events.length, lastPosition });
-      await withRetry(() => batch.commit());
-      status.published += batch.events.length;
-      status.lastPosition = lastPosition;
-      emitter.emit('relay.committed', { name: source.name, count: batch.events.length, lastPosition });
-    }
-  };
-
-  // Retention runs beside publishing (one short transaction per batch), only while the lease is held.
-  const pruning =
-    retention === undefined || source.prune === undefined
-      ? Promise.resolve()
-      : runInBackground(
-          {
-            prune: (signal) => source.prune!({ ...retention.prune, signal }),
-            everyMs: retention.everyMs,
-            active: () => status.state === 'running',
-            onPruned: (deleted) => {
-              status.pruned += deleted;
-              emitter.emit('relay.pruned', { name: source.name, deleted });
-            },
-            onError: (error) => emitter.emit('relay.prune-failed', { name: source.name, error }),
-          },
-          abort.signal,
-        );
-
-  const done = run()
-    .catch((error: unknown) => {
-      if (abort.signal.aborted) return;
-      status.state = 'failed';
-      status.error = error instanceof Error ? error : new Error(String(error));
-      throw status.error;
-    })
-    .finally(async () => {
-      abort.abort();
-      await pruning;
-      unwatch?.();
-      await dropPrefetch();
-      if (status.state !== 'failed') status.state = 'stopped';
-      await leases.release(source.name, owner).catch(() => {});
-    });
-  done.catch(() => {});
-
-  return {
-    name: source.name,
-    done,
-    status: () => ({ ...status }),
-    on: (event, listener) => emitter.on(event, listener),
-    async stop() {
-      abort.abort();
-      await done.catch(() => {});
-    },
-  };
+  /** Retention beside publishing (one short transaction per batch), only while the lease is held. */
+  #pruneInBackground(retention: ReturnType<typeof relayRetention>): Promise<void> {
+    const source = this.#source;
+    if (retention === undefined || source.prune === undefined) return Promise.resolve();
+    return runInBackground(
+      {
+        prune: (signal) => source.prune!({ ...retention.prune, signal }),
+        everyMs: retention.everyMs,
+        active: () => this.#status.state === 'running',
+        onPruned: (deleted) => {
+          this.#status.pruned += deleted;
+          this.#emitter.emit('relay.pruned', { name: this.name, deleted });
+        },
+        onError: (error) => this.#emitter.emit('relay.prune-failed', { name: this.name, error }),
+      },
+      this.#abort.signal,
+    );
+  }
 }
 
 /** The relay's retention settings: undefined when off; refused for a source that cannot prune. */

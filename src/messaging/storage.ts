@@ -1,57 +1,49 @@
 /**
- * The storage a relay and an idempotent consumer need, kept small so each database implements it in
- * its own SQL: SQLite (./sqlite) and PostgreSQL (./postgres: lease rows on the database clock,
- * `FOR UPDATE SKIP LOCKED` for the outbox so several relays share the work). Checkpoints, outbox and
- * inbox live in the same database as the events or the business rows they protect.
+ * What a relay reads from and where it keeps its lease, and the inbox an idempotent consumer needs.
+ * Leases and checkpoints are the follow kit's (src/follow): one lease table and one checkpoint table
+ * per database. The outbox and the inbox live in the same database as the events or the business
+ * rows they protect.
  */
 import type { StoredEvent } from '../core/envelope.js';
+import type { FollowSource, FollowStorage, HeldLease, Page } from '../follow/index.js';
 import type { InboxPruneOptions, PruneOptions } from './retention.js';
 
-export interface CheckpointStore {
-  /** The last position saved under `name`, or 0n when there is none. */
-  load(name: string): Promise<bigint>;
-  /** Saves `position` under `name`; a position lower than the saved one is ignored (never moves back). */
-  save(name: string, position: bigint): Promise<void>;
-}
-
-export interface LeaseStore {
-  /**
-   * Takes the lease `name` for `owner`, or renews it when `owner` holds it, until `ttlMs` from now.
-   * Returns false while another owner holds an unexpired lease.
-   */
-  tryAcquire(name: string, owner: string, ttlMs: number): Promise<boolean>;
-  /** Gives the lease up if `owner` holds it. */
-  release(name: string, owner: string): Promise<void>;
-}
-
-/** A batch a relay publishes; `commit()` runs only after the broker confirmed every event in it. */
-export interface RelayBatch {
-  readonly events: readonly StoredEvent[];
-  commit(): Promise<void>;
-  /** Gives a claimed batch back without committing (publish failed); optional. */
+/** A page a relay publishes: consecutive events of its source; an outbox page may hold a claim. */
+export interface RelayPage extends Page {
+  /** Gives a claimed page back without committing it (publish failed, or it was read ahead). */
   release?(): Promise<void>;
 }
 
 /** Where a relay takes events from: the global event log after a checkpoint, or an outbox table. */
 export interface RelaySource {
-  /** Names the checkpoint / lease. */
+  /** Names the relay's lease (`relay:<name>`) and, for the event log, its checkpoint. */
   readonly name: string;
+  /** Where the relay's lease (and the event log's checkpoint) lives: the source's own database. */
+  readonly storage: FollowStorage;
+  /** The pages to publish, in order: the follow kit reads them (catch-up, then live). */
+  readonly pages: FollowSource<RelayPage>;
+  /** Where a new holding of the lease starts: the checkpoint (event log), or 0n (an outbox). */
+  start(): Promise<bigint>;
   /**
-   * The next events in order, at most `limit`; an empty batch when there is nothing new. Successive
-   * calls return successive batches (the relay reads the next batch while the previous one is being
-   * confirmed) and batches are committed in the order they were read.
+   * Makes a published page's progress durable (saves the checkpoint, marks outbox rows published),
+   * only while `lease` is current: a relay whose lease was taken over gets LeaseLostError and nothing
+   * is committed. Pages are committed in the order they were read.
    */
-  next(limit: number): Promise<RelayBatch>;
-  /** Forgets the read cursor: the next batch starts again after the last committed one. */
+  commit(page: RelayPage, lease: HeldLease): Promise<void>;
+  /** Forgets what was read ahead and not committed: the next holding starts again from `start()`. */
   reset?(): void;
-  /** Calls `wake` when new events may be there (in-process appends); returns the unsubscribe function. */
-  watch?(wake: () => void): () => void;
   /**
    * Deletes what the source no longer needs (published outbox rows older than `olderThan`) in bounded
    * batches; resolves with the rows deleted. Outbox sources have it, the event log does not (events
    * are never deleted). The relay's background retention calls it.
    */
   prune?(options: PruneOptions): Promise<number>;
+}
+
+/** The relay's lease of a source, in the follow kit's lease table. */
+export function relayLeaseName(source: string): { name: string; scope: string } {
+  const name = `relay:${source}`;
+  return { name, scope: name };
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { Broker, DeadLetterReason } from '../messaging/broker.js';
+import type { Broker } from '../messaging/broker.js';
+import { DEAD_LETTER_REASONS } from '../messaging/broker.js';
 import type { Relay } from '../messaging/relay.js';
 import { MetricSet, type Metrics, type MetricsOptions, sharedRead } from './metric-set.js';
 
@@ -11,8 +12,6 @@ export interface MessagingMetricsSources {
   /** Consumer groups whose lag is read from `broker` at each scrape. */
   groups?: readonly string[];
 }
-
-const REASONS: readonly DeadLetterReason[] = ['handler-failed', 'invalid-message', 'delivery-limit'];
 
 /**
  * Prometheus metrics of the messaging side: relays (running, events published, retries) and a broker's
@@ -52,13 +51,20 @@ export function messagingMetrics(sources: MessagingMetricsSources, options: Metr
       'Publishes and storage calls the relay retried after a retriable error.',
       ['relay'],
     );
+    const leasesLost = set.counter(
+      'relay_leases_lost_total',
+      'Times a relay of this process found its lease taken over (its commit or renewal refused) and stopped publishing.',
+      ['relay'],
+    );
     for (const relay of relays) {
       const labels = { relay: relay.name };
       published.inc(labels, 0);
       retries.inc(labels, 0);
+      leasesLost.inc(labels, 0);
       unsubscribe.push(
         relay.on('relay.committed', (e) => published.inc({ relay: e.name }, e.count)),
         relay.on('relay.retry', (e) => retries.inc({ relay: e.name })),
+        relay.on('relay.lease-lost', (e) => leasesLost.inc({ relay: e.name })),
       );
     }
   }
@@ -113,7 +119,7 @@ export function messagingMetrics(sources: MessagingMetricsSources, options: Metr
     for (const group of groups) {
       lagErrors.inc({ broker: name, group }, 0);
       retries.inc({ broker: name, group }, 0);
-      for (const reason of REASONS) deadLettered.inc({ broker: name, group, reason }, 0);
+      for (const reason of DEAD_LETTER_REASONS) deadLettered.inc({ broker: name, group, reason }, 0);
     }
     unsubscribe.push(
       broker.on('consumer.retry', (e) => retries.inc({ broker: name, group: e.group })),

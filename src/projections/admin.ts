@@ -1,9 +1,11 @@
 import { NotSupportedError } from '../core/errors.js';
 import type { EventStore } from '../core/store.js';
+import { isPostgresStore } from '../stores/postgres/kit.js';
+import { isSqliteStore } from '../stores/sqlite/kit.js';
 import { requestDeadLetterAction } from './dead-letter-actions.js';
-import { isPostgresStore, postgresProjectionStorage } from './postgres/storage.js';
+import { postgresProjectionStorage } from './postgres/storage.js';
 import { documentReader } from './read-model.js';
-import { isSqliteStore, sqliteProjectionStorage } from './sqlite/storage.js';
+import { sqliteProjectionStorage } from './sqlite/storage.js';
 import { type ProjectionStatus, readStatus } from './status.js';
 import {
   type DeadLetter,

@@ -1,7 +1,8 @@
 import type { StoredEvent } from '../core/envelope.js';
 import { RetriesExhaustedError, WaitTimeoutError } from '../core/errors.js';
 import { retry } from '../core/retry.js';
-import type { DeadLetterError, GenerationLayout, ProjectionStorage, StorageTx } from './storage.js';
+import { projectionCheckpoint } from './status.js';
+import type { BatchTx, DeadLetterError, GenerationLayout, ProjectionStorage, StorageTx } from './storage.js';
 import type { Projection } from './types.js';
 
 /** The read-model objects of a projection in one generation. */
@@ -50,6 +51,9 @@ interface Failure {
   error: unknown;
 }
 
+/** How applying a range stopped early: a handler threw, or a call was deferred to the commit (BatchTx.call). */
+type Stop = ({ kind: 'failed' } & Failure) | { kind: 'deferred'; index: number };
+
 const ABORT = Symbol('abort');
 
 export function toDeadLetterError(error: unknown): DeadLetterError {
@@ -58,19 +62,19 @@ export function toDeadLetterError(error: unknown): DeadLetterError {
 }
 
 /**
- * Applies events[from, to) inside `tx`: events of unhandled types pass by, events whose ordering key
+ * Applies events[from, to) through `tx`: events of unhandled types pass by, events whose ordering key
  * is blocked by a dead letter are parked, the rest go to the handler. Stops at the first handler
- * failure and reports it (the caller rolls the transaction back).
+ * failure (the caller rolls the batch back) or deferred call, and says which.
  */
-export async function applyInTransaction(
-  tx: StorageTx,
+export async function applyRange(
+  tx: BatchTx,
   target: ApplyTarget,
   events: readonly StoredEvent[],
   from: number,
   to: number,
   counts: ApplyCounts,
-  parked: { id: number; event: StoredEvent }[],
-): Promise<Failure | undefined> {
+  parked: StoredEvent[],
+): Promise<Stop | undefined> {
   const { projection, layout } = target;
   const handles = handledTypes(projection);
   const ptx = tx.projectionTx(layout);
@@ -81,7 +85,7 @@ export async function applyInTransaction(
     if (blocked.size > 0) {
       const key = projection.keyOf(event);
       if (key !== null && blocked.has(key)) {
-        const id = await tx.addDeadLetter({
+        await tx.addDeadLetter({
           projection: projection.name,
           generation: layout.generation,
           status: 'parked',
@@ -90,17 +94,20 @@ export async function applyInTransaction(
           error: null,
           attempts: 0,
         });
-        parked.push({ id, event });
+        parked.push(event);
         counts.parked++;
         continue;
       }
     }
     try {
-      const result = projection.handle(event, ptx);
-      if (result !== undefined) await withDeadline(result, projection, event);
+      const outcome = await tx.call(async () => {
+        const result = projection.handle(event, ptx);
+        if (result !== undefined) await withDeadline(result, projection, event);
+      });
+      if (outcome === 'deferred') return { kind: 'deferred', index: i };
       counts.applied++;
     } catch (error) {
-      return { index: i, error };
+      return { kind: 'failed', index: i, error };
     }
   }
   return undefined;
@@ -108,7 +115,7 @@ export async function applyInTransaction(
 
 /**
  * Waits for a handler's promise, at most the projection's timeoutMs: a handler that hangs would hold
- * the transaction (and, on SQLite, the write lock) forever. The abandoned call's later rejection is
+ * its batch (and, inside a transaction, the lock) forever. The abandoned call's later rejection is
  * swallowed; its tx is closed by then.
  */
 export function withDeadline(work: Promise<void>, projection: Projection, event: StoredEvent): Promise<void> {
@@ -141,7 +148,10 @@ export function handledTypes(projection: Projection): Set<string> {
   return set;
 }
 
-/** One transaction for events[from, to) and the checkpoint after them; returns the failure if a handler threw. */
+/**
+ * One batch for events[from, to) and the checkpoint after them (ProjectionStorage.batch: one commit);
+ * returns the failure if a handler threw.
+ */
 async function tryBatch(
   storage: ProjectionStorage,
   target: ApplyTarget,
@@ -152,22 +162,36 @@ async function tryBatch(
 ): Promise<Failure | undefined> {
   let failure: Failure | undefined;
   const local: ApplyCounts = { applied: 0, parked: 0, dead: 0 };
-  const parked: { id: number; event: StoredEvent }[] = [];
+  const parked: StoredEvent[] = [];
+  const stopped = (stop: Stop | undefined): Stop | undefined => {
+    if (stop?.kind !== 'failed') return stop;
+    failure = stop;
+    throw ABORT;
+  };
+  let deadLetters: number[];
   try {
-    await storage.transaction(async (tx) => {
-      await target.fence(tx);
-      failure = await applyInTransaction(tx, target, events, from, to, local, parked);
-      if (failure !== undefined) throw ABORT;
-      await tx.setCheckpoint(target.projection.name, target.layout.generation, events[to - 1]!.position);
-    }, target.projection.name);
+    ({ deadLetters } = await storage.batch(target.projection.name, {
+      check: (tx) => target.fence(tx),
+      work: async (tx) => stopped(await applyRange(tx, target, events, from, to, local, parked)),
+      commit: async (tx, stop, direct) => {
+        // Calls deferred to the commit: the rest of the batch, in this transaction.
+        if (stop !== undefined)
+          stopped(await applyRange(direct, target, events, stop.index, to, local, parked));
+        await tx.setCheckpoint(
+          projectionCheckpoint(target.projection.name, target.layout.generation),
+          events[to - 1]!.position,
+        );
+      },
+    }));
   } catch (error) {
     if (error !== ABORT) throw error;
     return failure;
   }
   counts.applied += local.applied;
   counts.parked += local.parked;
-  for (const p of parked)
-    target.onDeadLetter?.({ id: p.id, status: 'parked', event: p.event, error: undefined });
+  for (const [k, event] of parked.entries()) {
+    target.onDeadLetter?.({ id: deadLetters[k]!, status: 'parked', event, error: undefined });
+  }
   return undefined;
 }
 
@@ -273,7 +297,7 @@ async function deadLetter(
       error: toDeadLetterError(cause),
       attempts,
     });
-    await tx.setCheckpoint(projection.name, layout.generation, event.position);
+    await tx.setCheckpoint(projectionCheckpoint(projection.name, layout.generation), event.position);
     return id;
   }, projection.name);
   const error = cause instanceof Error ? cause : new Error(String(cause));

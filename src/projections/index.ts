@@ -1,3 +1,4 @@
+export type { LeaseOptions, LeaseStrategy } from '../follow/index.js';
 export type { ProjectionsTarget } from './admin.js';
 export {
   listDeadLetters,
@@ -7,10 +8,10 @@ export {
   retryDeadLetter,
   skipDeadLetter,
 } from './admin.js';
+export { batchInTransaction } from './batch.js';
 export type { DeadLetterAction, DeadLetterActionResult } from './dead-letter-actions.js';
 export { defineProjection } from './define.js';
 export type { ProjectionAlert, ProjectionEvents, RebuildProgress } from './events.js';
-export type { LeaseOptions } from './lease.js';
 export { memoryProjectionStorage } from './memory/storage.js';
 export type { PostgresProjectionStorageOptions } from './postgres/storage.js';
 export { postgresProjectionStorage } from './postgres/storage.js';
@@ -26,6 +27,9 @@ export type { RunnerState } from './runner.js';
 export { sqliteProjectionStorage } from './sqlite/storage.js';
 export type { ProjectionStatus } from './status.js';
 export type {
+  BatchResult,
+  BatchSteps,
+  BatchTx,
   DeadLetter,
   DeadLetterError,
   DeadLetterQuery,

@@ -9,16 +9,17 @@ import {
 } from '../core/errors.js';
 import type { SchemaRegistry } from '../core/schema-registry.js';
 import type { EventStore } from '../core/store.js';
+import { checkLeaseOptions, type LeaseOptions, newOwnerId } from '../follow/index.js';
+import { assertStrategyAvailable, Waker } from '../follow/kit.js';
 import { projectionStorageFor } from './admin.js';
 import { type DeadLetterActionResult, requestDeadLetterAction } from './dead-letter-actions.js';
 import type { ProjectionAlert, ProjectionEvents } from './events.js';
 import { installInlineProjections } from './inline.js';
-import { checkLeaseOptions, type LeaseOptions, newOwnerId } from './lease.js';
 import { documentReader } from './read-model.js';
-import { type RebuildOptions, type RebuildResult, rebuildProjection } from './rebuild.js';
+import { type RebuildDeps, type RebuildOptions, type RebuildResult, rebuildProjection } from './rebuild.js';
 import { registerProjection } from './register.js';
 import { AsyncRunner, type RunnerState } from './runner.js';
-import { type ProjectionStatus, readStatus } from './status.js';
+import { type ProjectionStatus, projectionCheckpoint, readStatus } from './status.js';
 import type { DeadLetter, DeadLetterQuery, ProjectionStorage } from './storage.js';
 import type { DocumentReader, Projection, ProjectionTx } from './types.js';
 
@@ -108,104 +109,27 @@ export async function createProjections(
   options: ProjectionsOptions,
 ): Promise<Projections> {
   const storage = options.storage ?? projectionStorageFor(store);
-  const schemas = options.schemas;
-  const prepare = (p: Projection) => (schemas === undefined ? p : upcasting(p, schemas));
-  const asyncProjections = (options.async ?? []).map(prepare);
-  const inlineProjections = (options.inline ?? []).map(prepare);
-  const all = [...asyncProjections, ...inlineProjections];
-  const names = all.map((p) => p.name);
-  const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice !== undefined) {
-    throw new ValidationError(
-      ErrorCodes.INVALID_ARGUMENT,
-      'projections',
-      `Projection ${twice} is registered twice`,
-    );
-  }
+  const { asyncProjections, inlineProjections, byName } = definitionsOf(options);
   const owner = options.owner ?? newOwnerId();
   const lease = checkLeaseOptions(options.lease);
-  if (lease.strategy === 'advisory' && storage.sessionLocks === undefined) {
-    throw new ValidationError(
-      ErrorCodes.INVALID_ARGUMENT,
-      'lease.strategy',
-      `The ${storage.dialect} projection storage has no session locks: use the 'row' lease strategy`,
-    );
-  }
+  assertStrategyAvailable(storage, lease);
   const emitter = new Emitter<ProjectionEvents>();
   if (options.onAlert !== undefined) emitter.on('alert', options.onAlert);
-
+  const deps: RebuildDeps = { storage, owner, lease, emitter };
   const rebuildStale = options.rebuildStale ?? true;
-  const toBuild: Projection[] = [];
-  for (const projection of asyncProjections) await registerProjection(storage, projection, 'async');
-  for (const projection of inlineProjections) {
-    const registration = await registerProjection(storage, projection, 'inline');
-    if (registration.needsBuild || (registration.newer && rebuildStale)) toBuild.push(projection);
-  }
-  installInlineProjections(storage, inlineProjections);
-  for (const projection of toBuild) {
-    if ((await storage.head()) === 0n) continue;
-    try {
-      await rebuildProjection({ storage, owner, lease, emitter }, projection);
-    } catch (error) {
-      // Another process is building it; meanwhile this one keeps the live generation current.
-      if (!isFactumError(error, ErrorCodes.LOCK_HELD)) throw error;
-    }
-  }
+  await registerAll(deps, asyncProjections, inlineProjections, rebuildStale);
 
   const monitorEveryMs = options.monitorEveryMs ?? 1_000;
   const runners = new Map(
-    asyncProjections.map((p) => [
-      p.name,
-      new AsyncRunner(p, { storage, owner, lease, monitorEveryMs, emitter }),
-    ]),
+    asyncProjections.map((p) => [p.name, new AsyncRunner(p, { ...deps, monitorEveryMs })]),
   );
-  const byName = new Map(all.map((p) => [p.name, p]));
   const find = (name: string): Projection => {
     const p = byName.get(name);
     if (p === undefined) throw new ProjectionNotFoundError(`projection ${name} (not registered here)`);
     return p;
   };
-
-  const act = async (id: number, action: 'retry' | 'skip'): Promise<DeadLetterActionResult> => {
-    const letter = await storage.read((tx) => tx.getDeadLetter(id));
-    if (letter === undefined) throw new ProjectionNotFoundError(`dead letter ${id}`);
-    // The projection's active runner in this process does it at once; otherwise whoever runs it will.
-    const result = await runners.get(letter.projection)?.carryOut(id, action);
-    if (result !== undefined) return result;
-    await requestDeadLetterAction(storage, id, action);
-    return { id, action, outcome: 'requested', released: 0 };
-  };
-
   // Background rebuilds of stale async projections, started by start() and stopped by stop().
-  let rebuilding: { stop: AbortController; done: Promise<unknown> } | undefined;
-  const rebuildInBackground = () => {
-    const stop = new AbortController();
-    const rebuildOne = (projection: Projection) =>
-      rebuildProjection({ storage, owner, lease, emitter }, projection, { signal: stop.signal }).catch(
-        (error: unknown) => {
-          // Another process is rebuilding it, or stop() ended this one: nothing to report.
-          if (isFactumError(error, ErrorCodes.LOCK_HELD) || stop.signal.aborted) return;
-          report(projection.name, error);
-        },
-      );
-    const done = storage
-      .read((tx) => tx.listProjections())
-      .then(
-        (records) => {
-          // Only forward: an instance of an older version (a rolling deploy) never rebuilds back.
-          const stale = asyncProjections.filter((p) =>
-            records.some((r) => r.name === p.name && r.version < p.version),
-          );
-          return Promise.all(stale.map(rebuildOne));
-        },
-        (error: unknown) => report(undefined, error),
-      );
-    return { stop, done };
-  };
-  const report = (projection: string | undefined, error: unknown) => {
-    const err = error instanceof Error ? error : new Error(String(error));
-    emitter.emit('error', { projection: projection ?? '', error: err });
-  };
+  let rebuilding: BackgroundRebuilds | undefined;
 
   return {
     storage,
@@ -213,7 +137,7 @@ export async function createProjections(
     start() {
       for (const runner of runners.values()) runner.start();
       if (rebuildStale && asyncProjections.length > 0 && rebuilding === undefined) {
-        rebuilding = rebuildInBackground();
+        rebuilding = rebuildStaleInBackground(deps, asyncProjections);
       }
     },
     async stop() {
@@ -224,7 +148,7 @@ export async function createProjections(
       await background?.done;
     },
     async rebuild(name, rebuildOptions) {
-      return rebuildProjection({ storage, owner, lease, emitter }, find(name), rebuildOptions);
+      return rebuildProjection(deps, find(name), rebuildOptions);
     },
     async waitFor(name, position, waitOptions = {}) {
       const projection = find(name);
@@ -245,10 +169,114 @@ export async function createProjections(
     listDeadLetters(query = {}) {
       return storage.read((tx) => tx.listDeadLetters({ limit: 100, ...query }));
     },
-    retryDeadLetter: (id) => act(id, 'retry'),
-    skipDeadLetter: (id) => act(id, 'skip'),
+    retryDeadLetter: (id) => carryOutOrRequest(storage, runners, id, 'retry'),
+    skipDeadLetter: (id) => carryOutOrRequest(storage, runners, id, 'skip'),
     on: (event, listener) => emitter.on(event, listener),
   };
+}
+
+/** The definitions, upcasting when a schema registry is given; a name registered twice is refused. */
+function definitionsOf(options: ProjectionsOptions): {
+  asyncProjections: Projection[];
+  inlineProjections: Projection[];
+  byName: Map<string, Projection>;
+} {
+  const schemas = options.schemas;
+  const prepare = (p: Projection) => (schemas === undefined ? p : upcasting(p, schemas));
+  const asyncProjections = (options.async ?? []).map(prepare);
+  const inlineProjections = (options.inline ?? []).map(prepare);
+  const names = [...asyncProjections, ...inlineProjections].map((p) => p.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'projections',
+      `Projection ${twice} is registered twice`,
+    );
+  }
+  const byName = new Map([...asyncProjections, ...inlineProjections].map((p) => [p.name, p]));
+  return { asyncProjections, inlineProjections, byName };
+}
+
+/**
+ * Registers every projection, installs the inline ones and builds those that need it before the
+ * store's next append (a new inline projection; one whose version changed, with `rebuildStale`).
+ */
+async function registerAll(
+  deps: RebuildDeps,
+  asyncProjections: readonly Projection[],
+  inlineProjections: readonly Projection[],
+  rebuildStale: boolean,
+): Promise<void> {
+  const { storage } = deps;
+  const toBuild: Projection[] = [];
+  for (const projection of asyncProjections) await registerProjection(storage, projection, 'async');
+  for (const projection of inlineProjections) {
+    const registration = await registerProjection(storage, projection, 'inline');
+    if (registration.needsBuild || (registration.newer && rebuildStale)) toBuild.push(projection);
+  }
+  installInlineProjections(storage, inlineProjections);
+  for (const projection of toBuild) {
+    if ((await storage.head()) === 0n) continue;
+    try {
+      await rebuildProjection(deps, projection);
+    } catch (error) {
+      // Another process is building it; meanwhile this one keeps the live generation current.
+      if (!isFactumError(error, ErrorCodes.LOCK_HELD)) throw error;
+    }
+  }
+}
+
+/** A dead-letter action: by this process's active runner at once, else left for whoever runs it. */
+async function carryOutOrRequest(
+  storage: ProjectionStorage,
+  runners: ReadonlyMap<string, AsyncRunner>,
+  id: number,
+  action: 'retry' | 'skip',
+): Promise<DeadLetterActionResult> {
+  const letter = await storage.read((tx) => tx.getDeadLetter(id));
+  if (letter === undefined) throw new ProjectionNotFoundError(`dead letter ${id}`);
+  const result = await runners.get(letter.projection)?.carryOut(id, action);
+  if (result !== undefined) return result;
+  await requestDeadLetterAction(storage, id, action);
+  return { id, action, outcome: 'requested', released: 0 };
+}
+
+interface BackgroundRebuilds {
+  stop: AbortController;
+  done: Promise<unknown>;
+}
+
+/** Rebuilds the async projections whose live generation an older version built; errors go to 'error'. */
+function rebuildStaleInBackground(
+  deps: RebuildDeps,
+  asyncProjections: readonly Projection[],
+): BackgroundRebuilds {
+  const { storage, emitter } = deps;
+  const stop = new AbortController();
+  const report = (projection: string | undefined, error: unknown) => {
+    const err = error instanceof Error ? error : new Error(String(error));
+    emitter.emit('error', { projection: projection ?? '', error: err });
+  };
+  const rebuildOne = (projection: Projection) =>
+    rebuildProjection(deps, projection, { signal: stop.signal }).catch((error: unknown) => {
+      // Another process is rebuilding it, or stop() ended this one: nothing to report.
+      if (isFactumError(error, ErrorCodes.LOCK_HELD) || stop.signal.aborted) return;
+      report(projection.name, error);
+    });
+  const done = storage
+    .read((tx) => tx.listProjections())
+    .then(
+      (records) => {
+        // Only forward: an instance of an older version (a rolling deploy) never rebuilds back.
+        const stale = asyncProjections.filter((p) =>
+          records.some((r) => r.name === p.name && r.version < p.version),
+        );
+        return Promise.all(stale.map(rebuildOne));
+      },
+      (error: unknown) => report(undefined, error),
+    );
+  return { stop, done };
 }
 
 /** The same projection, handed events upcast to their current schema version. */
@@ -270,16 +298,17 @@ async function waitForCheckpoint(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let reached = 0n;
-  let wake: () => void = () => {};
+  const waker = new Waker();
   const off = emitter.on('checkpoint', (c) => {
-    if (c.projection === name && c.position >= position) wake();
+    if (c.projection === name && c.position >= position) waker.wake();
   });
   try {
     for (;;) {
+      waker.reset();
       reached = await storage.read(async (tx) => {
         const record = await tx.getProjection(name);
         if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
-        return (await tx.getCheckpoint(name, record.liveGeneration)) ?? 0n;
+        return (await tx.getCheckpoint(projectionCheckpoint(name, record.liveGeneration))) ?? 0n;
       });
       if (reached >= position) return;
       const left = deadline - Date.now();
@@ -289,14 +318,7 @@ async function waitForCheckpoint(
           timeoutMs,
         );
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(left, 100));
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        wake = done;
-      });
+      await waker.idle(Math.min(left, 100), undefined);
     }
   } finally {
     off();

@@ -1,9 +1,17 @@
 import type { Emitter } from '../core/emitter.js';
-import { LockHeldError, ProjectionNotFoundError } from '../core/errors.js';
-import { type ApplyTarget, applyEvents, applyInTransaction, layoutOf, Superseded } from './apply.js';
+import { LeaseLostError, LockHeldError, ProjectionNotFoundError, StoreClosedError } from '../core/errors.js';
+import {
+  acquireLease,
+  type CheckedLeaseOptions,
+  follow,
+  type HeldLease,
+  holdLease,
+  logSource,
+} from '../follow/index.js';
+import { type ApplyTarget, applyEvents, applyRange, layoutOf, Superseded } from './apply.js';
+import { directBatchTx } from './batch.js';
 import type { ProjectionEvents, RebuildProgress } from './events.js';
-import { acquireLease, type CheckedLeaseOptions } from './lease.js';
-import { rebuildLeaseName } from './status.js';
+import { projectionCheckpoint, rebuildLeaseName } from './status.js';
 import type { ProjectionStorage, StorageTx } from './storage.js';
 import type { Projection } from './types.js';
 
@@ -50,124 +58,130 @@ export async function rebuildProjection(
   projection: Projection,
   options: RebuildOptions = {},
 ): Promise<RebuildResult> {
-  const { storage, owner, emitter } = deps;
+  const { storage, owner } = deps;
   const name = projection.name;
-  const leaseName = rebuildLeaseName(name);
+  const leaseName = { name: rebuildLeaseName(name), scope: name };
   // Each rebuild call is its own holder, so even two calls in one process exclude each other.
   const lease = await acquireLease(storage, leaseName, `${owner}#${++rebuilds}`, deps.lease);
   if (lease === undefined) {
-    const holder = await storage.read((tx) => tx.getLease(leaseName));
+    const holder = await storage.read((tx) => tx.getLease(leaseName.name));
     const until =
       holder === undefined ? '' : ` until ${new Date(holder.expiresAt).toISOString()} unless renewed`;
-    throw new LockHeldError(leaseName, `${holder?.owner ?? 'another process'}${until}`);
+    throw new LockHeldError(leaseName.name, `${holder?.owner ?? 'another process'}${until}`);
   }
-  const holding = new AbortController();
-  const relay = () => holding.abort();
-  options.signal?.addEventListener('abort', relay, { once: true });
-  const keeper = lease.keep(
-    deps.lease,
-    holding.signal,
-    () => holding.abort(),
-    () => {},
-  );
+  let result: RebuildResult | undefined;
+  const end = await holdLease(lease, deps.lease, options.signal, async (signal) => {
+    result = await replayAndSwap(deps, projection, options, lease, signal);
+  });
+  if (end === 'lost') throw new LeaseLostError(lease.record.name, lease.record.owner);
+  if (end === 'closed') throw new StoreClosedError(`rebuild projection ${name}`);
+  if (result === undefined) throw new Error(`rebuild of ${name} ended without a result`);
+  return result;
+}
+
+/**
+ * Under the rebuild's lease: creates the new generation, replays the log into it up to the head
+ * found on starting (the follow kit's catch-up), then swaps; a swap that finds the new generation
+ * behind (a handler failed on the last events, or the live runner is ahead) replays more and tries
+ * again.
+ */
+async function replayAndSwap(
+  deps: RebuildDeps,
+  projection: Projection,
+  options: RebuildOptions,
+  lease: HeldLease,
+  signal: AbortSignal,
+): Promise<RebuildResult> {
+  const { storage, emitter } = deps;
+  const name = projection.name;
   const started = performance.now();
-  try {
-    const generation = await storage.transaction(async (tx) => {
+  const generation = await storage.transaction(async (tx) => {
+    await lease.check(tx);
+    const record = await tx.getProjection(name);
+    if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
+    if (record.buildingGeneration !== null) {
+      // A rebuild that died half-way: start over.
+      await discardGeneration(tx, projection, record.buildingGeneration);
+    }
+    const generation = Math.max(record.liveGeneration, record.buildingGeneration ?? 0) + 1;
+    const layout = layoutOf(projection, generation);
+    await tx.createGeneration(layout);
+    await projection.setup?.(tx.projectionTx(layout));
+    await tx.setCheckpoint(projectionCheckpoint(name, generation), 0n);
+    await tx.putProjection({ ...record, buildingGeneration: generation });
+    return generation;
+  }, name);
+
+  const target: ApplyTarget = {
+    projection,
+    layout: layoutOf(projection, generation),
+    signal,
+    fence: async (tx) => {
       await lease.check(tx);
       const record = await tx.getProjection(name);
-      if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
-      if (record.buildingGeneration !== null) {
-        // A rebuild that died half-way: start over.
-        await discardGeneration(tx, projection, record.buildingGeneration);
-      }
-      const generation = Math.max(record.liveGeneration, record.buildingGeneration ?? 0) + 1;
-      const layout = layoutOf(projection, generation);
-      await tx.createGeneration(layout);
-      await projection.setup?.(tx.projectionTx(layout));
-      await tx.setCheckpoint(name, generation, 0n);
-      await tx.putProjection({ ...record, buildingGeneration: generation });
-      return generation;
-    }, name);
-
-    const target: ApplyTarget = {
-      projection,
-      layout: layoutOf(projection, generation),
-      signal: holding.signal,
-      fence: async (tx) => {
-        await lease.check(tx);
-        const record = await tx.getProjection(name);
-        if (record?.buildingGeneration !== generation) throw new Superseded(name, generation);
-      },
+      if (record?.buildingGeneration !== generation) throw new Superseded(name, generation);
+    },
+  };
+  const batchSize = options.batchSize ?? Math.max(projection.batchSize, 2_000);
+  let position = 0n;
+  let done = 0;
+  let deadLetters = 0;
+  const report = async (phase: RebuildProgress['phase']) => {
+    if (options.onProgress === undefined && !emitter.has('rebuild.progress')) return;
+    const remaining = phase === 'done' ? 0 : await storage.countEventsAfter(position);
+    const elapsedMs = performance.now() - started;
+    const rate = elapsedMs > 0 ? (done / elapsedMs) * 1000 : 0;
+    const progress: RebuildProgress = {
+      projection: name,
+      generation,
+      phase,
+      done,
+      total: done + remaining,
+      rate: Math.round(rate),
+      etaMs: rate > 0 ? Math.round((remaining / rate) * 1000) : 0,
+      elapsedMs: Math.round(elapsedMs),
     };
-    const batchSize = options.batchSize ?? Math.max(projection.batchSize, 2_000);
-    let position = 0n;
-    let done = 0;
-    let deadLetters = 0;
-    const report = async (phase: RebuildProgress['phase']) => {
-      if (options.onProgress === undefined && !emitter.has('rebuild.progress')) return;
-      const remaining = phase === 'done' ? 0 : await storage.countEventsAfter(position);
-      const elapsedMs = performance.now() - started;
-      const rate = elapsedMs > 0 ? (done / elapsedMs) * 1000 : 0;
-      const progress: RebuildProgress = {
-        projection: name,
-        generation,
-        phase,
-        done,
-        total: done + remaining,
-        rate: Math.round(rate),
-        etaMs: rate > 0 ? Math.round((remaining / rate) * 1000) : 0,
-        elapsedMs: Math.round(elapsedMs),
-      };
-      options.onProgress?.(progress);
-      emitter.emit('rebuild.progress', progress);
-    };
+    options.onProgress?.(progress);
+    emitter.emit('rebuild.progress', progress);
+  };
 
-    for (let attempt = 1; ; attempt++) {
-      // Replay in batches up to the head of the log as it is now, or until a page comes back short;
-      // the swap applies the rest. Replaying until a page came back short would not end while this
-      // process keeps appending: on PostgreSQL, readAll waits for the store's own latest append to
-      // become visible, so its pages come back full.
-      const head = await storage.head();
-      while (position < head) {
-        holding.signal.throwIfAborted();
-        const page = await storage.store.readAll({ after: position, limit: batchSize });
-        if (page.events.length === 0) break;
+  for (let attempt = 1; ; attempt++) {
+    // Replay in pages up to the head of the log as it is now; the swap applies the rest.
+    position = await follow({
+      source: logSource(storage.store, { head: () => storage.head() }),
+      after: position,
+      pageSize: batchSize,
+      live: false,
+      signal,
+      onPage: async (page) => {
         const counts = await applyEvents(storage, target, page.events);
         deadLetters += counts.dead;
         position = page.last;
         done += page.events.length;
         await report('catching-up');
-        if (page.events.length < batchSize) break;
-      }
-      await report('swapping');
-      try {
-        const swapped = await storage.transaction(
-          (tx) => swap(tx, storage, target, position, batchSize),
-          name,
-        );
-        position = swapped.position;
-        done += swapped.events;
-        break;
-      } catch (error) {
-        // A handler failed on the last events, or the live runner is ahead: replay more, then try again.
-        if (!(error instanceof NotCaughtUp) || attempt >= 20) throw error;
-      }
+      },
+    });
+    signal.throwIfAborted();
+    await report('swapping');
+    try {
+      const swapped = await storage.transaction((tx) => swap(tx, storage, target, position, batchSize), name);
+      position = swapped.position;
+      done += swapped.events;
+      break;
+    } catch (error) {
+      // A handler failed on the last events, or the live runner is ahead: replay more, then try again.
+      if (!(error instanceof NotCaughtUp) || attempt >= 20) throw error;
     }
-    await report('done');
-    return {
-      projection: name,
-      generation,
-      position,
-      events: done,
-      elapsedMs: Math.round(performance.now() - started),
-      deadLetters,
-    };
-  } finally {
-    options.signal?.removeEventListener('abort', relay);
-    holding.abort();
-    await keeper;
-    await lease.release().catch(() => {});
   }
+  await report('done');
+  return {
+    projection: name,
+    generation,
+    position,
+    events: done,
+    elapsedMs: Math.round(performance.now() - started),
+    deadLetters,
+  };
 }
 
 /**
@@ -201,8 +215,16 @@ async function swap(
         : await storage.store.readAll({ after: position, limit: batchSize });
     if (page.events.length === 0) break;
     const counts = { applied: 0, parked: 0, dead: 0 };
-    const failure = await applyInTransaction(tx, target, page.events, 0, page.events.length, counts, []);
-    if (failure !== undefined) throw new NotCaughtUp();
+    const stop = await applyRange(
+      directBatchTx(tx, []),
+      target,
+      page.events,
+      0,
+      page.events.length,
+      counts,
+      [],
+    );
+    if (stop !== undefined) throw new NotCaughtUp();
     position = page.last;
     events += page.events.length;
     // A short page is the head: with appends locked out nothing follows it.
@@ -211,9 +233,12 @@ async function swap(
   const record = await tx.getProjection(name);
   if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
   const live = record.liveGeneration;
-  if (record.mode === 'async' && ((await tx.getCheckpoint(name, live)) ?? 0n) > position)
+  if (
+    record.mode === 'async' &&
+    ((await tx.getCheckpoint(projectionCheckpoint(name, live))) ?? 0n) > position
+  )
     throw new NotCaughtUp();
-  await tx.setCheckpoint(name, layout.generation, position);
+  await tx.setCheckpoint(projectionCheckpoint(name, layout.generation), position);
   await tx.publishGeneration(layout);
   await discardGeneration(tx, projection, live);
   await tx.putProjection({
@@ -227,6 +252,6 @@ async function swap(
 
 async function discardGeneration(tx: StorageTx, projection: Projection, generation: number): Promise<void> {
   await tx.dropGeneration(layoutOf(projection, generation));
-  await tx.deleteCheckpoint(projection.name, generation);
+  await tx.deleteCheckpoint(projectionCheckpoint(projection.name, generation));
   await tx.deleteDeadLetters(projection.name, generation);
 }

@@ -1,4 +1,5 @@
 import { layoutOf } from './apply.js';
+import { projectionCheckpoint } from './status.js';
 import type { ProjectionStorage } from './storage.js';
 import type { Projection } from './types.js';
 
@@ -33,7 +34,7 @@ export function registerProjection(
       await tx.createGeneration(layout);
       await projection.setup?.(tx.projectionTx(layout));
       await tx.publishGeneration(layout);
-      await tx.setCheckpoint(name, 1, 0n);
+      await tx.setCheckpoint(projectionCheckpoint(name, 1), 0n);
       await tx.putProjection({
         name,
         mode,
@@ -53,7 +54,7 @@ export function registerProjection(
         needsBuild = true;
       } else {
         // Inline kept up with every append so far: the async runner starts at the head.
-        await tx.setCheckpoint(name, record.liveGeneration, await storage.head());
+        await tx.setCheckpoint(projectionCheckpoint(name, record.liveGeneration), await storage.head());
       }
     }
     if (record.mode !== mode || record.slaMaxLagMs !== slaMaxLagMs) {

@@ -1,11 +1,19 @@
 import type { Emitter } from '../core/emitter.js';
-import type { StoredEvent } from '../core/envelope.js';
 import {
   ErrorCodes,
   isFactumError,
   ProjectionNotFoundError,
   ProjectionOutdatedError,
 } from '../core/errors.js';
+import {
+  acquireLease,
+  type CheckedLeaseOptions,
+  follow,
+  type HeldLease,
+  holdLease,
+  logSource,
+} from '../follow/index.js';
+import { pause } from '../follow/kit.js';
 import { type ApplyTarget, applyEvents, layoutOf, Superseded } from './apply.js';
 import {
   carryOutAction,
@@ -15,9 +23,7 @@ import {
 } from './dead-letter-actions.js';
 import type { ProjectionEvents } from './events.js';
 import { LagMonitor } from './lag-monitor.js';
-import { acquireLease, type CheckedLeaseOptions, type HeldLease } from './lease.js';
-import { pause } from './pause.js';
-import { runnerLeaseName } from './status.js';
+import { projectionCheckpoint, runnerLeaseName } from './status.js';
 import type { ProjectionStorage } from './storage.js';
 import type { Projection } from './types.js';
 
@@ -32,18 +38,15 @@ export interface RunnerDeps {
 
 export type RunnerState = 'stopped' | 'standby' | 'active';
 
-/** The longest an event waits in a batch being gathered before the batch is committed (ms). */
-const MAX_GATHER_MS = 5;
-
 interface Session {
   enqueue<T>(work: () => Promise<T>): Promise<T>;
   target: ApplyTarget;
 }
 
 /**
- * Runs one async projection: competes for its lease; while it holds it, tails the global log from the
- * projection's checkpoint through `subscribe`, gathers events into batches (up to batchSize, or what
- * arrived before the event loop turned), and applies each batch and the checkpoint in one transaction.
+ * Runs one async projection: competes for its lease; while it holds it, follows the global log from the
+ * projection's checkpoint (the follow kit: catch-up pages, then live pages of up to batchSize or what
+ * arrived before the event loop turned), and applies each page and the checkpoint in one transaction.
  * Any failure other than a handler's (which ends in the dead-letter table) restarts it from the stored
  * checkpoint; losing the lease stops it writing at once (its transactions check the fencing token).
  */
@@ -107,11 +110,11 @@ export class AsyncRunner {
     return outcome.result;
   }
 
+  /** Competes for the lease; while holding it, runs sessions (restarted after failures) until stopped. */
   async #run(stop: AbortSignal): Promise<void> {
     const { storage, owner, lease: options, emitter } = this.#deps;
     const name = this.projection.name;
-    const leaseName = runnerLeaseName(name);
-    let backoff = 0;
+    const leaseName = { name: runnerLeaseName(name), scope: name };
     while (!stop.aborted) {
       let lease: HeldLease | undefined;
       try {
@@ -126,70 +129,60 @@ export class AsyncRunner {
         continue;
       }
       this.#state = 'active';
-      emitter.emit('lease', { projection: name, lease: leaseName, owner, state: 'acquired' });
-      const holding = new AbortController();
-      const relay = () => holding.abort();
-      stop.addEventListener('abort', relay, { once: true });
-      let lost = false;
-      let closed = false;
+      emitter.emit('lease', { projection: name, lease: leaseName.name, owner, state: 'acquired' });
       let outdated = false;
-      const keeper = lease.keep(
+      const end = await holdLease(
+        lease,
         options,
-        holding.signal,
-        () => {
-          lost = true;
-          holding.abort();
+        stop,
+        async (signal) => {
+          outdated = await this.#runSessions(lease, signal);
         },
         (error) => this.#error(error),
       );
-      try {
-        while (!holding.signal.aborted) {
-          try {
-            await this.#runSession(lease, holding.signal);
-            backoff = 0;
-          } catch (error) {
-            if (error instanceof Superseded) continue;
-            if (isFactumError(error, ErrorCodes.LEASE_LOST)) {
-              lost = true;
-              break;
-            }
-            if (isFactumError(error, ErrorCodes.STORE_CLOSED)) {
-              closed = true;
-              break;
-            }
-            if (isFactumError(error, ErrorCodes.PROJECTION_OUTDATED)) {
-              // A newer version built the live read model: give the lease to an instance running it.
-              this.#error(error);
-              outdated = true;
-              break;
-            }
-            if (holding.signal.aborted) break;
-            this.#error(error);
-            backoff = Math.min(5_000, Math.max(100, backoff * 2));
-            await pause(backoff, holding.signal);
-          }
-        }
-      } finally {
-        holding.abort();
-        stop.removeEventListener('abort', relay);
-        await keeper;
-        this.#state = 'standby';
-        if (lost) {
-          // The row belongs to the new holder by now; a session lock (if any) is let go.
-          await lease.release(false).catch(() => {});
-          emitter.emit('lease', { projection: name, lease: leaseName, owner, state: 'lost' });
-        } else if (closed) {
-          await lease.release(false).catch(() => {});
-        } else {
-          await lease.release().catch(() => {});
-          emitter.emit('lease', { projection: name, lease: leaseName, owner, state: 'released' });
-        }
-      }
-      if (closed) return;
+      this.#state = 'standby';
+      if (end === 'closed') return;
+      const state = end === 'lost' ? 'lost' : 'released';
+      emitter.emit('lease', { projection: name, lease: leaseName.name, owner, state });
       if (outdated) await pause(options.acquireEveryMs * 5, stop);
     }
   }
 
+  /**
+   * Runs sessions while the lease is held, restarting a failed one from the stored checkpoint with
+   * backoff. Returns true when a newer version of the projection built the live read model (the
+   * lease goes to an instance running it).
+   */
+  async #runSessions(lease: HeldLease, signal: AbortSignal): Promise<boolean> {
+    let backoff = 0;
+    while (!signal.aborted) {
+      try {
+        await this.#runSession(lease, signal);
+        backoff = 0;
+      } catch (error) {
+        if (error instanceof Superseded) continue;
+        if (isFactumError(error, ErrorCodes.LEASE_LOST) || isFactumError(error, ErrorCodes.STORE_CLOSED)) {
+          throw error;
+        }
+        if (isFactumError(error, ErrorCodes.PROJECTION_OUTDATED)) {
+          this.#error(error);
+          return true;
+        }
+        if (signal.aborted) break;
+        this.#error(error);
+        backoff = Math.min(5_000, Math.max(100, backoff * 2));
+        await pause(backoff, signal);
+      }
+    }
+    return false;
+  }
+
+  /**
+   * One session: from the live generation's checkpoint, follows the log (catch-up pages up to the
+   * head found on starting, then live pages gathered from the subscription) and applies each page
+   * with its checkpoint in one transaction. Dead-letter actions and operator requests run between
+   * pages, in the same queue.
+   */
   async #runSession(lease: HeldLease, signal: AbortSignal): Promise<void> {
     const { storage, emitter } = this.#deps;
     const projection = this.projection;
@@ -200,7 +193,7 @@ export class AsyncRunner {
       if (record.version > projection.version)
         throw new ProjectionOutdatedError(name, projection.version, record.version);
       const generation = record.liveGeneration;
-      return { generation, position: (await tx.getCheckpoint(name, generation)) ?? 0n };
+      return { generation, position: (await tx.getCheckpoint(projectionCheckpoint(name, generation))) ?? 0n };
     });
     const target: ApplyTarget = {
       projection,
@@ -219,12 +212,12 @@ export class AsyncRunner {
       },
     };
 
+    // Pages, dead-letter actions and operator requests run one after another; the first failure
+    // ends the session (the next page then throws it, which stops the loop).
+    const session = new AbortController();
+    const stopSession = () => session.abort();
+    signal.addEventListener('abort', stopSession, { once: true });
     let failed: unknown;
-    let ended = false;
-    let wake: () => void = () => {};
-    const ended$ = new Promise<void>((resolve) => {
-      wake = resolve;
-    });
     let chain: Promise<unknown> = Promise.resolve();
     const enqueue = <T>(work: () => Promise<T>): Promise<T> => {
       const run = chain.then(() => {
@@ -232,41 +225,13 @@ export class AsyncRunner {
         return work();
       });
       chain = run.catch((error: unknown) => {
-        if (failed === undefined && !ended) {
+        if (failed === undefined) {
           failed = error;
-          wake();
+          session.abort();
         }
       });
       return run;
     };
-
-    let batch: StoredEvent[] = [];
-    let inflight: StoredEvent | undefined;
-    this.#oldestPending = () => (inflight ?? batch[0])?.timestamp.getTime();
-    let scheduled = false;
-    let gatheringSince = 0;
-    const flush = () =>
-      enqueue(async () => {
-        if (batch.length === 0) return;
-        const events = batch;
-        batch = [];
-        inflight = events[0];
-        try {
-          await applyEvents(storage, target, events);
-        } finally {
-          inflight = undefined;
-        }
-        const position = events.at(-1)!.position;
-        if (emitter.has('checkpoint')) {
-          emitter.emit('checkpoint', {
-            projection: name,
-            generation: start.generation,
-            position,
-            events: events.length,
-          });
-        }
-      });
-
     this.#session = { enqueue, target };
     // Lag is checked beside the batches (a slow batch must not hide a breach); operator requests are
     // carried out between batches.
@@ -276,82 +241,42 @@ export class AsyncRunner {
     };
     const monitor = setInterval(tick, this.#deps.monitorEveryMs);
     tick();
-    signal.addEventListener('abort', wake, { once: true });
-
-    // Catch up by reading pages directly (cheaper than event-by-event delivery) up to the head of the
-    // log as it was on starting, then go live: the subscription delivers the rest. Reading on until a
-    // page came back short would not end while this process keeps appending: on PostgreSQL, readAll
-    // waits for the store's own latest append to become visible, so its pages come back full.
-    let from = start.position;
-    await enqueue(async () => {
-      const head = await storage.head();
-      while (!signal.aborted && from < head) {
-        const page = await storage.store.readAll({ after: from, limit: projection.batchSize });
-        if (page.events.length === 0) return;
-        inflight = page.events[0];
-        try {
-          await applyEvents(storage, target, page.events);
-        } finally {
-          inflight = undefined;
-        }
-        from = page.last;
-        if (emitter.has('checkpoint')) {
-          emitter.emit('checkpoint', {
-            projection: name,
-            generation: start.generation,
-            position: from,
-            events: page.events.length,
-          });
-        }
-        if (page.events.length < projection.batchSize) return;
-      }
-    }).catch(() => {});
-
-    let subscription: ReturnType<typeof storage.store.subscribe> | undefined;
-    if (failed === undefined && !signal.aborted) {
-      subscription = storage.store.subscribe(
-        { after: from, batchSize: Math.max(projection.batchSize, 100) },
-        (event) => {
-          if (failed !== undefined) throw failed;
-          if (batch.length === 0) gatheringSince = performance.now();
-          batch.push(event);
-          // Full, or held long enough while the event loop stays busy (a burst of appends in this
-          // process can keep the setImmediate below from running): commit now.
-          if (batch.length >= projection.batchSize || performance.now() - gatheringSince >= MAX_GATHER_MS) {
-            return flush();
-          }
-          if (!scheduled) {
-            scheduled = true;
-            setImmediate(() => {
-              scheduled = false;
-              if (!ended) flush().catch(() => {});
-            });
-          }
-        },
-      );
-      subscription.done.then(wake, (error: unknown) => {
-        if (failed === undefined) failed = (error as { cause?: unknown }).cause ?? error;
-        wake();
-      });
-    } else {
-      wake();
-    }
-
     try {
-      await ended$;
+      await follow({
+        source: logSource(storage.store, { head: () => storage.head() }),
+        after: start.position,
+        pageSize: projection.batchSize,
+        signal: session.signal,
+        track: (oldest) => {
+          this.#oldestPending = () => oldest()?.timestamp.getTime();
+        },
+        onPage: (page) =>
+          enqueue(async () => {
+            await applyEvents(storage, target, page.events);
+            if (emitter.has('checkpoint')) {
+              emitter.emit('checkpoint', {
+                projection: name,
+                generation: start.generation,
+                position: page.last,
+                events: page.events.length,
+              });
+            }
+          }),
+      });
+    } catch (error) {
+      failed ??= error;
     } finally {
-      signal.removeEventListener('abort', wake);
+      signal.removeEventListener('abort', stopSession);
       clearInterval(monitor);
       this.#session = undefined;
       this.#oldestPending = () => undefined;
-      await subscription?.unsubscribe();
-      // A graceful stop commits what was already gathered.
-      if (failed === undefined) await flush().catch(() => {});
-      ended = true;
       await chain;
     }
-    if (failed !== undefined && !signal.aborted) throw failed;
-    if (failed instanceof Superseded || isFactumError(failed, ErrorCodes.LEASE_LOST)) throw failed;
+    if (failed === undefined) return;
+    // Stopping: a failure after the stop was asked for is not this runner's to report, unless it
+    // says the writer was replaced.
+    if (!signal.aborted || failed instanceof Superseded || isFactumError(failed, ErrorCodes.LEASE_LOST))
+      throw failed;
   }
 
   /** Operator requests (retry/skip) waiting for this runner. */

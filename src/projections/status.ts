@@ -35,6 +35,11 @@ export function runnerLeaseName(projection: string): string {
   return `projection:${projection}`;
 }
 
+/** The checkpoint name of one generation of a projection (in the follow storage's checkpoint table). */
+export function projectionCheckpoint(projection: string, generation: number): string {
+  return `projection:${projection}:${generation}`;
+}
+
 /** The lease name of a projection's rebuild (one at a time). */
 export function rebuildLeaseName(projection: string): string {
   return `rebuild:${projection}`;
@@ -56,13 +61,15 @@ export async function readStatus(
     }
     const out = [];
     for (const record of records) {
-      const position = (await tx.getCheckpoint(record.name, record.liveGeneration)) ?? 0n;
+      const position =
+        (await tx.getCheckpoint(projectionCheckpoint(record.name, record.liveGeneration))) ?? 0n;
       const building =
         record.buildingGeneration === null
           ? null
           : {
               generation: record.buildingGeneration,
-              position: (await tx.getCheckpoint(record.name, record.buildingGeneration)) ?? 0n,
+              position:
+                (await tx.getCheckpoint(projectionCheckpoint(record.name, record.buildingGeneration))) ?? 0n,
             };
       const counts = await tx.countDeadLetters(record.name, record.liveGeneration);
       const lease = await tx.getLease(runnerLeaseName(record.name));

@@ -1,46 +1,43 @@
 import type { StoredEvent } from '../core/envelope.js';
 import type { EventStore } from '../core/store.js';
+import type { FollowStorage, FollowTx } from '../follow/index.js';
 import type { CollectionOptions, ProjectionTx } from './types.js';
 
+export type { LeaseRecord, SessionLock, SessionLocks } from '../follow/index.js';
+
 /**
- * The storage seam of projections: everything the runners, rebuilds, dead-letter handling and leases
- * need from a database, and nothing they do on top of it. SQLite (./sqlite/) and process memory
- * (./memory/) implement it today; a PostgreSQL implementation fills the same interface and must pass
- * the same conformance suite (describeProjectionStorageContract in factum/testing).
+ * The storage seam of projections: everything the runners, rebuilds and dead-letter handling need
+ * from a database, and nothing they do on top of it. It is a follow storage (src/follow/storage.ts:
+ * transactions, leases, checkpoints, the clock), extended with the read model. SQLite (./sqlite/),
+ * PostgreSQL (./postgres/) and process memory (./memory/) implement it and pass the same
+ * conformance suite (describeProjectionStorageContract in factum/testing).
  *
- * Rules every implementation keeps:
- * 1. `transaction` is atomic: all writes made through its StorageTx commit together or not at all.
- *    Transactions with the same `scope` (a projection's name) are serialised with respect to each
- *    other, and a transaction without a scope with respect to all others (SQLite: one writer for
- *    everything; PostgreSQL: transaction-scoped advisory locks, one per projection plus a shared one
- *    for the whole schema, taken first thing in each transaction).
- * 2. `read` sees committed state only.
- * 3. Read-model objects of a generation have physical names of their own; `publishGeneration` makes
+ * Rules every implementation keeps, beyond the follow storage's:
+ * 1. `transaction` is atomic: all writes made through its StorageTx (read model, checkpoint, dead
+ *    letters, the fencing check's lease) commit together or not at all. A projection's transactions
+ *    are scoped to its name.
+ * 2. Read-model objects of a generation have physical names of their own; `publishGeneration` makes
  *    readers' plain names (views) point to that generation within the transaction.
- * 4. Positions are the store's opaque bigint positions; checkpoints store them losslessly.
+ * 3. A projection generation's checkpoint is the follow checkpoint `projectionCheckpoint(name, generation)`.
+ * 4. `batch` commits a batch's writes, its dead letters and its checkpoint in one transaction of its
+ *    scope, after the fencing check in that same transaction; a throw anywhere writes nothing.
  */
-export interface ProjectionStorage {
-  readonly dialect: 'sqlite' | 'postgres' | 'memory';
+export interface ProjectionStorage extends FollowStorage<StorageTx> {
   /** The event store whose log the projections read. */
   readonly store: EventStore;
   /**
-   * Runs `task` in one write transaction. With a `scope` (a projection's name) it excludes only the
-   * transactions of that scope (and those without one); without, it excludes every other transaction.
+   * Runs one batch of handler calls and commits it: `check` (the fence), `work`, then, in the
+   * transaction that commits, the batch's writes and `commit` (the checkpoint). PostgreSQL and memory
+   * run it all in one transaction of `scope` (`batchInTransaction`). SQLite runs `work` without the
+   * write lock, its document writes buffered (reads see committed state plus the batch's own writes),
+   * and takes the lock only to check again and write; a call that needs the lock is deferred to
+   * `commit` (see BatchTx.call).
    */
-  transaction<T>(task: (tx: StorageTx) => Promise<T>, scope?: string): Promise<T>;
-  /** Runs `task` against committed state (no writes). */
-  read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T>;
+  batch<T>(scope: string, steps: BatchSteps<T>): Promise<BatchResult<T>>;
   /** Position of the last committed event (0n when the log is empty). */
   head(): Promise<bigint>;
   /** How many events the log holds after `position`. */
   countEventsAfter(position: bigint): Promise<number>;
-  /** Milliseconds since the epoch by the storage's clock (leases compare against it). */
-  now(): number;
-  /**
-   * Session locks (PostgreSQL: advisory locks held by one connection of this process), which the
-   * database releases by itself when the holder's connection ends. Absent where there are none.
-   */
-  readonly sessionLocks?: SessionLocks;
   /**
    * Registers `hook` to run inside every append's transaction with the stored events of that append
    * (inline projections); `scopes` are the projections it writes, excluded (as by `transaction(task,
@@ -109,18 +106,11 @@ export interface DeadLetterQuery {
   limit?: number;
 }
 
-export interface LeaseRecord {
-  name: string;
-  owner: string;
-  /** Grows by one on every change of holder (fencing token). */
-  token: number;
-  acquiredAt: number;
-  renewedAt: number;
-  expiresAt: number;
-}
-
-/** The operations available inside `transaction` and `read` (writes only inside `transaction`). */
-export interface StorageTx {
+/**
+ * The operations available inside `transaction` and `read` (writes only inside `transaction`): the
+ * follow storage's leases and checkpoints, and the read model's.
+ */
+export interface StorageTx extends FollowTx {
   getProjection(name: string): Promise<ProjectionRecord | undefined>;
   listProjections(): Promise<ProjectionRecord[]>;
   putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt'>): Promise<void>;
@@ -131,10 +121,6 @@ export interface StorageTx {
   ): Promise<void>;
   /** The projection that owns a read-model name. */
   ownerOf(name: string): Promise<string | undefined>;
-
-  getCheckpoint(projection: string, generation: number): Promise<bigint | undefined>;
-  setCheckpoint(projection: string, generation: number, position: bigint): Promise<void>;
-  deleteCheckpoint(projection: string, generation: number): Promise<void>;
 
   /** Creates the generation's collections and declared indexes if missing (idempotent; new indexes are added). */
   createGeneration(layout: GenerationLayout): Promise<void>;
@@ -167,21 +153,41 @@ export interface StorageTx {
   /** Ordering keys with a dead or parked event: later events with these keys must be parked. */
   blockedKeys(projection: string, generation: number): Promise<Set<string>>;
   countDeadLetters(projection: string, generation: number): Promise<{ dead: number; parked: number }>;
-
-  getLease(name: string): Promise<LeaseRecord | undefined>;
-  putLease(lease: LeaseRecord): Promise<void>;
 }
 
-export interface SessionLocks {
-  /** Takes the named lock for this process; undefined while another process (or this one) holds it. */
-  tryLock(name: string): Promise<SessionLock | undefined>;
+/** What a batch's `work` applies events through (ProjectionStorage.batch). */
+export interface BatchTx {
+  /** The handler's view of the generation: its writes are the batch's. */
+  projectionTx(layout: GenerationLayout): ProjectionTx;
+  /** Committed ordering keys with a dead or parked event (as StorageTx.blockedKeys). */
+  blockedKeys(projection: string, generation: number): Promise<Set<string>>;
+  /** Adds a dead letter with the batch's commit; the batch's result gives its id. */
+  addDeadLetter(letter: NewDeadLetter): Promise<void>;
+  /**
+   * Runs one handler call. 'deferred' when the call needed what only the write transaction can
+   * answer (SQLite: `find` or `count` on a collection with buffered writes, raw SQL, a very large
+   * buffer): what it wrote is taken back, and it must be made again, with the rest of the batch,
+   * in `commit` through `direct`. Anything else the handler throws passes through.
+   */
+  call(handler: () => Promise<void>): Promise<'done' | 'deferred'>;
 }
 
-export interface SessionLock {
-  /** Whether the lock is still held: false once its connection is gone (the database released it). */
-  alive(): Promise<boolean>;
-  /** Gives the lock up (a no-op once it is lost). */
-  release(): Promise<void>;
+export interface BatchSteps<T> {
+  /** The fence: throws when this writer must stop. Runs before `work` and in the committing transaction. */
+  check(tx: StorageTx): Promise<void>;
+  /** Applies the batch. A throw ends the batch with nothing written. */
+  work(tx: BatchTx): Promise<T>;
+  /**
+   * In the committing transaction, after `check` and the batch's writes: save the checkpoint, and
+   * make the calls `work` deferred through `direct`, which writes straight into this transaction.
+   */
+  commit(tx: StorageTx, value: T, direct: BatchTx): Promise<void>;
+}
+
+export interface BatchResult<T> {
+  value: T;
+  /** Ids of the dead letters the batch added, in the order they were added. */
+  deadLetters: number[];
 }
 
 const BRAND = Symbol.for('factum.projectionStorage');

@@ -6,7 +6,8 @@ import type { StoredEvent } from '../core/envelope.js';
 import { InvalidMessageError } from '../core/errors.js';
 import { newEventId } from '../core/ids.js';
 import type { Broker } from '../messaging/broker.js';
-import { consumeAll, interleaved, range, sleep, spawnWorker, total, waitFor } from './broker-helpers.js';
+import { consumeAll, interleaved, spawnWorker, total, waitFor } from './broker-helpers.js';
+import { range, sleep } from './helpers.js';
 
 export interface BrokerContractSetup {
   /**
@@ -236,7 +237,7 @@ export function describeBrokerContract(name: string, setup: BrokerContractSetup)
       const { namespace, broker } = await fresh();
       const other = await open(namespace);
       const byConsumer: [string[], string[]] = [[], []];
-      const slow = async () => new Promise((r) => setTimeout(r, 2));
+      const slow = () => sleep(2);
       await broker.declareGroup({ group: 'g' });
       await broker.consume({ group: 'g', prefetch: 10 }, async (e) => {
         byConsumer[0].push(e.id);

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { StoredEvent } from '../core/envelope.js';
 import { newEventId } from '../core/ids.js';
 import type { Broker, ConsumeOptions, Consumer, MessageHandler } from '../messaging/broker.js';
+import { sleep } from './helpers.js';
 
 export async function consumeAll(
   broker: Broker,
@@ -62,12 +63,4 @@ export function total(map: Map<string, number[]>): number {
   let n = 0;
   for (const v of map.values()) n += v.length;
   return n;
-}
-
-export function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -9,10 +9,12 @@ export type {
   ErrorExpectation,
 } from './decider-spec.js';
 export { deciderSpec } from './decider-spec.js';
+export type { FollowStorageContractOptions } from './follow-storage-contract.js';
+export { describeFollowStorageContract } from './follow-storage-contract.js';
 export type {
   ProjectionStorageFactory,
   ProjectionStorageFixture,
 } from './projection-storage-contract.js';
 export { describeProjectionStorageContract } from './projection-storage-contract.js';
-export type { StoreContractOptions, StoreFactory } from './store-contract.js';
-export { describeEventStoreContract } from './store-contract.js';
+export type { StoreContractOptions, StoreFactory } from './store/fixtures.js';
+export { describeEventStoreContract } from './store/index.js';

@@ -2,9 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, isFactumError } from '../core/errors.js';
 import type { EventStore } from '../core/store.js';
-import { checkLease, releaseLease, renewLease, tryAcquireLease } from '../projections/lease.js';
+import { checkLease, releaseLease, renewLease, tryAcquireLease } from '../follow/index.js';
 import { documentReader } from '../projections/read-model.js';
+import { projectionCheckpoint } from '../projections/status.js';
 import type { GenerationLayout, ProjectionStorage } from '../projections/storage.js';
+import { sleep } from './helpers.js';
+import { describeBatchContract } from './projection-batch-contract.js';
 
 export interface ProjectionStorageFixture {
   store: EventStore;
@@ -181,7 +184,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         await expect(
           storage.transaction(async (tx) => {
             await tx.projectionTx(layout(1)).documents('contract_docs').upsert('x', { a: 1 });
-            await tx.setCheckpoint('contract', 1, 42n);
+            await tx.setCheckpoint(projectionCheckpoint('contract', 1), 42n);
             await tx.addDeadLetter(deadLetter(event(1n, 's-1'), 'dead'));
             await tx.putLease({ name: 'l', owner: 'o', token: 1, acquiredAt: 1, renewedAt: 1, expiresAt: 2 });
             throw boom;
@@ -189,7 +192,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         ).rejects.toBe(boom);
         await storage.read(async (tx) => {
           expect(await tx.projectionTx(layout(1)).documents('contract_docs').get('x')).toBeUndefined();
-          expect(await tx.getCheckpoint('contract', 1)).toBeUndefined();
+          expect(await tx.getCheckpoint(projectionCheckpoint('contract', 1))).toBeUndefined();
           expect(await tx.listDeadLetters({})).toEqual([]);
           expect(await tx.getLease('l')).toBeUndefined();
         });
@@ -231,7 +234,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         await entered;
         const reader = documentReader(storage, 'contract_docs');
         const reading = reader.get('pending');
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
         const during = await Promise.race([reading, new Promise((r) => setTimeout(() => r('waiting'), 20))]);
         release();
         await writer;
@@ -247,7 +250,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         const run = (name: string, ms: number) =>
           storage.transaction(async () => {
             order.push(`${name}:start`);
-            await new Promise((r) => setTimeout(r, ms));
+            await sleep(ms);
             order.push(`${name}:end`);
           });
         await Promise.all([run('a', 20), run('b', 1), run('c', 1)]);
@@ -259,7 +262,7 @@ export function describeProjectionStorageContract(name: string, factory: Project
         const run = (name: string, ms: number, scope: string | undefined) =>
           storage.transaction(async () => {
             order.push(`${name}:start`);
-            await new Promise((r) => setTimeout(r, ms));
+            await sleep(ms);
             order.push(`${name}:end`);
           }, scope);
         await Promise.all([
@@ -279,16 +282,18 @@ export function describeProjectionStorageContract(name: string, factory: Project
       });
     });
 
+    describeBatchContract(() => storage, layout);
+
     describe('registry, checkpoints and generations', () => {
       it('keeps projections, checkpoints (lossless bigints) and owners', async () => {
         await storage.transaction(async (tx) => {
-          await tx.setCheckpoint('contract', 1, 2n ** 52n + 7n);
-          await tx.setCheckpoint('contract', 2, 5n);
-          await tx.deleteCheckpoint('contract', 2);
+          await tx.setCheckpoint(projectionCheckpoint('contract', 1), 2n ** 52n + 7n);
+          await tx.setCheckpoint(projectionCheckpoint('contract', 2), 5n);
+          await tx.deleteCheckpoint(projectionCheckpoint('contract', 2));
         });
         await storage.read(async (tx) => {
-          expect(await tx.getCheckpoint('contract', 1)).toBe(2n ** 52n + 7n);
-          expect(await tx.getCheckpoint('contract', 2)).toBeUndefined();
+          expect(await tx.getCheckpoint(projectionCheckpoint('contract', 1))).toBe(2n ** 52n + 7n);
+          expect(await tx.getCheckpoint(projectionCheckpoint('contract', 2))).toBeUndefined();
           const record = await tx.getProjection('contract');
           expect(record).toMatchObject({ name: 'contract', mode: 'async', version: 1, liveGeneration: 1 });
           expect(record?.createdAt).toBeInstanceOf(Date);
@@ -411,26 +416,32 @@ export function describeProjectionStorageContract(name: string, factory: Project
 
     describe('leases', () => {
       it('grants one holder, refuses others while it lives, hands over on expiry with a new token', async () => {
-        const a = await tryAcquireLease(storage, 'projection:x', 'a', 60_000);
+        const a = await tryAcquireLease(storage, { name: 'projection:x', scope: 'x' }, 'a', 60_000);
         expect(a).toMatchObject({ owner: 'a', token: 1 });
-        expect(await tryAcquireLease(storage, 'projection:x', 'b', 60_000)).toBeUndefined();
-        expect((await tryAcquireLease(storage, 'projection:x', 'a', 60_000))?.token).toBe(1);
-        const renewed = await renewLease(storage, a!, 60_000);
+        expect(
+          await tryAcquireLease(storage, { name: 'projection:x', scope: 'x' }, 'b', 60_000),
+        ).toBeUndefined();
+        expect(
+          (await tryAcquireLease(storage, { name: 'projection:x', scope: 'x' }, 'a', 60_000))?.token,
+        ).toBe(1);
+        const renewed = await renewLease(storage, a!, 60_000, 'x');
         expect(renewed?.expiresAt).toBeGreaterThanOrEqual(a!.expiresAt);
 
-        const short = await tryAcquireLease(storage, 'projection:y', 'a', 30);
-        await new Promise((r) => setTimeout(r, 60));
-        const b = await tryAcquireLease(storage, 'projection:y', 'b', 60_000);
+        const short = await tryAcquireLease(storage, { name: 'projection:y', scope: 'y' }, 'a', 30);
+        await sleep(60);
+        const b = await tryAcquireLease(storage, { name: 'projection:y', scope: 'y' }, 'b', 60_000);
         expect(b).toMatchObject({ owner: 'b', token: 2 });
         // The old holder can neither renew nor commit under its lease any more (fencing).
-        expect(await renewLease(storage, short!, 60_000)).toBeUndefined();
+        expect(await renewLease(storage, short!, 60_000, 'y')).toBeUndefined();
         await expect(storage.transaction((tx) => checkLease(tx, short!))).rejects.toSatisfy((e) =>
           isFactumError(e, ErrorCodes.LEASE_LOST),
         );
         await storage.transaction((tx) => checkLease(tx, b!));
 
-        await releaseLease(storage, b!);
-        expect(await tryAcquireLease(storage, 'projection:y', 'c', 60_000)).toMatchObject({
+        await releaseLease(storage, b!, 'y');
+        expect(
+          await tryAcquireLease(storage, { name: 'projection:y', scope: 'y' }, 'c', 60_000),
+        ).toMatchObject({
           owner: 'c',
           token: 3,
         });

@@ -4,12 +4,12 @@ import { ErrorCodes, isFactumError, newEventId, type StoredEvent } from 'factum'
 import { createKafkaBroker, type KafkaBroker, KafkaDeadLetterHeaders } from 'factum/kafka';
 import { interleaved, waitFor } from 'factum/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { range, sleep } from '../support/helpers.js';
 import { destroyKafkaNamespace, kafkaBootstrap, probeKafka } from '../support/kafka.js';
 import { services } from '../support/services.js';
 import { createBroker } from './kafka-worker.js';
 
 const kafka = await probeKafka();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let n = 0;
 const unique = () => `fk${Date.now().toString(36)}${process.pid.toString(36)}x${++n}`;
 
@@ -47,7 +47,7 @@ describe.skipIf(!kafka.available)('Kafka adapter', () => {
       versions.set(stream, [...(versions.get(stream) ?? []), Number(r.headers.ce_streamversion)]);
     }
     for (const parts of partitionOf.values()) expect(parts.size).toBe(1);
-    for (const v of versions.values()) expect(v).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    for (const v of versions.values()) expect(v).toEqual(range(1, 10));
     // More than one partition is used: the key spreads streams.
     expect(new Set(records.map((r) => r.partition)).size).toBeGreaterThan(1);
   });
@@ -245,8 +245,7 @@ describe.skipIf(!kafka.available)('Kafka adapter', () => {
     // Completion order per stream is exactly 1..25: no redelivery and no overlap between the two members.
     const byStream = new Map<string, number[]>();
     for (const [s, v] of log) byStream.set(s, [...(byStream.get(s) ?? []), v]);
-    for (const versions of byStream.values())
-      expect(versions).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    for (const versions of byStream.values()) expect(versions).toEqual(range(1, 25));
     expect(log.length).toBe(150);
   });
 

@@ -8,6 +8,7 @@ import { consume, sqliteInbox } from 'factum/messaging';
 import { migrate } from 'factum/sqlite';
 import { interleaved, waitFor } from 'factum/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { range } from '../support/helpers.js';
 import { destroyKafkaNamespace, probeKafka } from '../support/kafka.js';
 import { tempDir } from '../support/temp.js';
 import { createBroker } from './kafka-worker.js';
@@ -81,7 +82,7 @@ describe.skipIf(!kafka.available)(
         const versions = db
           .prepare('SELECT version FROM applied WHERE stream_id = ? ORDER BY rowid')
           .all(stream) as { version: number }[];
-        expect(versions.map((v) => v.version)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+        expect(versions.map((v) => v.version)).toEqual(range(1, 10));
       }
       db.close();
     }, 60_000);

@@ -2,14 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createKafkaBroker } from 'factum/kafka';
-import {
-  consume,
-  eventLogSource,
-  sqliteCheckpoints,
-  sqliteInbox,
-  sqliteLeases,
-  startRelay,
-} from 'factum/messaging';
+import { consume, eventLogSource, sqliteInbox, startRelay } from 'factum/messaging';
 import { createSqliteStore, migrate } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,9 +45,8 @@ describe.skipIf(!kafka.available)('docs/kafka.md', () => {
     });
     await broker.declareGroup({ group: 'billing', categories: ['order'] });
     const relay = startRelay({
-      source: eventLogSource(store, sqliteCheckpoints(store)),
+      source: eventLogSource(store),
       broker,
-      leases: sqliteLeases(store),
     });
 
     const billing = new Database(join(dir, 'billing.db'));

@@ -7,6 +7,7 @@ import type { StoredEvent } from 'factum';
 import { createKafkaBroker, type KafkaBroker } from 'factum/kafka';
 import { interleaved, waitFor } from 'factum/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { range, sleep } from '../support/helpers.js';
 import { probeService } from '../support/services.js';
 import { tempDir } from '../support/temp.js';
 import { TEST_TIMING } from './kafka-worker.js';
@@ -81,7 +82,7 @@ describe.skipIf(!privateBroker.available)('Kafka broker restart', () => {
           await broker!.publish(batch);
           return;
         } catch {
-          await new Promise((r) => setTimeout(r, 250));
+          await sleep(250);
         }
       }
     };
@@ -98,7 +99,6 @@ describe.skipIf(!privateBroker.available)('Kafka broker restart', () => {
       done.add(`${s}:${v}`);
       order.set(s, [...(order.get(s) ?? []), v]);
     }
-    for (const versions of order.values())
-      expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    for (const versions of order.values()) expect(versions).toEqual(range(1, 20));
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createMemoryStore } from 'factum';
-import { eventLogSource, sqliteCheckpoints, sqliteLeases, startRelay } from 'factum/messaging';
+import { eventLogSource, startRelay } from 'factum/messaging';
 import { createRabbitMqBroker } from 'factum/rabbitmq';
 import { createSqliteStore } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
@@ -54,9 +54,8 @@ describe('RabbitMQ reconnection', () => {
         received.add(e.id);
       });
       const relay = startRelay({
-        source: eventLogSource(store, sqliteCheckpoints(db)),
+        source: eventLogSource(store),
         broker,
-        leases: sqliteLeases(db),
         batchSize: 20,
         idleMs: 10,
         retry: { initialDelayMs: 50, maxDelayMs: 500 },

@@ -6,6 +6,7 @@ import { migrate as migrateSqlite } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
+import { readPage } from '../support/relay-pages.js';
 import { services } from '../support/services.js';
 import { tempDir } from '../support/temp.js';
 
@@ -32,7 +33,7 @@ async function sqliteFile(name: string): Promise<string> {
   db.transaction(() => {
     for (let i = 0; i < 5; i++) outbox.enqueue(db, { streamId: 's', type: 'T', data: {} });
   })();
-  await (await outbox.source().next(10)).commit();
+  await (await readPage(outbox.source(), 10)).commit();
   db.prepare('UPDATE factum_outbox SET published_at = ?').run(Date.now() - 10 * DAY);
   const inbox = sqliteInbox(db);
   await inbox.process('billing', { id: 'e1' }, () => {});

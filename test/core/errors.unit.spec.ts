@@ -7,7 +7,9 @@ import {
   isConcurrencyError,
   isFactumError,
   isRetriable,
+  RetriesExhaustedError,
   StoreUnavailableError,
+  SubscriptionHandlerError,
 } from 'factum';
 import { describe, expect, it } from 'vitest';
 
@@ -49,6 +51,19 @@ describe('error catalog', () => {
     expect(isFactumError({ code: 'ECONNRESET' })).toBe(false);
     expect(isFactumError(null)).toBe(false);
     expect(isRetriable(new Error('plain'))).toBe(false);
+  });
+
+  it('names any cause in its message: an error by its message, a string as it is, anything else as given', () => {
+    expect(new SubscriptionHandlerError('e-1', 3n, new Error('boom')).message).toMatch(/: boom$/);
+    expect(new RetriesExhaustedError(2, 10, 'timed out').message).toMatch(/: timed out$/);
+    expect(new RetriesExhaustedError(2, 10, Number.NaN).message).toMatch(/: NaN$/);
+    expect(new SubscriptionHandlerError('e-1', 3n, { reason: 'no', n: 1n }).message).toMatch(
+      /: \{ reason: 'no', n: 1n \}$/,
+    );
+    // A thrown object without a prototype has no string form; the error is still made.
+    expect(new SubscriptionHandlerError('e-1', 3n, Object.create(null)).message).toMatch(
+      /: \[Object: null prototype\] \{\}$/,
+    );
   });
 
   it('keeps the cause', () => {

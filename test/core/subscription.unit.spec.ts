@@ -1,6 +1,7 @@
 import { createMemoryStore, type StoredEvent, StoreUnavailableError } from 'factum';
 import { describe, expect, it } from 'vitest';
 import { AppendNotifier, pollingSubscription, type SourcePage } from '../../src/core/subscription.js';
+import { sleep, waitUntil } from '../support/helpers.js';
 
 describe('pollingSubscription', () => {
   it('retries reads that fail retriably, reports it in status, and neither skips nor repeats events', async () => {
@@ -77,7 +78,7 @@ describe('pollingSubscription', () => {
       () => {},
     );
     await waitUntil(() => reads >= 5);
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     const status = sub.status();
     expect(status.heldBackSince).toBeInstanceOf(Date);
     expect(status.heldBackMs).toBeGreaterThanOrEqual(25);
@@ -86,11 +87,3 @@ describe('pollingSubscription', () => {
     await sub.unsubscribe();
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}

@@ -13,6 +13,7 @@ import {
 } from 'factum';
 import { deciderSpec } from 'factum/testing';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 
 // #region decider
 type OrderCommand =
@@ -171,9 +172,9 @@ describe('docs/command-side.md samples', () => {
       { type: 'PlaceOrder', orderId: '42', total: 5000, currency: 'USD' },
       { metadata: { userId: 'alice' } },
     );
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     const beforeCorrection = new Date();
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     // #region correction
     // The order was keyed as 5000 instead of 4500: never edit the stored event, append a correction.
     await handle(

@@ -1,15 +1,17 @@
 import { ErrorCodes, isFactumError, type StoredEvent } from 'factum';
+import { loadCheckpoint, postgresFollowStorage, releaseLease, tryAcquireLease } from 'factum/follow';
 import {
   eventLogSource,
-  postgresCheckpoints,
   postgresInbox,
-  postgresLeases,
   postgresOutbox,
+  relayCheckpoint,
+  relayLeaseName,
   startRelay,
 } from 'factum/messaging';
 import { createPostgresStore, migrate } from 'factum/postgres';
 import { waitFor } from 'factum/testing';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { recordingBroker } from '../support/recording-broker.js';
 
@@ -76,7 +78,7 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
         try {
           await client.query('BEGIN');
           await outbox.enqueue(client, { streamId: 'order-1', type: 'Touched', data: { i } });
-          await new Promise((r) => setTimeout(r, 5));
+          await sleep(5);
           await client.query('COMMIT');
         } finally {
           client.release();
@@ -115,10 +117,9 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
         for (const e of events) spans.set(e.id, { version: e.version, stream: e.streamId, start, end });
       };
     }
-    const leases = postgresLeases(handle);
     const relays = [
-      startRelay({ source: outbox.source('outbox-a'), broker: brokerA, leases, batchSize: 20, idleMs: 10 }),
-      startRelay({ source: outbox.source('outbox-b'), broker: brokerB, leases, batchSize: 20, idleMs: 10 }),
+      startRelay({ source: outbox.source('outbox-a'), broker: brokerA, batchSize: 20, idleMs: 10 }),
+      startRelay({ source: outbox.source('outbox-b'), broker: brokerB, batchSize: 20, idleMs: 10 }),
     ];
     const published = () => brokerA.published.length + brokerB.published.length;
     await waitFor('every row is published', () => published() >= total, 30_000);
@@ -171,13 +172,12 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
     }
     await client.query('COMMIT');
     client.release();
-    const leases = postgresLeases(handle);
     const first = recordingBroker(0, 20);
-    const relay = startRelay({ source: outbox.source(), broker: first, leases, batchSize: 10 });
+    const relay = startRelay({ source: outbox.source(), broker: first, batchSize: 10 });
     await waitFor('a first batch', () => first.published.length > 0, 10_000);
     await relay.stop();
     const second = recordingBroker();
-    const next = startRelay({ source: outbox.source(), broker: second, leases, batchSize: 10 });
+    const next = startRelay({ source: outbox.source(), broker: second, batchSize: 10 });
     // A publish in flight when the first relay stopped was given back unconfirmed, so it may come
     // again (at least once): count distinct events.
     const ids = () => new Set([...first.published, ...second.published].map((e) => e.id));
@@ -203,7 +203,7 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
         await tx.query(`INSERT INTO "${handle.schema}".invoices (order_id, total) VALUES ('42', $1)`, [
           total,
         ]);
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       });
     const results = await Promise.all([apply(1), apply(2), apply(3)]);
     expect(results.filter((r) => r === 'processed')).toHaveLength(1);
@@ -228,25 +228,28 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
 
   it('leases: one holder, taken over after expiry with a higher fence; checkpoints never move back', async () => {
     const handle = await fresh();
-    const leases = postgresLeases(handle);
-    expect(await leases.tryAcquire('relay', 'a', 60_000)).toBe(true);
-    expect(await leases.tryAcquire('relay', 'b', 60_000)).toBe(false);
-    expect(await leases.tryAcquire('relay', 'a', 60_000)).toBe(true);
-    expect((await leases.holder('relay'))?.fence).toBe(1n);
-    expect(await leases.tryAcquire('short', 'a', 1)).toBe(true);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(await leases.tryAcquire('short', 'b', 60_000)).toBe(true);
-    expect(await leases.holder('short')).toMatchObject({ owner: 'b', fence: 2n, held: true });
-    await leases.release('relay', 'b');
-    expect(await leases.tryAcquire('relay', 'b', 60_000)).toBe(false);
-    await leases.release('relay', 'a');
-    expect(await leases.tryAcquire('relay', 'b', 60_000)).toBe(true);
+    const storage = postgresFollowStorage(handle);
+    const relay = relayLeaseName('relay');
+    const short = relayLeaseName('short');
+    const a = await tryAcquireLease(storage, relay, 'a', 60_000);
+    expect(a).toMatchObject({ owner: 'a' });
+    expect(await tryAcquireLease(storage, relay, 'b', 60_000)).toBeUndefined();
+    expect(await tryAcquireLease(storage, relay, 'a', 60_000)).toMatchObject({ owner: 'a', token: 1 });
+    expect(await tryAcquireLease(storage, short, 'a', 1)).toMatchObject({ owner: 'a' });
+    await sleep(10);
+    const b = await tryAcquireLease(storage, short, 'b', 60_000);
+    expect(b).toMatchObject({ owner: 'b', token: 2 });
+    expect(b!.expiresAt).toBeGreaterThan(storage.now());
+    await releaseLease(storage, { ...a!, owner: 'b' }, relay.scope);
+    expect(await tryAcquireLease(storage, relay, 'b', 60_000)).toBeUndefined();
+    await releaseLease(storage, a!, relay.scope);
+    expect(await tryAcquireLease(storage, relay, 'b', 60_000)).toMatchObject({ owner: 'b' });
 
-    const checkpoints = postgresCheckpoints(handle);
-    expect(await checkpoints.load('relay')).toBe(0n);
-    await checkpoints.save('relay', 2n ** 60n);
-    await checkpoints.save('relay', 5n);
-    expect(await checkpoints.load('relay')).toBe(2n ** 60n);
+    const name = relayCheckpoint('relay');
+    expect(await loadCheckpoint(storage, name)).toBe(0n);
+    await storage.transaction((tx) => tx.setCheckpoint(name, 2n ** 60n));
+    await storage.transaction((tx) => tx.setCheckpoint(name, 5n));
+    expect(await loadCheckpoint(storage, name)).toBe(2n ** 60n);
   });
 
   it('eventLogSource relays the PostgreSQL event store in order and checkpoints after the confirm', async () => {
@@ -259,16 +262,15 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
     const broker = recordingBroker(1);
     // #region pg-relay
     const relay = startRelay({
-      source: eventLogSource(store, postgresCheckpoints(store)),
+      source: eventLogSource(store),
       broker,
-      leases: postgresLeases(store),
     });
     // #endregion pg-relay
-    const checkpoints = postgresCheckpoints(store);
+    const storage = postgresFollowStorage(store);
     const head = (await store.readAll({ limit: 1000 })).last;
     await waitFor(
       'the checkpoint reaches the head',
-      async () => (await checkpoints.load('relay')) === head,
+      async () => (await loadCheckpoint(storage, relayCheckpoint('relay'))) === head,
       10_000,
     );
     await store.append('order-9', [{ type: 'Late', data: {} }]);

@@ -6,19 +6,12 @@
  * the checkpoint reaches the head of the log, then exits.
  */
 import type { EventStore } from 'factum';
-import {
-  type CheckpointStore,
-  eventLogSource,
-  type LeaseStore,
-  postgresCheckpoints,
-  postgresLeases,
-  sqliteCheckpoints,
-  sqliteLeases,
-  startRelay,
-} from 'factum/messaging';
+import { followStorageOf, loadCheckpoint } from 'factum/follow';
+import { eventLogSource, relayCheckpoint, startRelay } from 'factum/messaging';
 import { createPostgresStore } from 'factum/postgres';
 import { createSqliteStore } from 'factum/sqlite';
 import { type BrokerKind, openBroker } from '../support/brokers.js';
+import { sleep } from '../support/helpers.js';
 import { services } from '../support/services.js';
 
 // Never outlive a test run that failed before killing or waiting for this process.
@@ -32,25 +25,17 @@ const [target, kind, namespace, crashAfterText] = process.argv.slice(2) as [
 ];
 const crashAfter = Number(crashAfterText);
 let store: EventStore & { close(): Promise<void> };
-let checkpoints: CheckpointStore;
-let leases: LeaseStore;
 if (target.startsWith('postgres:')) {
   const schema = target.slice('postgres:'.length);
-  const pgStore = await createPostgresStore({ connectionString: services.postgres, schema });
-  checkpoints = postgresCheckpoints(pgStore);
-  leases = postgresLeases(pgStore);
-  store = pgStore;
+  store = await createPostgresStore({ connectionString: services.postgres, schema });
 } else {
-  const sqliteStore = createSqliteStore(target);
-  checkpoints = sqliteCheckpoints(sqliteStore);
-  leases = sqliteLeases(sqliteStore);
-  store = sqliteStore;
+  store = createSqliteStore(target);
 }
+const storage = followStorageOf(store);
 const broker = await openBroker(kind, namespace);
 const relay = startRelay({
-  source: eventLogSource(store, checkpoints, { name: 'crash-relay' }),
+  source: eventLogSource(store, { name: 'crash-relay' }),
   broker,
-  leases,
   batchSize: 50,
   leaseTtlMs: 1000,
   idleMs: 20,
@@ -60,10 +45,10 @@ relay.on('relay.published', () => {
   if (++batches === crashAfter) process.kill(process.pid, 'SIGKILL');
 });
 const head = (await store.readAll({ after: 0n, limit: 1_000_000 })).last;
-while ((await checkpoints.load('crash-relay')) < head) {
+while ((await loadCheckpoint(storage, relayCheckpoint('crash-relay'))) < head) {
   const status = relay.status();
   if (status.state === 'failed') throw status.error;
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
 }
 await relay.stop();
 await broker.close();

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { consume, postgresCheckpoints, postgresInbox } from 'factum/messaging';
+import { followStorageOf, loadCheckpoint } from 'factum/follow';
+import { consume, postgresInbox, relayCheckpoint } from 'factum/messaging';
 import { createPostgresStore } from 'factum/postgres';
 import { waitFor } from 'factum/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import {
   probeBrokers,
   uniqueName,
 } from '../support/brokers.js';
+import { range } from '../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 
 const pg = await probePostgres();
@@ -58,10 +60,12 @@ describe.skipIf(!pg.available).each(['rabbitmq', 'nats'] as const)(
         const first = await runRelay(schema, kind, namespace, 3);
         expect(first.signal).toBe('SIGKILL');
         // Three batches were confirmed by the broker, but only two checkpoints were saved.
-        expect(await postgresCheckpoints(store).load('crash-relay')).toBeLessThan(all.last);
+        expect(await loadCheckpoint(followStorageOf(store), relayCheckpoint('crash-relay'))).toBeLessThan(
+          all.last,
+        );
         const second = await runRelay(schema, kind, namespace, 0);
         expect(second.code).toBe(0);
-        expect(await postgresCheckpoints(store).load('crash-relay')).toBe(all.last);
+        expect(await loadCheckpoint(followStorageOf(store), relayCheckpoint('crash-relay'))).toBe(all.last);
 
         await pool.query(
           `CREATE TABLE "${schema}".applied (event_id uuid NOT NULL, stream_id text NOT NULL, version int NOT NULL, seq bigserial)`,
@@ -95,7 +99,7 @@ describe.skipIf(!pg.available).each(['rabbitmq', 'nats'] as const)(
         const versions = await pool.query<{ version: number }>(
           `SELECT version FROM "${schema}".applied WHERE stream_id = 'order-3' ORDER BY seq`,
         );
-        expect(versions.rows.map((v) => v.version)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+        expect(versions.rows.map((v) => v.version)).toEqual(range(1, 50));
         await consumer.stop();
         await broker.close();
         await store.close();

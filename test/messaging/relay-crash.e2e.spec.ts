@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { consume, sqliteCheckpoints, sqliteInbox } from 'factum/messaging';
+import { followStorageOf, loadCheckpoint } from 'factum/follow';
+import { consume, relayCheckpoint, sqliteInbox } from 'factum/messaging';
 import { createSqliteStore, migrate } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import {
   probeBrokers,
   uniqueName,
 } from '../support/brokers.js';
+import { range } from '../support/helpers.js';
 import { tempDir } from '../support/temp.js';
 
 const available = await probeBrokers();
@@ -71,13 +73,13 @@ describe.each(['rabbitmq', 'nats', 'kafka'] as const)(
 
         const first = await runRelay(file, kind, namespace, 3);
         expect(first.signal).toBe('SIGKILL');
-        const afterCrash = await sqliteCheckpoints(store).load('crash-relay');
+        const afterCrash = await loadCheckpoint(followStorageOf(store), relayCheckpoint('crash-relay'));
         // Three batches were confirmed by the broker, but only two checkpoints were saved.
         expect(afterCrash).toBeLessThan(head);
 
         const second = await runRelay(file, kind, namespace, 0);
         expect(second.code).toBe(0);
-        expect(await sqliteCheckpoints(store).load('crash-relay')).toBe(head);
+        expect(await loadCheckpoint(followStorageOf(store), relayCheckpoint('crash-relay'))).toBe(head);
 
         await consume(
           broker,
@@ -112,7 +114,7 @@ describe.each(['rabbitmq', 'nats', 'kafka'] as const)(
         const versions = readModel
           .prepare("SELECT version FROM applied WHERE stream_id = 'order-3' ORDER BY rowid")
           .all() as { version: number }[];
-        expect(versions.map((v) => v.version)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+        expect(versions.map((v) => v.version)).toEqual(range(1, 50));
         await broker.close();
         readModel.close();
         await store.close();

@@ -1,19 +1,19 @@
 import Database from 'better-sqlite3';
 import { createMemoryStore, ErrorCodes, isFactumError } from 'factum';
+import { loadCheckpoint, memoryFollowStorage, sqliteFollowStorage, tryAcquireLease } from 'factum/follow';
 import {
   eventLogSource,
-  memoryCheckpoints,
   memoryInbox,
-  memoryLeases,
-  sqliteCheckpoints,
+  relayCheckpoint,
+  relayLeaseName,
   sqliteInbox,
-  sqliteLeases,
   sqliteOutbox,
   startRelay,
 } from 'factum/messaging';
 import { migrate } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { recordingBroker } from '../support/recording-broker.js';
 
 function database(): Database.Database {
@@ -26,20 +26,23 @@ describe('relay', () => {
   it('publishes the log in order and saves the checkpoint only after the broker confirmed', async () => {
     const store = createMemoryStore();
     const db = database();
-    const checkpoints = sqliteCheckpoints(db);
+    const storage = sqliteFollowStorage(db);
     for (let i = 0; i < 30; i++) await store.append(`order-${i % 3}`, [{ type: 'ItemAdded', data: { i } }]);
     const broker = recordingBroker(2);
     const saved: bigint[] = [];
     const relay = startRelay({
-      source: eventLogSource(store, checkpoints),
+      source: eventLogSource(store, { storage }),
       broker,
-      leases: sqliteLeases(db),
       batchSize: 7,
       retry: { initialDelayMs: 5 },
     });
     relay.on('relay.committed', (e) => saved.push(e.lastPosition));
     const head = (await store.readAll()).last;
-    await waitFor('the relay caught up', async () => (await checkpoints.load('relay')) === head, 5000);
+    await waitFor(
+      'the relay caught up',
+      async () => (await loadCheckpoint(storage, relayCheckpoint('relay'))) === head,
+      5000,
+    );
     // Two refused publishes, then every event once, in log order.
     expect(broker.calls).toBe(2 + Math.ceil(30 / 7));
     expect(broker.published.map((e) => e.position)).toEqual(
@@ -59,24 +62,21 @@ describe('relay', () => {
     for (let i = 0; i < 20; i++) await store.append(`order-${i}`, [{ type: 'OrderPlaced', data: { i } }]);
     const first = recordingBroker();
     const second = recordingBroker();
-    const checkpoints = sqliteCheckpoints(db);
-    const leases = sqliteLeases(db);
+    const storage = sqliteFollowStorage(db);
     const a = startRelay({
-      source: eventLogSource(store, checkpoints),
+      source: eventLogSource(store, { storage }),
       broker: first,
-      leases,
       leaseTtlMs: 300,
     });
     await waitFor('the first relay is running', () => first.published.length === 20, 2000);
     const b = startRelay({
-      source: eventLogSource(store, checkpoints),
+      source: eventLogSource(store, { storage }),
       broker: second,
-      leases,
       leaseTtlMs: 300,
     });
     await store.append('order-x', [{ type: 'OrderPlaced', data: {} }]);
     await waitFor('the first relay publishes the new event', () => first.published.length === 21, 2000);
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400);
     expect(b.status().state).toBe('waiting-for-lease');
     expect(second.published).toEqual([]);
     await a.stop();
@@ -94,14 +94,14 @@ describe('relay', () => {
     broker.publish = async () => {
       throw new TypeError('bad configuration');
     };
+    const storage = sqliteFollowStorage(db);
     const relay = startRelay({
-      source: eventLogSource(store, sqliteCheckpoints(db)),
+      source: eventLogSource(store, { storage }),
       broker,
-      leases: sqliteLeases(db),
     });
     await expect(relay.done).rejects.toThrow('bad configuration');
     expect(relay.status().state).toBe('failed');
-    expect(await sqliteCheckpoints(db).load('relay')).toBe(0n);
+    expect(await loadCheckpoint(storage, relayCheckpoint('relay'))).toBe(0n);
   });
 });
 
@@ -127,7 +127,6 @@ describe('outbox (state-based services)', () => {
     const relay = startRelay({
       source: outbox.source(),
       broker,
-      leases: sqliteLeases(db),
       idleMs: 10,
       retry: { initialDelayMs: 5 },
     });
@@ -183,14 +182,13 @@ describe('memory storage', () => {
   it('relays a memory store with memory checkpoints and leases, and dedupes with a memory inbox', async () => {
     const store = createMemoryStore();
     await store.append('order-1', [{ type: 'OrderPlaced', data: {} }]);
-    const checkpoints = memoryCheckpoints();
+    const storage = memoryFollowStorage(store);
     const broker = recordingBroker();
-    const leases = memoryLeases();
-    const relay = startRelay({ source: eventLogSource(store, checkpoints), broker, leases });
+    const relay = startRelay({ source: eventLogSource(store), broker });
     await waitFor('published', () => broker.published.length === 1, 2000);
-    expect(await leases.tryAcquire('relay', 'someone-else', 1000)).toBe(false);
+    expect(await tryAcquireLease(storage, relayLeaseName('relay'), 'someone-else', 1000)).toBeUndefined();
     await relay.stop();
-    expect(await checkpoints.load('relay')).toBe(broker.published[0]!.position);
+    expect(await loadCheckpoint(storage, relayCheckpoint('relay'))).toBe(broker.published[0]!.position);
     const inbox = memoryInbox();
     let applied = 0;
     const apply = () => {

@@ -7,18 +7,17 @@ import {
   eventLogSource,
   type Inbox,
   type MessageHandler,
-  memoryCheckpoints,
   memoryInbox,
-  memoryLeases,
   sqliteInbox,
-  sqliteLeases,
   sqliteOutbox,
   startRelay,
 } from 'factum/messaging';
 import { createSqliteStore, migrate } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { recordingBroker } from '../support/recording-broker.js';
+import { readPage } from '../support/relay-pages.js';
 import { tempDir } from '../support/temp.js';
 
 const dir = tempDir('factum-retention-');
@@ -40,7 +39,7 @@ function enqueue(db: Database.Database, outbox: ReturnType<typeof sqliteOutbox>,
 
 /** Publishes every unpublished row (what a relay does after the broker confirmed). */
 async function publishAll(outbox: ReturnType<typeof sqliteOutbox>) {
-  const batch = await outbox.source().next(100_000);
+  const batch = await readPage(outbox.source(), 100_000);
   await batch.commit();
   return batch.events;
 }
@@ -167,7 +166,6 @@ describe('outbox prune (SQLite file)', () => {
     const relay = startRelay({
       source: outbox.source(),
       broker,
-      leases: sqliteLeases(db),
       batchSize: 25,
       idleMs: 5,
       retention: false,
@@ -179,7 +177,7 @@ describe('outbox prune (SQLite file)', () => {
     const pruner = (async () => {
       while (writing || broker.published.length < total) {
         pruned += await outbox.prune({ olderThan: new Date(Date.now() + DAY), batchSize: 16 });
-        await new Promise((r) => setTimeout(r, 1));
+        await sleep(1);
       }
     })();
     for (let i = 0; i < total; i += 20) {
@@ -188,7 +186,7 @@ describe('outbox prune (SQLite file)', () => {
         writerOutbox,
         Array.from({ length: 20 }, (_, k) => `order-${(i + k) % 13}`),
       );
-      await new Promise((r) => setTimeout(r, 2));
+      await sleep(2);
     }
     writing = false;
     await waitFor('every message is published', () => broker.published.length >= total, 20_000);
@@ -348,7 +346,6 @@ describe('background retention', () => {
     const relay = startRelay({
       source: outbox.source(),
       broker,
-      leases: sqliteLeases(db),
       idleMs: 5,
       retention: { publishedMs: 0, everyMs: 20 },
     });
@@ -375,7 +372,6 @@ describe('background retention', () => {
     const relay = startRelay({
       source: outbox.source(),
       broker: recordingBroker(),
-      leases: sqliteLeases(db),
     });
     const pruned = new Promise<number>((resolve) => relay.on('relay.pruned', (e) => resolve(e.deleted)));
     expect(await pruned).toBe(1);
@@ -394,7 +390,6 @@ describe('background retention', () => {
     const relay = startRelay({
       source,
       broker,
-      leases: sqliteLeases(db),
       idleMs: 5,
       retention: { everyMs: 10 },
     });
@@ -410,18 +405,18 @@ describe('background retention', () => {
 
   it('the event log cannot be pruned: asking for retention there is refused; the default leaves it alone', async () => {
     const store = createMemoryStore();
-    const source = eventLogSource(store, memoryCheckpoints());
+    const source = eventLogSource(store);
     const error = await caught(() =>
-      startRelay({ source, broker: recordingBroker(), leases: memoryLeases(), retention: { everyMs: 10 } }),
+      startRelay({ source, broker: recordingBroker(), retention: { everyMs: 10 } }),
     );
     expectInvalid(error, 'retention');
-    const relay = startRelay({ source, broker: recordingBroker(), leases: memoryLeases() });
+    const relay = startRelay({ source, broker: recordingBroker() });
     await relay.stop();
     expect(relay.status().pruned).toBe(0);
     const outbox = sqliteOutbox(database());
     for (const retention of [{ everyMs: 0 }, { publishedMs: -1 }, { everyMs: 2 ** 31 }, { batchSize: 0 }]) {
       const refused = await caught(() =>
-        startRelay({ source: outbox.source(), broker: recordingBroker(), leases: memoryLeases(), retention }),
+        startRelay({ source: outbox.source(), broker: recordingBroker(), retention }),
       );
       expect(isFactumError(refused, ErrorCodes.INVALID_ARGUMENT)).toBe(true);
     }

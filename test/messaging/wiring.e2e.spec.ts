@@ -1,13 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  consume,
-  eventLogSource,
-  sqliteCheckpoints,
-  sqliteInbox,
-  sqliteLeases,
-  startRelay,
-} from 'factum/messaging';
+import { consume, eventLogSource, sqliteInbox, startRelay } from 'factum/messaging';
 import { createRabbitMqBroker } from 'factum/rabbitmq';
 import { createSqliteStore, migrate } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
@@ -29,9 +22,8 @@ describe('store → relay → broker → consumer with an inbox (the docs sample
     const broker = await createRabbitMqBroker({ url, exchange });
     await broker.declareGroup({ group: 'billing', categories: ['order'] });
     const relay = startRelay({
-      source: eventLogSource(store, sqliteCheckpoints(store)),
+      source: eventLogSource(store),
       broker,
-      leases: sqliteLeases(store),
     });
 
     // Consumer side: its own database; the inbox row and the handler's writes commit together.

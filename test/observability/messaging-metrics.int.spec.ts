@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import amqplib from 'amqplib';
 import type { StoredEvent } from 'factum';
-import { eventLogSource, sqliteCheckpoints, sqliteLeases, startRelay } from 'factum/messaging';
+import { eventLogSource, startRelay } from 'factum/messaging';
 import { messagingMetrics } from 'factum/observability';
 import { createSqliteStore } from 'factum/sqlite';
 import { waitFor } from 'factum/testing';
@@ -28,9 +28,8 @@ describe('messagingMetrics', () => {
       const group = 'billing';
       await broker.declareGroup({ group, categories: ['order'] });
       const relay = startRelay({
-        source: eventLogSource(store, sqliteCheckpoints(store)),
+        source: eventLogSource(store),
         broker,
-        leases: sqliteLeases(store),
       });
       // #region messaging-metrics
       const registry = new Registry(); // or leave it out: prom-client's global registry

@@ -13,6 +13,7 @@ import {
 import { createSqliteStore } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
 import { orderSummaryProjection } from '../../examples/orders/order-summary.js';
+import { sleep } from '../support/helpers.js';
 import { tempDir } from '../support/temp.js';
 
 const dir = tempDir('factum-docs-projections-');
@@ -48,7 +49,7 @@ describe('docs/projections.md samples', () => {
     await store.append('order-2', [{ type: 'OrderShipped', data: { carrier: 'Pigeon' } }]);
     const { position } = await store.append('order-3', [{ type: 'OrderShipped', data: { carrier: 'UPS' } }]);
     await projections.waitFor('shipping_labels', position);
-    await new Promise((r) => setTimeout(r, 120));
+    await sleep(120);
 
     // #region dead-letters
     // alerts → [{ kind: 'dead-letters', projection: 'shipping_labels', dead: 2, parked: 1 }]
@@ -120,8 +121,7 @@ describe('docs/projections.md samples', () => {
     expect(statuses[1]).toMatchObject({ deadLetters: 1, behind: 0 });
     fixed = true;
     const deadline = Date.now() + 5_000;
-    while ((await listDeadLetters(store)).length > 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    while ((await listDeadLetters(store)).length > 0 && Date.now() < deadline) await sleep(20);
     expect(await listDeadLetters(store)).toEqual([]);
     const other = await skipDeadLetter(store, 999).catch((e: Error) => e.message);
     expect(other).toBe('Not found: dead letter 999');

@@ -3,7 +3,8 @@ import { createPostgresStore } from 'factum/postgres';
 import { createProjections, defineProjection, postgresProjectionStorage } from 'factum/projections';
 import { describeProjectionStorageContract } from 'factum/testing';
 import { describe, expect, it, vi } from 'vitest';
-import { tryAcquireLease } from '../../src/projections/lease.js';
+import { tryAcquireLease } from '../../src/follow/lease.js';
+import { sleep, waitUntil } from '../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { services } from '../support/services.js';
 
@@ -49,7 +50,7 @@ describe.skipIf(!postgres.available)('PostgreSQL projection storage: locks acros
     const all = two.transaction(async () => done.push('all'), undefined);
     await other;
     // 'q' committed while 'p' is held; give the waiting ones time to show they wait.
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(done).toEqual(['q']);
     release();
     await Promise.all([holder, same, all]);
@@ -125,7 +126,7 @@ describe.skipIf(!postgres.available)('PostgreSQL projection storage: session loc
     a.on('lease', (e) => states.push(`a ${e.state}`));
     b.on('lease', (e) => states.push(`b ${e.state}`));
     a.start();
-    await until(() => states.includes('a acquired'));
+    await waitUntil(() => states.includes('a acquired'), 10_000);
     b.start();
     for (let i = 0; i < 20; i++) await storeA.append(`c-${i}`, [{ type: 'Counted', data: {} }]);
     const first = await storeA.append('c-x', [{ type: 'Counted', data: {} }]);
@@ -134,7 +135,10 @@ describe.skipIf(!postgres.available)('PostgreSQL projection storage: session loc
     await pool.query('SELECT pg_terminate_backend($1)', [await holderPid(schema, 'projection:counter')]);
     // The holder notices at its next renewal and stops writing; then whoever takes the lock first
     // (the same process, with a new connection, or the standby) runs it, with a new fencing token.
-    await until(() => states.includes('a lost') && states.filter((s) => s.endsWith('acquired')).length === 2);
+    await waitUntil(
+      () => states.includes('a lost') && states.filter((s) => s.endsWith('acquired')).length === 2,
+      10_000,
+    );
     const next = await storeA.append('c-y', [{ type: 'Counted', data: {} }]);
     await a.waitFor('counter', next.position);
     const active = [...(await a.status('counter')), ...(await b.status('counter'))].filter(
@@ -143,7 +147,7 @@ describe.skipIf(!postgres.available)('PostgreSQL projection storage: session loc
     expect(active).toHaveLength(1);
     expect(active[0]).toMatchObject({ behind: 0 });
     const { rows } = await pool.query<{ token: number }>(
-      `SELECT token FROM "${schema}".factum_projection_leases WHERE name = 'projection:counter'`,
+      `SELECT token FROM "${schema}".factum_leases WHERE name = 'projection:counter'`,
     );
     expect(Number(rows[0]?.token)).toBe(2);
     // Every event applied once in the read model, whoever applied it.
@@ -153,14 +157,6 @@ describe.skipIf(!postgres.available)('PostgreSQL projection storage: session loc
     await b.stop();
   });
 });
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met in time: ${condition.toString()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe.skipIf(!postgres.available)('PostgreSQL projection storage: clock', () => {
   const { pool, dropLater } = testPool({ max: 4 });
@@ -183,7 +179,7 @@ describe.skipIf(!postgres.available)('PostgreSQL projection storage: clock', () 
       await storage.transaction(async () => {}, 'p');
       expect(Math.abs(storage.now() - (await databaseNow()))).toBeLessThan(1_000);
       // A lease taken by this host expires by database time, as every other host reads it.
-      const lease = await tryAcquireLease(storage, 'projection:p', 'fast-host', 5_000);
+      const lease = await tryAcquireLease(storage, { name: 'projection:p', scope: 'p' }, 'fast-host', 5_000);
       expect(Math.abs(lease!.expiresAt - ((await databaseNow()) + 5_000))).toBeLessThan(1_000);
     } finally {
       skew.mockRestore();

@@ -7,6 +7,7 @@ import {
   type Projections,
 } from 'factum/projections';
 import { expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 
 // Catching up and rebuilding read the log in pages up to the head found when they start, never until
 // a page comes back short: that would not end while appends keep every page full (on PostgreSQL,
@@ -68,7 +69,7 @@ async function open(feed: SelfFeeding): Promise<Projections> {
 
 /** Waits until all `total` events are appended and applied. */
 async function settle(feed: SelfFeeding, projections: Projections): Promise<void> {
-  while (!feed.positions.has(total)) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (!feed.positions.has(total)) await sleep(5);
   await projections.waitFor('ticks', feed.positions.get(total)!);
 }
 

@@ -7,6 +7,7 @@ import { createProjections, projectionStatus } from 'factum/projections';
 import { createSqliteStore } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
 import { type StreamTally, tallyProjection } from '../fixtures/tally-projection.js';
+import { sleep } from '../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 
@@ -133,7 +134,7 @@ function describeRunnerProcesses(
         const runner = startRunner(db.target, 60_000);
         // Kill it once it has committed a few batches, at a random moment.
         await runner.waitFor(/^commit /);
-        await new Promise((r) => setTimeout(r, Math.random() * 40));
+        await sleep(Math.random() * 40);
         await kill(runner);
         const last = runner.lines.filter((l) => l.startsWith('apply ') || l.startsWith('commit ')).at(-1);
         if (last?.startsWith('apply ')) midBatch++;
@@ -171,7 +172,7 @@ function describeRunnerProcesses(
         // Whoever gets the lease first is the holder; the other stays standby.
         const holder = await Promise.race(runners.map((r) => r.waitFor(/^lease acquired$/).then(() => r)));
         const standby = holder === a ? b : a;
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
         expect(standby.lines).not.toContain('lease acquired');
 
         let appended = 2_000;
@@ -180,10 +181,10 @@ function describeRunnerProcesses(
           while (writing) {
             await appendCounted(store, appended, 10);
             appended += 10;
-            await new Promise((r) => setTimeout(r, 5));
+            await sleep(5);
           }
         })();
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
         const killedAt = Date.now();
         await kill(holder);
         await standby.waitFor(/^lease acquired$/, 15_000);
@@ -191,7 +192,7 @@ function describeRunnerProcesses(
         // Standby retrying every 100 ms: a row lease of 1 s expires, or the advisory lock is freed when the
         // killed holder's connection ends (its 60 s row never has to expire): well within a few seconds.
         expect(takeoverMs).toBeLessThan(5_000);
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
         writing = false;
         await writer;
         const head = (await store.readAll({ after: 0n, limit: appended + 100 })).last;
@@ -222,9 +223,7 @@ describeRunnerProcesses(
       open: async () => createSqliteStore(file),
       async expireLease() {
         const db = new Database(file);
-        db.prepare(
-          "UPDATE factum_projection_leases SET expires_at = 0 WHERE name = 'projection:tally'",
-        ).run();
+        db.prepare("UPDATE factum_leases SET expires_at = 0 WHERE name = 'projection:tally'").run();
         db.close();
       },
       async check() {
@@ -258,7 +257,7 @@ describeRunnerProcesses(
       open: () => createPostgresStore({ pool, schema, migrate: true }),
       async expireLease() {
         await pool.query(
-          `UPDATE "${schema}".factum_projection_leases SET expires_at = 0 WHERE name = 'projection:tally'`,
+          `UPDATE "${schema}".factum_leases SET expires_at = 0 WHERE name = 'projection:tally'`,
         );
       },
       async check() {
@@ -271,8 +270,8 @@ describeRunnerProcesses(
           `SELECT c.position::text AS checkpoint, (t.doc->>'count')::int AS applied,
                 (SELECT count(*)::int FROM "${schema}".factum_events e WHERE e.position <= coalesce(c.position, 0)) AS upto
            FROM "${schema}".factum_projections p
-           LEFT JOIN "${schema}".factum_projection_checkpoints c
-             ON c.projection = p.name AND c.generation = p.live_generation
+           LEFT JOIN "${schema}".factum_checkpoints c
+             ON c.name = 'projection:' || p.name || ':' || p.live_generation
            LEFT JOIN "${schema}".tally_totals t ON t.id = 'all'
           WHERE p.name = 'tally'`,
         );

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
-import { sqliteCheckpoints, sqliteInbox, sqliteLeases } from 'factum/messaging';
+import { loadCheckpoint, sqliteFollowStorage, tryAcquireLease } from 'factum/follow';
+import { relayCheckpoint, relayLeaseName, sqliteInbox } from 'factum/messaging';
 import { createSqliteStore } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { tempDir } from '../support/temp.js';
 
 const dir = tempDir('factum-shared-connection-');
@@ -23,21 +25,20 @@ describe('messaging and projections on one SQLite store connection', () => {
       },
       { durable: false },
     );
-    await new Promise((r) => setTimeout(r, 5));
-    const checkpoints = sqliteCheckpoints(store);
-    const leases = sqliteLeases(store);
+    await sleep(5);
+    const storage = sqliteFollowStorage(store);
     const inbox = sqliteInbox(store);
-    const saved = checkpoints.save('relay', 42n);
-    const leased = leases.tryAcquire('relay', 'me', 60_000);
+    const saved = storage.transaction((tx) => tx.setCheckpoint(relayCheckpoint('relay'), 42n));
+    const leased = tryAcquireLease(storage, relayLeaseName('relay'), 'me', 60_000);
     const processed = inbox.process('billing', { id: 'e-1' } as never, async (tx) => {
       tx.prepare("INSERT INTO effects VALUES ('from-the-inbox')").run();
     });
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     release();
     await expect(batch).rejects.toThrow('handler failed');
     await Promise.all([saved, leased, processed]);
-    expect(await checkpoints.load('relay')).toBe(42n);
-    expect(await leased).toBe(true);
+    expect(await loadCheckpoint(storage, relayCheckpoint('relay'))).toBe(42n);
+    expect(await leased).toMatchObject({ owner: 'me' });
     expect(await processed).toBe('processed');
     expect(await inbox.has('billing', 'e-1')).toBe(true);
     expect(store.database.prepare('SELECT id FROM effects').pluck().all()).toEqual(['from-the-inbox']);

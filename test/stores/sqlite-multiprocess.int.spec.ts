@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type { StoredEvent } from 'factum';
 import { createSqliteStore } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { tempDir } from '../support/temp.js';
 
 const run = promisify(execFile);
@@ -47,8 +48,7 @@ describe('SQLite store shared by several processes', () => {
 
     // The subscriber in this process saw the other processes' appends, each once, in order.
     const deadline = Date.now() + 10_000;
-    while (received.length < writers * perWriter && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    while (received.length < writers * perWriter && Date.now() < deadline) await sleep(20);
     await subscription.unsubscribe();
     expect(received).toHaveLength(writers * perWriter);
     for (let k = 1; k < received.length; k++)

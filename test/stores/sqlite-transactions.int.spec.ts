@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ErrorCodes, isFactumError, newEventId } from 'factum';
 import { createSqliteStore, type SqliteEventStore } from 'factum/sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sleep } from '../support/helpers.js';
 import { tempDir } from '../support/temp.js';
 
 const dir = tempDir('factum-sqlite-tx-');
@@ -22,13 +23,13 @@ describe('SQLite store: transactions and append hooks', () => {
     open();
     await store.transaction(async (db) => {
       db.prepare('INSERT INTO side VALUES (?, ?)').run('a', 1);
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
       db.prepare('INSERT INTO side VALUES (?, ?)').run('b', 2);
     });
     await expect(
       store.transaction(async (db) => {
         db.prepare('INSERT INTO side VALUES (?, ?)').run('c', 3);
-        await new Promise((r) => setTimeout(r, 5));
+        await sleep(5);
         throw new Error('changed my mind');
       }),
     ).rejects.toThrow('changed my mind');
@@ -49,12 +50,12 @@ describe('SQLite store: transactions and append hooks', () => {
       await held;
       throw new Error('rolled back');
     });
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     const append = store.append('s-1', [{ type: 'A', data: {} }]).then(() => order.push('append done'));
     const read = store
       .read((db) => db.prepare('SELECT count(*) FROM side').pluck().get())
       .then((count) => order.push(`read saw ${count}`));
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     order.push('releasing');
     release();
     await expect(tx).rejects.toThrow('rolled back');
@@ -91,7 +92,7 @@ describe('SQLite store: transactions and append hooks', () => {
           1,
         );
       }
-      await new Promise((r) => setTimeout(r, 1));
+      await sleep(1);
       if (fail) throw new Error('hook refused');
     });
     const ids = [newEventId(), newEventId()];

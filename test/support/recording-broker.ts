@@ -1,5 +1,6 @@
 import { PublishNotConfirmedError, type StoredEvent } from 'factum';
 import type { Broker, ConsumerLag } from 'factum/messaging';
+import { sleep } from './helpers.js';
 
 /**
  * A broker double that records what it was asked to publish, can refuse the first calls and can take
@@ -18,7 +19,7 @@ export function recordingBroker(
     async publish(events: readonly StoredEvent[]) {
       broker.calls++;
       if (broker.calls <= failFirst) throw new PublishNotConfirmedError('not confirmed (test)');
-      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (delayMs > 0) await sleep(delayMs);
       published.push(...events);
     },
     async declareGroup() {},

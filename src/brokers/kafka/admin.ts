@@ -1,7 +1,9 @@
 /** Topic and group operations through the admin client: one Kafka request pattern per function. */
 import type * as Kafka from '@platformatic/kafka';
+import { sleep } from '../../core/retry.js';
 import type { ConsumerLag } from '../../messaging/broker.js';
 import { hasApiError } from './client-errors.js';
+import { readCommitted } from './offsets.js';
 
 export interface TopicSettings {
   partitions: number;
@@ -36,7 +38,7 @@ export async function createTopic(
       if (Date.now() > deadline) throw error;
     }
     if (Date.now() > deadline) throw new Error(`topic ${name} has no leader after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 
@@ -71,13 +73,8 @@ export async function committedOffsets(
   topic: string,
   partitions: readonly number[],
 ): Promise<Map<number, bigint>> {
-  const groups = await admin.listConsumerGroupOffsets({
-    groups: [{ groupId, topics: [{ name: topic, partitionIndexes: [...partitions] }] }],
-  });
-  const out = new Map<number, bigint>(partitions.map((p) => [p, -1n]));
-  for (const g of groups)
-    for (const t of g.topics) for (const p of t.partitions) out.set(p.partitionIndex, p.committedOffset);
-  return out;
+  const committed = await readCommitted(admin, groupId, topic, partitions);
+  return new Map([...committed].map(([partition, { offset }]) => [partition, offset]));
 }
 
 /**

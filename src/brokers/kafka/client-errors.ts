@@ -1,4 +1,4 @@
-import { BrokerUnavailableError, isFactumError } from '../../core/errors.js';
+import { errorMessage, translateDriverError } from '../shared/errors.js';
 
 /** Whether a client error (possibly nested in an aggregate or a cause) carries the named Kafka protocol error. */
 export function hasApiError(error: unknown, apiId: string): boolean {
@@ -16,8 +16,7 @@ export function hasApiError(error: unknown, apiId: string): boolean {
 
 /** A client error as Factum's retriable FACTUM_BROKER_UNAVAILABLE, naming the operation; Factum errors pass through. */
 export function translate(cause: unknown, operation: string): Error {
-  if (isFactumError(cause)) return cause as Error;
-  return new BrokerUnavailableError(`Kafka could not ${operation}: ${describeError(cause)}`, { cause });
+  return translateDriverError('Kafka', cause, operation, describeError);
 }
 
 /** An error's message, with the messages of the errors an aggregate holds. */
@@ -25,5 +24,5 @@ export function describeError(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) {
     return `${error.message} (${error.errors.map((e) => describeError(e)).join('; ')})`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }

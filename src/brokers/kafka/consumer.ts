@@ -3,6 +3,7 @@ import { BrokerUnavailableError } from '../../core/errors.js';
 import { retry } from '../../core/retry.js';
 import type { Consumer, GroupOptions, MessageHandler } from '../../messaging/broker.js';
 import { type ResolvedConsumeOptions, runDelivery } from '../shared/delivery.js';
+import { errorMessage } from '../shared/errors.js';
 import { listOffsets } from './admin.js';
 import type { KafkaConsumerHost } from './host.js';
 import { type KafkaRecord, type LaneHost, PartitionLane } from './lane.js';
@@ -116,7 +117,7 @@ export class KafkaConsumer implements Consumer {
     } catch (cause) {
       await closeClient(client);
       throw new BrokerUnavailableError(
-        `Kafka consumer of group ${this.#groupId} could not join on topic ${this.#host.topic}: ${message(cause)}`,
+        `Kafka consumer of group ${this.#groupId} could not join on topic ${this.#host.topic}: ${errorMessage(cause)}`,
         { cause },
       );
     }
@@ -337,8 +338,4 @@ export function closeClient(client: {
       resolve();
     }
   });
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

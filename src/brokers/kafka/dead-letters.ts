@@ -1,7 +1,8 @@
 import type * as Kafka from '@platformatic/kafka';
-import type { StoredEvent } from '../../core/envelope.js';
-import type { DeadLetter, DeadLetterReason } from '../../messaging/broker.js';
-import type { Outcome } from '../shared/delivery.js';
+import type { BrokerDeadLetter } from '../../messaging/broker.js';
+import { deadLetterStamp, decodeDeadLetter } from '../shared/dead-letters.js';
+import type { DeadLetterOutcome } from '../shared/delivery.js';
+import { listOffsets } from './admin.js';
 import { fromKafkaRecord, headerRecord } from './wire.js';
 
 /** Headers Factum adds to a dead-lettered record, beside the original ones. */
@@ -16,25 +17,19 @@ export const DeadLetterHeaders = {
   offset: 'factum-offset',
 } as const;
 
-const REASONS: readonly DeadLetterReason[] = ['handler-failed', 'invalid-message', 'delivery-limit'];
-
 /** The dead-letter record for a record that failed: same key, value and headers, plus why and where from. */
 export function toDeadLetterRecord(
   topic: string,
   group: string,
   record: Pick<Kafka.Message, 'key' | 'value' | 'headers' | 'partition' | 'offset'>,
-  outcome: Extract<Outcome, { kind: 'dead-letter' }>,
+  outcome: DeadLetterOutcome,
 ): { key: Buffer | undefined; value: Buffer | undefined; headers: Map<Buffer, Buffer> } {
   const headers = new Map<Buffer, Buffer>();
   for (const [k, v] of record.headers) {
     if (Buffer.isBuffer(k) && Buffer.isBuffer(v)) headers.set(k, v);
   }
   const add = (name: string, value: string) => headers.set(Buffer.from(name), Buffer.from(value, 'utf8'));
-  add(DeadLetterHeaders.reason, outcome.reason);
-  add(DeadLetterHeaders.error, outcome.error.replace(/[\r\n]+/g, ' ').slice(0, 8000));
-  add(DeadLetterHeaders.attempts, String(outcome.attempts));
-  add(DeadLetterHeaders.group, group);
-  add(DeadLetterHeaders.at, new Date().toISOString());
+  for (const [name, value] of deadLetterStamp(DeadLetterHeaders, group, outcome)) add(name, value);
   add(DeadLetterHeaders.topic, topic);
   add(DeadLetterHeaders.partition, String(record.partition));
   add(DeadLetterHeaders.offset, record.offset.toString());
@@ -56,27 +51,14 @@ export interface RawRecord {
   timestamp: Date;
 }
 
-export function toKafkaDeadLetter(group: string, record: RawRecord): DeadLetter {
-  const headers = record.headers;
-  const stated = headers[DeadLetterHeaders.reason] as DeadLetterReason | undefined;
-  let event: StoredEvent | undefined;
-  try {
-    event = fromKafkaRecord(headers, record.value ?? undefined);
-  } catch {
-    event = undefined;
-  }
-  const at = headers[DeadLetterHeaders.at];
-  const letter: DeadLetter = {
-    group,
-    reason: stated !== undefined && REASONS.includes(stated) ? stated : 'delivery-limit',
-    error: headers[DeadLetterHeaders.error] ?? 'unknown',
-    attempts: Number(headers[DeadLetterHeaders.attempts] ?? 0),
-    deadLetteredAt: at === undefined ? record.timestamp : new Date(at),
-    headers,
-    body: record.value === null || record.value === undefined ? '' : record.value.toString('utf8'),
-  };
-  if (event !== undefined) letter.event = event;
-  return letter;
+export function toKafkaDeadLetter(group: string, record: RawRecord): BrokerDeadLetter {
+  const value = record.value ?? undefined;
+  return decodeDeadLetter(group, DeadLetterHeaders, {
+    headers: record.headers,
+    body: value,
+    decode: () => fromKafkaRecord(record.headers, value),
+    storedAt: record.timestamp,
+  });
 }
 
 /**
@@ -93,18 +75,8 @@ export async function readTopic(
   const meta = cluster.topics.get(topic);
   if (meta === undefined) return [];
   const partitions = meta.partitions.map((_, i) => i);
-  const bounds = async (timestamp: bigint) => {
-    const listed = await admin.listOffsets({
-      topics: [
-        { name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) },
-      ],
-    });
-    const out = new Map<number, bigint>();
-    for (const t of listed) for (const p of t.partitions) out.set(p.partitionIndex, p.offset);
-    return out;
-  };
-  const starts = await bounds(-2n);
-  const ends = await bounds(-1n);
+  const starts = await listOffsets(admin, topic, partitions, -2n);
+  const ends = await listOffsets(admin, topic, partitions, -1n);
   const records: RawRecord[] = [];
   for (const partition of partitions) {
     let offset = starts.get(partition) ?? 0n;

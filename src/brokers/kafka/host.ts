@@ -1,7 +1,7 @@
 import type * as Kafka from '@platformatic/kafka';
 import type { Emitter } from '../../core/emitter.js';
 import type { BrokerEvents } from '../../messaging/broker.js';
-import type { Outcome } from '../shared/delivery.js';
+import type { DeadLetterOutcome } from '../shared/delivery.js';
 
 /** Group membership timing (ms). Short values make rebalances and crash recovery fast; see docs/kafka.md. */
 export interface KafkaGroupTiming {
@@ -45,7 +45,7 @@ export interface KafkaConsumerHost {
   deadLetter(
     group: string,
     record: Pick<Kafka.Message, 'key' | 'value' | 'headers' | 'partition' | 'offset'>,
-    outcome: Extract<Outcome, { kind: 'dead-letter' }>,
+    outcome: DeadLetterOutcome,
   ): Promise<void>;
   forget(consumer: object): void;
 }

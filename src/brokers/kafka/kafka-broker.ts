@@ -11,17 +11,17 @@ import {
 import type {
   Broker,
   BrokerCapabilities,
+  BrokerDeadLetter,
   BrokerEventListener,
   BrokerEvents,
   ConsumeOptions,
   Consumer,
   ConsumerLag,
-  DeadLetter,
   GroupOptions,
   MessageHandler,
   PublishOptions,
 } from '../../messaging/broker.js';
-import { type Outcome, resolveConsumeOptions } from '../shared/delivery.js';
+import { type DeadLetterOutcome, resolveConsumeOptions } from '../shared/delivery.js';
 import { assertName } from '../shared/naming.js';
 import { createTopic, groupLag, startGroupAtEnd, topicPartitions } from './admin.js';
 import { hasApiError, describeError as message, translate } from './client-errors.js';
@@ -265,7 +265,7 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
   async deadLetter(
     group: string,
     record: Pick<Kafka.Message, 'key' | 'value' | 'headers' | 'partition' | 'offset'>,
-    outcome: Extract<Outcome, { kind: 'dead-letter' }>,
+    outcome: DeadLetterOutcome,
   ): Promise<void> {
     const topic = this.deadLetterTopic(group);
     if (this.createsTopics) await this.ensureTopic(topic, 1);
@@ -330,7 +330,7 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
     return readTopic(this.#reader, this.admin, topic, options.limit ?? 1000);
   }
 
-  async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+  async deadLetters(group: string, options: { limit?: number } = {}): Promise<BrokerDeadLetter[]> {
     assertName('group', group);
     const limit = options.limit ?? 100;
     try {

@@ -1,5 +1,6 @@
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Consumer, MessageHandler } from '../../messaging/broker.js';
+import { deadLetterStamp } from '../shared/dead-letters.js';
 import { type Outcome, type ResolvedConsumeOptions, runDelivery } from '../shared/delivery.js';
 import { DeadLetterHeaders } from './dead-letters.js';
 import type { NatsHost } from './host.js';
@@ -75,11 +76,8 @@ export class NatsConsumer implements Consumer {
           for (const v of values) headers.append(key, v);
         }
       }
-      headers.set(DeadLetterHeaders.reason, outcome.reason);
-      headers.set(DeadLetterHeaders.error, oneLine(outcome.error).slice(0, 8000));
-      headers.set(DeadLetterHeaders.attempts, String(outcome.attempts));
-      headers.set(DeadLetterHeaders.group, this.group);
-      headers.set(DeadLetterHeaders.at, new Date().toISOString());
+      for (const [name, value] of deadLetterStamp(DeadLetterHeaders, this.group, outcome))
+        headers.set(name, value);
       headers.set(DeadLetterHeaders.subject, message.subject);
       try {
         await this.#host.js.publish(this.#host.deadLetterSubject(this.group), message.data, { headers });
@@ -100,8 +98,4 @@ export class NatsConsumer implements Consumer {
     await this.#messages?.close().catch(() => {});
     await this.#loop;
   }
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ');
 }

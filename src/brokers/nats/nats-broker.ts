@@ -6,7 +6,6 @@ import {
   BrokerClosedError,
   BrokerUnavailableError,
   ErrorCodes,
-  isFactumError,
   MissingDriverError,
   PublishNotConfirmedError,
   ValidationError,
@@ -14,18 +13,19 @@ import {
 import type {
   Broker,
   BrokerCapabilities,
+  BrokerDeadLetter,
   BrokerEventListener,
   BrokerEvents,
   ConsumeOptions,
   Consumer,
   ConsumerLag,
-  DeadLetter,
   GroupOptions,
   MessageHandler,
   PublishOptions,
 } from '../../messaging/broker.js';
 import { DEFAULT_MAX_DELIVERIES } from '../../messaging/broker.js';
 import { resolveConsumeOptions } from '../shared/delivery.js';
+import { errorMessage, translateDriverError } from '../shared/errors.js';
 import { assertName, routingKeyOf, routingPatterns } from '../shared/naming.js';
 import { NatsConsumer } from './consumer.js';
 import { toNatsDeadLetter } from './dead-letters.js';
@@ -82,7 +82,7 @@ export async function createNatsBroker(options: NatsBrokerOptions = {}): Promise
       reconnectJitter: 100,
     });
   } catch (cause) {
-    throw new BrokerUnavailableError(`Cannot connect to NATS at ${String(servers)}: ${message(cause)}`, {
+    throw new BrokerUnavailableError(`Cannot connect to NATS at ${String(servers)}: ${errorMessage(cause)}`, {
       cause,
     });
   }
@@ -208,7 +208,7 @@ export class NatsBroker implements Broker, NatsHost {
           () => undefined,
           (cause: unknown) => {
             throw new PublishNotConfirmedError(
-              `JetStream did not acknowledge event ${event.id} (${event.type} in ${event.streamId}): ${message(cause)}`,
+              `JetStream did not acknowledge event ${event.id} (${event.type} in ${event.streamId}): ${errorMessage(cause)}`,
               event.id,
               { cause },
             );
@@ -290,11 +290,11 @@ export class NatsBroker implements Broker, NatsHost {
     return { group, lag, partitions: [{ partition: this.stream, lag }] };
   }
 
-  async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+  async deadLetters(group: string, options: { limit?: number } = {}): Promise<BrokerDeadLetter[]> {
     assertName('group', group);
     const limit = options.limit ?? 100;
     const subject = this.deadLetterSubject(group);
-    const letters: DeadLetter[] = [];
+    const letters: BrokerDeadLetter[] = [];
     let seq = 1;
     while (letters.length < limit) {
       let stored: JetStream.StoredMsg | null;
@@ -339,10 +339,5 @@ function isNotFound(error: unknown): boolean {
 }
 
 export function translate(cause: unknown, operation: string): Error {
-  if (isFactumError(cause)) return cause as Error;
-  return new BrokerUnavailableError(`NATS could not ${operation}: ${message(cause)}`, { cause });
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return translateDriverError('NATS', cause, operation);
 }

@@ -1,7 +1,13 @@
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { retry } from '../../core/retry.js';
 import type { Consumer, GroupOptions, MessageHandler } from '../../messaging/broker.js';
-import { type Outcome, type ResolvedConsumeOptions, runDelivery } from '../shared/delivery.js';
+import { MAX_ERROR_LENGTH } from '../shared/dead-letters.js';
+import {
+  type DeadLetterOutcome,
+  type Outcome,
+  type ResolvedConsumeOptions,
+  runDelivery,
+} from '../shared/delivery.js';
 import { DeadLetterHeaders } from './dead-letters.js';
 import type { RabbitMqConnectionHost } from './host.js';
 import { fromAmqpMessage, previousDeliveries } from './wire.js';
@@ -142,13 +148,13 @@ export class RabbitMqConsumer implements Consumer {
   #publishDeadLetter(
     channel: ConfirmChannel,
     message: ConsumeMessage,
-    outcome: Extract<Outcome, { kind: 'dead-letter' }>,
+    outcome: DeadLetterOutcome,
   ): Promise<void> {
     const p = message.properties;
     const headers: Record<string, unknown> = {
       ...(p.headers ?? {}),
       [DeadLetterHeaders.reason]: outcome.reason,
-      [DeadLetterHeaders.error]: outcome.error.slice(0, 8000),
+      [DeadLetterHeaders.error]: outcome.error.slice(0, MAX_ERROR_LENGTH),
       [DeadLetterHeaders.attempts]: outcome.attempts,
       [DeadLetterHeaders.group]: this.group,
       [DeadLetterHeaders.at]: new Date().toISOString(),

@@ -1,6 +1,6 @@
 import type { GetMessage } from 'amqplib';
-import type { StoredEvent } from '../../core/envelope.js';
-import type { DeadLetter, DeadLetterReason } from '../../messaging/broker.js';
+import type { BrokerDeadLetter } from '../../messaging/broker.js';
+import { decodeDeadLetter } from '../shared/dead-letters.js';
 import { fromAmqpMessage, headersOf } from './wire.js';
 
 /** Headers Factum adds to a dead-lettered message, beside the original ones. */
@@ -13,32 +13,21 @@ export const DeadLetterHeaders = {
   routingKey: 'x-factum-routing-key',
 } as const;
 
-const REASONS: readonly DeadLetterReason[] = ['handler-failed', 'invalid-message', 'delivery-limit'];
-
-/** A message read from a dead-letter queue. RabbitMQ's own dead-lettering (x-death) counts as 'delivery-limit'. */
-export function toDeadLetter(group: string, message: GetMessage): DeadLetter {
+/**
+ * A message read from a dead-letter queue. RabbitMQ's own dead-lettering (x-death) counts as
+ * 'delivery-limit'; AMQP 0-9-1 does not say when a queue took a message, so one without Factum's
+ * headers is dated now.
+ */
+export function toDeadLetter(group: string, message: GetMessage): BrokerDeadLetter {
   const headers = headersOf(message);
-  const stated = headers[DeadLetterHeaders.reason] as DeadLetterReason | undefined;
-  const reason: DeadLetterReason =
-    stated !== undefined && REASONS.includes(stated) ? stated : 'delivery-limit';
-  let event: StoredEvent | undefined;
-  try {
-    event = fromAmqpMessage(message);
-  } catch {
-    event = undefined;
-  }
-  const at = headers[DeadLetterHeaders.at];
-  const letter: DeadLetter = {
-    group,
-    reason,
-    error:
-      headers[DeadLetterHeaders.error] ??
-      `dead-lettered by RabbitMQ: ${headers['x-death'] ?? 'unknown reason'}`,
-    attempts: Number(headers[DeadLetterHeaders.attempts] ?? headers['x-delivery-count'] ?? 0),
-    deadLetteredAt: at === undefined ? new Date() : new Date(at),
+  return decodeDeadLetter(group, DeadLetterHeaders, {
     headers,
-    body: message.content.toString('utf8'),
-  };
-  if (event !== undefined) letter.event = event;
-  return letter;
+    body: message.content,
+    decode: () => fromAmqpMessage(message),
+    storedAt: new Date(),
+    fallback: {
+      error: `dead-lettered by RabbitMQ: ${headers['x-death'] ?? 'unknown reason'}`,
+      attempts: headers['x-delivery-count'],
+    },
+  });
 }

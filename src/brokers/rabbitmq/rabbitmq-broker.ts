@@ -12,22 +12,23 @@ import { retry } from '../../core/retry.js';
 import type {
   Broker,
   BrokerCapabilities,
+  BrokerDeadLetter,
   BrokerEventListener,
   BrokerEvents,
   ConsumeOptions,
   Consumer,
   ConsumerLag,
-  DeadLetter,
   GroupOptions,
   MessageHandler,
   PublishOptions,
 } from '../../messaging/broker.js';
 import { resolveConsumeOptions } from '../shared/delivery.js';
+import { errorMessage } from '../shared/errors.js';
 import { assertName } from '../shared/naming.js';
 import { RabbitMqConsumer } from './consumer.js';
 import { toDeadLetter } from './dead-letters.js';
 import type { RabbitMqConnectionHost } from './host.js';
-import { message, redact, translate, waitForDrain, withSignal } from './support.js';
+import { redact, translate, waitForDrain, withSignal } from './support.js';
 import {
   deadLetterQueueName,
   declareExchanges,
@@ -172,7 +173,7 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
       });
     } catch (cause) {
       throw new BrokerUnavailableError(
-        `Cannot connect to RabbitMQ at ${redact(this.#url)}: ${message(cause)}`,
+        `Cannot connect to RabbitMQ at ${redact(this.#url)}: ${errorMessage(cause)}`,
         {
           cause,
         },
@@ -292,7 +293,7 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
             else
               reject(
                 new PublishNotConfirmedError(
-                  `RabbitMQ did not confirm event ${event.id} (${event.type} in ${event.streamId}): ${message(error)}`,
+                  `RabbitMQ did not confirm event ${event.id} (${event.type} in ${event.streamId}): ${errorMessage(error)}`,
                   event.id,
                   { cause: error },
                 ),
@@ -328,17 +329,10 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
     );
   }
 
-  async ensureGroup(options: GroupOptions): Promise<string> {
-    const conn = await this.connection();
-    const channel = await conn.createChannel();
-    channel.on('error', () => {});
-    try {
-      return await declareGroupQueues(channel, this.topology, options);
-    } catch (cause) {
-      throw translate(cause, `declare the queues of group ${options.group}`);
-    } finally {
-      await channel.close().catch(() => {});
-    }
+  ensureGroup(options: GroupOptions): Promise<string> {
+    return this.#withChannel(`declare the queues of group ${options.group}`, (channel) =>
+      declareGroupQueues(channel, this.topology, options),
+    );
   }
 
   async declareGroup(options: GroupOptions): Promise<void> {
@@ -373,7 +367,7 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
     return { group, lag: reply.messageCount, partitions: [{ partition: queue, lag: reply.messageCount }] };
   }
 
-  async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+  async deadLetters(group: string, options: { limit?: number } = {}): Promise<BrokerDeadLetter[]> {
     assertName('group', group);
     const limit = options.limit ?? 100;
     const dlq = deadLetterQueueName(this.topology, group);
@@ -383,7 +377,7 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
     // return, whichever way it is returned (nack, reject, recover or channel close), and AMQP 0-9-1
     // has no way to read a message without taking it (docs/messaging.md, Dead letters).
     return this.#withChannel(`read dead letters of ${dlq}`, async (channel) => {
-      const letters: DeadLetter[] = [];
+      const letters: BrokerDeadLetter[] = [];
       let last: Amqp.GetMessage | undefined;
       try {
         while (letters.length < limit) {

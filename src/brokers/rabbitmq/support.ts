@@ -1,5 +1,6 @@
 import type * as Amqp from 'amqplib';
-import { BrokerUnavailableError, isFactumError } from '../../core/errors.js';
+import { BrokerUnavailableError } from '../../core/errors.js';
+import { translateDriverError } from '../shared/errors.js';
 
 export function waitForDrain(channel: Amqp.ConfirmChannel): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -36,14 +37,9 @@ export function withSignal<T>(promise: Promise<T>, signal: AbortSignal, onTimeou
 
 /** Driver errors become Factum errors: a lost connection or channel is retriable. */
 export function translate(cause: unknown, operation: string): Error {
-  if (isFactumError(cause)) return cause as Error;
-  return new BrokerUnavailableError(`RabbitMQ could not ${operation}: ${message(cause)}`, { cause });
+  return translateDriverError('RabbitMQ', cause, operation);
 }
 
 export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-}
-
-export function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -10,12 +10,16 @@ import type {
   MessageHandler,
 } from '../../messaging/broker.js';
 import { DEFAULT_MAX_DELIVERIES, DEFAULT_PREFETCH } from '../../messaging/broker.js';
+import { errorMessage } from './errors.js';
 
 export type Outcome =
   | { kind: 'ack' }
   | { kind: 'dead-letter'; reason: DeadLetterReason; error: string; attempts: number; event?: StoredEvent }
   /** The consumer is stopping: leave the message unacknowledged so the broker redelivers it. */
   | { kind: 'abandon' };
+
+/** The outcome that sends a message to its group's dead-letter destination. */
+export type DeadLetterOutcome = Extract<Outcome, { kind: 'dead-letter' }>;
 
 export interface ResolvedConsumeOptions {
   group: string;
@@ -82,12 +86,12 @@ export async function runDelivery(
   try {
     event = input.decode();
   } catch (error) {
-    return { kind: 'dead-letter', reason: 'invalid-message', error: message(error), attempts: 0 };
+    return { kind: 'dead-letter', reason: 'invalid-message', error: errorMessage(error), attempts: 0 };
   }
   try {
     options.validate?.(event);
   } catch (error) {
-    return { kind: 'dead-letter', reason: 'invalid-message', error: message(error), attempts: 0, event };
+    return { kind: 'dead-letter', reason: 'invalid-message', error: errorMessage(error), attempts: 0, event };
   }
   const previous = input.deliveryCount - 1;
   if (previous >= options.maxDeliveries) {
@@ -131,13 +135,13 @@ export async function runDelivery(
   } catch (error) {
     if (signal.aborted) return { kind: 'abandon' };
     if (isInvalid(error)) {
-      return { kind: 'dead-letter', reason: 'invalid-message', error: message(error), attempts, event };
+      return { kind: 'dead-letter', reason: 'invalid-message', error: errorMessage(error), attempts, event };
     }
     const last = isFactumError(error, ErrorCodes.RETRIES_EXHAUSTED) ? (error as Error).cause : error;
     return {
       kind: 'dead-letter',
       reason: 'handler-failed',
-      error: message(last),
+      error: errorMessage(last),
       attempts: previous + attempts,
       event,
     };
@@ -146,8 +150,4 @@ export async function runDelivery(
 
 function isInvalid(error: unknown): boolean {
   return isFactumError(error, ErrorCodes.INVALID_MESSAGE);
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

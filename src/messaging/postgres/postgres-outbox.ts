@@ -1,9 +1,14 @@
-import type { ClientBase, PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { prepareAppend } from '../../core/validation.js';
+import type { FollowSource, HeldLease } from '../../follow/index.js';
+import { postgresFollowStorage } from '../../follow/index.js';
+import { checkLeaseOn } from '../../follow/kit.js';
+import { beginTransaction, type OpenTransaction } from '../../stores/postgres/kit.js';
 import { type PruneOptions, pruneInSteps, resolvePrune } from '../retention.js';
-import type { OutboxMessage, RelayBatch, RelaySource } from '../storage.js';
-import { connect, guard, namesOf, type PostgresHandle, rollbackAndRelease } from './handle.js';
+import type { OutboxMessage, RelayPage, RelaySource } from '../storage.js';
+import { guard, namesOf, type PostgresHandle } from './handle.js';
+import { ensureMessagingMigrations } from './migrations/index.js';
 import { claimOutbox } from './sql/claim-outbox.js';
 import { insertOutbox } from './sql/insert-outbox.js';
 import { lockOutboxStream } from './sql/lock-outbox-stream.js';
@@ -42,6 +47,7 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
   const prune = async (options: PruneOptions): Promise<number> => {
     const { cutoff, batchSize } = resolvePrune(options);
     const before = new Date(cutoff);
+    await ensureMessagingMigrations(handle);
     return pruneInSteps(
       0n,
       (after) =>
@@ -64,6 +70,7 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
       }
       const prepared = prepareAppend(message.streamId, [message], {});
       const event = prepared.events[0]!;
+      await ensureMessagingMigrations(handle);
       return guard(`enqueue ${event.type} for ${prepared.streamId}`, async () => {
         await lockOutboxStream(tx, names, prepared.streamId);
         const position = await insertOutbox(tx, names, prepared.streamId, prepared.category, event);
@@ -71,39 +78,47 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
       });
     },
     source(name = 'outbox') {
+      const storage = postgresFollowStorage(handle);
       // Positions this source claimed and has not committed yet (batches in flight, published in order).
       const inFlight = new Set<bigint>();
-      const open = new Set<PoolClient>();
-      const finish = async (client: PoolClient, positions: readonly bigint[], commit: boolean) => {
-        if (!open.delete(client)) return;
+      const open = new Set<OpenTransaction>();
+      const claims = new WeakMap<RelayPage, { tx: OpenTransaction; positions: readonly bigint[] }>();
+      const finish = async (
+        tx: OpenTransaction,
+        positions: readonly bigint[],
+        commit: boolean,
+        lease?: HeldLease,
+      ) => {
+        if (!open.delete(tx)) return;
         for (const p of positions) inFlight.delete(p);
         if (!commit) {
-          await rollbackAndRelease(client);
+          await tx.rollback();
           return;
         }
         try {
           await guard('mark outbox rows published', async () => {
-            if (positions.length > 0) await markOutboxPublished(client, names, positions);
-            await client.query('COMMIT');
+            // Fencing: the lease row is locked (FOR SHARE) until COMMIT, so a takeover waits for it.
+            if (lease !== undefined) await checkLeaseOn(tx.client, handle, lease.record);
+            if (positions.length > 0) await markOutboxPublished(tx.client, names, positions);
           });
         } catch (error) {
           // The claim is gone with the transaction; the rows come again (published at least once).
-          await rollbackAndRelease(client, error);
+          await tx.rollback(error);
           throw error;
         }
-        client.release();
+        await tx.commit();
       };
-      return {
-        name,
-        prune,
-        async next(limit): Promise<RelayBatch> {
-          const client = await connect(handle.pool, `claim outbox rows for ${name}`);
-          open.add(client);
+      const pages: FollowSource<RelayPage> = {
+        release: (page) => page.release?.() ?? Promise.resolve(),
+        async read(_after, limit): Promise<RelayPage> {
+          await ensureMessagingMigrations(handle);
+          const tx = await beginTransaction(handle.pool, `claim outbox rows for ${name}`);
+          const client = tx.client;
+          open.add(tx);
           try {
-            const claimed = await guard(`claim outbox rows for ${name}`, async () => {
-              await client.query('BEGIN');
-              return claimOutbox(client, names, limit);
-            });
+            const claimed = await guard(`claim outbox rows for ${name}`, () =>
+              claimOutbox(client, names, limit),
+            );
             let events = claimed;
             if (claimed.length > 0) {
               const own = [...inFlight, ...claimed.map((e) => e.position)];
@@ -119,30 +134,45 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
               });
             }
             if (events.length === 0) {
-              await finish(client, [], true);
-              return { events, commit: async () => {} };
+              await finish(tx, [], true);
+              return { events, last: 0n };
             }
             const positions = events.map((e) => e.position);
             for (const p of positions) inFlight.add(p);
-            return {
+            const page: RelayPage = {
               events,
-              commit: () => finish(client, positions, true),
-              release: () => finish(client, positions, false),
+              last: positions.at(-1)!,
+              release: () => finish(tx, positions, false),
             };
+            claims.set(page, { tx, positions });
+            return page;
           } catch (error) {
-            if (open.has(client)) {
-              open.delete(client);
-              await rollbackAndRelease(client, error);
+            if (open.has(tx)) {
+              open.delete(tx);
+              await tx.rollback(error);
             }
             throw error;
           }
         },
+      };
+      return {
+        name,
+        storage,
+        prune,
+        pages,
+        // Claims decide what comes next: every holding starts from the unpublished rows.
+        start: async () => 0n,
+        async commit(page, lease) {
+          const claim = claims.get(page);
+          if (claim === undefined) return;
+          await finish(claim.tx, claim.positions, true, lease);
+        },
         reset() {
           // Claims still open are given back (their rows come again).
           inFlight.clear();
-          for (const client of [...open]) {
-            open.delete(client);
-            void rollbackAndRelease(client);
+          for (const tx of [...open]) {
+            open.delete(tx);
+            void tx.rollback();
           }
         },
       };

@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../core/envelope.js';
-import { ErrorCodes, StoreUnavailableError, ValidationError } from '../../core/errors.js';
+import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { prepareAppend } from '../../core/validation.js';
+import { sqliteFollowStorage } from '../../follow/index.js';
+import { databaseOf, type SqliteHandle, translate, writeTransaction } from '../../stores/sqlite/kit.js';
 import {
   checkConsumer,
   type InboxPruneOptions,
@@ -9,35 +11,22 @@ import {
   pruneInSteps,
   resolvePrune,
 } from '../retention.js';
-import type {
-  CheckpointStore,
-  LeaseStore,
-  OutboxMessage,
-  PrunableInbox,
-  RelayBatch,
-  RelaySource,
-} from '../storage.js';
-import { prepareAcquireLease } from './sql/acquire-lease.js';
+import type { OutboxMessage, PrunableInbox, RelaySource } from '../storage.js';
+import { ensureMessagingMigrations } from './migrations/index.js';
 import { prepareFindInbox } from './sql/find-inbox.js';
 import { prepareInsertInbox } from './sql/insert-inbox.js';
 import { prepareInsertOutbox } from './sql/insert-outbox.js';
-import { prepareLoadCheckpoint } from './sql/load-checkpoint.js';
 import { prepareMarkOutboxPublished } from './sql/mark-outbox-published.js';
 import { prepareNextOutboxVersion } from './sql/next-outbox-version.js';
 import { type InboxCursor, prepareInboxPrune } from './sql/prune-inbox.js';
 import { prepareOutboxWindow, preparePruneOutbox } from './sql/prune-outbox.js';
 import { prepareReadOutbox } from './sql/read-outbox.js';
-import { prepareReleaseLease } from './sql/release-lease.js';
-import { prepareSaveCheckpoint } from './sql/save-checkpoint.js';
-
-export type { OutboxMessage } from '../storage.js';
 
 /** A better-sqlite3 connection, or anything that has one (a SqliteEventStore). */
-export type SqliteHandle = Database.Database | { readonly database: Database.Database };
+export type { SqliteHandle } from '../../stores/sqlite/kit.js';
+export type { OutboxMessage } from '../storage.js';
 
-function dbOf(handle: SqliteHandle): Database.Database {
-  return 'database' in handle ? handle.database : handle;
-}
+const dbOf = databaseOf;
 
 type Writer = <T>(operation: string, write: () => T) => Promise<T>;
 
@@ -65,51 +54,7 @@ function transactionOf(handle: SqliteHandle): Writer {
   const db = dbOf(handle);
   const store = handle as { transaction?: (task: () => unknown) => Promise<unknown> };
   if ('database' in handle && typeof store.transaction === 'function') return writerOf(handle);
-  return async (operation, write) =>
-    guard(operation, () => {
-      if (db.inTransaction) {
-        throw new StoreUnavailableError(
-          `SQLite could not ${operation}: a transaction is open on this connection; try again once it ended`,
-        );
-      }
-      return db.transaction(write).immediate();
-    });
-}
-
-/** Relay checkpoints in `factum_checkpoints` (migration 0010). */
-export function sqliteCheckpoints(handle: SqliteHandle): CheckpointStore {
-  const db = dbOf(handle);
-  const write = writerOf(handle);
-  const load = prepareLoadCheckpoint(db);
-  const save = prepareSaveCheckpoint(db);
-  return {
-    async load(name) {
-      return guard(`load checkpoint ${name}`, () => load.get(name)?.position ?? 0n);
-    },
-    async save(name, position) {
-      await write(`save checkpoint ${name} at ${position}`, () => save.run(name, position, Date.now()));
-    },
-  };
-}
-
-/** Leases in `factum_leases` (migration 0011): one holder per name across processes sharing the file. */
-export function sqliteLeases(handle: SqliteHandle): LeaseStore {
-  const db = dbOf(handle);
-  const write = writerOf(handle);
-  const acquire = prepareAcquireLease(db);
-  const release = prepareReleaseLease(db);
-  return {
-    async tryAcquire(name, owner, ttlMs) {
-      const now = Date.now();
-      return write(
-        `take lease ${name}`,
-        () => acquire.run({ name, owner, expiresAt: now + ttlMs, now }).changes > 0,
-      );
-    },
-    async release(name, owner) {
-      await write(`release lease ${name}`, () => release.run(name, owner));
-    },
-  };
+  return (operation, write) => writeTransaction(db, operation, write);
 }
 
 export interface SqliteOutbox {
@@ -133,8 +78,8 @@ export interface SqliteOutbox {
 
 /** The transactional outbox in `factum_outbox` (migration 0012). */
 export function sqliteOutbox(handle: SqliteHandle): SqliteOutbox {
+  ensureMessagingMigrations(handle);
   const db = dbOf(handle);
-  const write = writerOf(handle);
   const nextVersion = prepareNextOutboxVersion(db);
   const insert = prepareInsertOutbox(db);
   const read = prepareReadOutbox(db);
@@ -194,36 +139,36 @@ export function sqliteOutbox(handle: SqliteHandle): SqliteOutbox {
       return { id: event.id, position: BigInt(info.lastInsertRowid) };
     },
     source(name = 'outbox') {
-      let cursor = 0n;
+      const storage = sqliteFollowStorage(handle);
       return {
         name,
+        storage,
         prune,
-        reset() {
-          cursor = 0n;
-        },
-        async next(limit): Promise<RelayBatch> {
-          const rows = guard('read the outbox', () => read.all(cursor, limit));
-          const events: StoredEvent[] = rows.map((r) => ({
-            position: r[0],
-            id: r[1],
-            streamId: r[2],
-            version: Number(r[3]),
-            category: r[4],
-            type: r[5],
-            schemaVersion: Number(r[6]),
-            data: JSON.parse(r[7]) as unknown,
-            metadata: JSON.parse(r[8]) as Record<string, unknown>,
-            timestamp: new Date(Number(r[9])),
-          }));
-          const last = events.at(-1)?.position;
-          if (last !== undefined) cursor = last;
-          return {
-            events,
-            async commit() {
-              if (last !== undefined)
-                await write('mark outbox rows published', () => mark.run(Date.now(), last));
-            },
-          };
+        // Every holding starts from the first unpublished row: the rows know what was published.
+        start: async () => 0n,
+        commit: (page, lease) =>
+          storage.transaction(async (tx) => {
+            await lease.check(tx);
+            if (page.events.length > 0)
+              guard('mark outbox rows published', () => mark.run(Date.now(), page.last));
+          }, lease.scope),
+        pages: {
+          async read(after, limit) {
+            const rows = guard('read the outbox', () => read.all(after, limit));
+            const events: StoredEvent[] = rows.map((r) => ({
+              position: r[0],
+              id: r[1],
+              streamId: r[2],
+              version: Number(r[3]),
+              category: r[4],
+              type: r[5],
+              schemaVersion: Number(r[6]),
+              data: JSON.parse(r[7]) as unknown,
+              metadata: JSON.parse(r[8]) as Record<string, unknown>,
+              timestamp: new Date(Number(r[9])),
+            }));
+            return { events, last: events.at(-1)?.position ?? after };
+          },
         },
       };
     },
@@ -239,6 +184,7 @@ export function sqliteOutbox(handle: SqliteHandle): SqliteOutbox {
  * the transaction.
  */
 export function sqliteInbox(handle: SqliteHandle): PrunableInbox<Database.Database> {
+  ensureMessagingMigrations(handle);
   const db = dbOf(handle);
   const inTransaction = transactionOf(handle);
   const insert = prepareInsertInbox(db);
@@ -273,19 +219,18 @@ export function sqliteInbox(handle: SqliteHandle): PrunableInbox<Database.Databa
             `inbox.process(${consumer}, ${event.id}): a transaction is already open on this connection`,
           );
         }
-        guard('begin the inbox transaction', () => db.exec('BEGIN IMMEDIATE'));
-        try {
-          if (insert.run(consumer, event.id, Date.now()).changes === 0) {
-            db.exec('ROLLBACK');
-            return 'duplicate';
-          }
-          await work(db);
-          db.exec('COMMIT');
-          return 'processed';
-        } catch (error) {
-          if (db.inTransaction) db.exec('ROLLBACK');
-          throw error;
-        }
+        return writeTransaction(
+          db,
+          `process ${event.id} in the inbox of ${consumer}`,
+          async (tx, control) => {
+            if (insert.run(consumer, event.id, Date.now()).changes === 0) {
+              control.rollbackOnly();
+              return 'duplicate' as const;
+            }
+            await work(tx);
+            return 'processed' as const;
+          },
+        );
       });
     },
     async has(consumer, eventId) {
@@ -311,16 +256,11 @@ export function sqliteInbox(handle: SqliteHandle): PrunableInbox<Database.Databa
   };
 }
 
+/** Runs `fn`, turning driver errors into Factum errors that name `operation`. */
 function guard<T>(operation: string, fn: () => T): T {
   try {
     return fn();
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_IOERR') {
-      throw new StoreUnavailableError(`SQLite could not ${operation}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    throw error;
+    throw translate(error, operation);
   }
 }

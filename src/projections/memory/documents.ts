@@ -1,9 +1,5 @@
-import {
-  ErrorCodes,
-  NotSupportedError,
-  ProjectionNotFoundError,
-  ValidationError,
-} from '../../core/errors.js';
+import { NotSupportedError, ProjectionNotFoundError } from '../../core/errors.js';
+import { assertDeclaredCollection, documentJson, patchFields } from '../document-args.js';
 import { checkFilter, checkFind, matches, sortDocuments } from '../filter.js';
 import { assertDocumentId, physicalName } from '../names.js';
 import type { GenerationLayout } from '../storage.js';
@@ -34,28 +30,14 @@ export class MemoryDocuments<T extends object> implements DocumentCollection<T> 
 
   async upsert(id: string, doc: T): Promise<void> {
     assertDocumentId(id, this.#collection);
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      throw new ValidationError(
-        ErrorCodes.INVALID_ARGUMENT,
-        'doc',
-        `Document ${this.#collection}/${id} must be a JSON object, got ${Array.isArray(doc) ? 'an array' : typeof doc}`,
-      );
-    }
-    this.#write(id, JSON.stringify(doc));
+    this.#write(id, documentJson(doc, this.#collection, id));
   }
 
   async patch(id: string, changes: Partial<T>): Promise<boolean> {
     assertDocumentId(id, this.#collection);
-    if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) {
-      throw new ValidationError(
-        ErrorCodes.INVALID_ARGUMENT,
-        'changes',
-        `patch of ${this.#collection}/${id}: changes must be an object`,
-      );
-    }
+    const entries = patchFields(changes, this.#collection, id);
     const json = this.#table().get(id);
     if (json === undefined) return false;
-    const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
     if (entries.length === 0) return true;
     this.#write(id, JSON.stringify({ ...(JSON.parse(json) as object), ...Object.fromEntries(entries) }));
     return true;
@@ -121,11 +103,7 @@ export class MemoryProjectionTx implements ProjectionTx {
   }
 
   documents<T extends object = Record<string, unknown>>(collection: string): DocumentCollection<T> {
-    if (!Object.hasOwn(this.#layout.documents, collection)) {
-      throw new ProjectionNotFoundError(
-        `collection '${collection}' is not declared by projection ${this.#layout.projection} (declare it in documents)`,
-      );
-    }
+    assertDeclaredCollection(this.#layout, collection);
     const physical = physicalName(collection, this.#layout.generation);
     const table = () => {
       this.#guard(`use ${collection}`);

@@ -1,13 +1,22 @@
 import type { StoredEvent } from '../../core/envelope.js';
-import { ErrorCodes, NotSupportedError, TransactionClosedError, ValidationError } from '../../core/errors.js';
+import { ErrorCodes, NotSupportedError, ValidationError } from '../../core/errors.js';
 import type { EventStore } from '../../core/store.js';
-import { TransactionGate } from '../../core/transaction-gate.js';
+import {
+  type MemoryFollowShared,
+  type MemoryFollowState,
+  MemoryFollowTx,
+  memoryFollowShared,
+  memoryRead,
+  memoryTransaction,
+} from '../../follow/kit.js';
+import { batchInTransaction } from '../batch.js';
 import { physicalName } from '../names.js';
 import {
+  type BatchResult,
+  type BatchSteps,
   type DeadLetter,
   type DeadLetterQuery,
   type GenerationLayout,
-  type LeaseRecord,
   type NewDeadLetter,
   type ProjectionRecord,
   type ProjectionStorage,
@@ -21,12 +30,10 @@ import { MemoryProjectionTx, type MemoryTable } from './documents.js';
 interface State {
   projections: Map<string, ProjectionRecord>;
   objects: Map<string, { projection: string; kind: 'documents' | 'table' }>;
-  checkpoints: Map<string, bigint>;
   tables: Map<string, MemoryTable>;
   views: Map<string, string>;
   deadLetters: Map<number, DeadLetter>;
   nextDeadLetterId: number;
-  leases: Map<string, LeaseRecord>;
 }
 
 /**
@@ -42,48 +49,41 @@ export function memoryProjectionStorage(store: EventStore): ProjectionStorage {
 class MemoryProjectionStorage implements ProjectionStorage {
   readonly dialect = 'memory';
   readonly store: EventStore;
-  readonly #gate = new TransactionGate();
+  /** The store's memory follow storage: one gate and one lease and checkpoint state per store. */
+  readonly #follow: MemoryFollowShared;
   readonly #state: State = {
     projections: new Map(),
     objects: new Map(),
-    checkpoints: new Map(),
     tables: new Map(),
     views: new Map(),
     deadLetters: new Map(),
     nextDeadLetterId: 1,
-    leases: new Map(),
   };
   #head = 0n;
 
   constructor(store: EventStore) {
     this.store = store;
+    this.#follow = memoryFollowShared(store);
   }
 
   transaction<T>(task: (tx: StorageTx) => Promise<T>, _scope?: string): Promise<T> {
-    return this.#gate.run(async () => {
-      const undo: (() => void)[] = [];
-      const tx = new MemoryStorageTx(this.#state, undo, this.store);
-      try {
-        return await task(tx);
-      } catch (error) {
-        for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
-        throw error;
-      } finally {
-        tx.close();
-      }
-    });
+    return memoryTransaction<MemoryStorageTx, T>(
+      this.#follow.gate,
+      (undo) => new MemoryStorageTx(this.#follow.state, this.#state, undo, this.store),
+      task,
+    );
+  }
+
+  batch<T>(scope: string, steps: BatchSteps<T>): Promise<BatchResult<T>> {
+    return batchInTransaction(this, scope, steps);
   }
 
   read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
-    const run = async () => {
-      const tx = new MemoryStorageTx(this.#state, undefined, this.store);
-      try {
-        return await task(tx);
-      } finally {
-        tx.close();
-      }
-    };
-    return this.#gate.inside() ? run() : this.#gate.run(run);
+    return memoryRead<MemoryStorageTx, T>(
+      this.#follow.gate,
+      () => new MemoryStorageTx(this.#follow.state, this.#state, undefined, this.store),
+      task,
+    );
   }
 
   /** The memory store's positions are dense (1, 2, 3 …): page forward from the last head seen. */
@@ -112,15 +112,14 @@ class MemoryProjectionStorage implements ProjectionStorage {
   }
 }
 
-class MemoryStorageTx implements StorageTx {
+class MemoryStorageTx extends MemoryFollowTx implements StorageTx {
   readonly #s: State;
   /** Undo steps of the enclosing transaction; undefined for reads (writes are refused). */
   readonly #undo: (() => void)[] | undefined;
-
   readonly #store: EventStore;
-  #open = true;
 
-  constructor(state: State, undo: (() => void)[] | undefined, store: EventStore) {
+  constructor(follow: MemoryFollowState, state: State, undo: (() => void)[] | undefined, store: EventStore) {
+    super(follow, undo);
     this.#s = state;
     this.#undo = undo;
     this.#store = store;
@@ -132,20 +131,9 @@ class MemoryStorageTx implements StorageTx {
     return readLogPage(this.#store, after, limit);
   }
 
-  close(): void {
-    this.#open = false;
-  }
+  #guard = (operation: string): void => this.guard(operation);
 
-  #guard = (operation: string): void => {
-    if (!this.#open) throw new TransactionClosedError(operation);
-  };
-
-  #record = (step: () => void): void => {
-    if (this.#undo === undefined) {
-      throw new ValidationError(ErrorCodes.INVALID_ARGUMENT, 'read', 'Cannot write inside a read');
-    }
-    this.#undo.push(step);
-  };
+  #record = (step: () => void): void => this.record(step);
 
   #set<K, V>(map: Map<K, V>, key: K, value: V): void {
     const had = map.has(key);
@@ -197,18 +185,6 @@ class MemoryStorageTx implements StorageTx {
 
   async ownerOf(name: string): Promise<string | undefined> {
     return this.#s.objects.get(name)?.projection;
-  }
-
-  async getCheckpoint(projection: string, generation: number): Promise<bigint | undefined> {
-    return this.#s.checkpoints.get(`${projection}\u0000${generation}`);
-  }
-
-  async setCheckpoint(projection: string, generation: number, position: bigint): Promise<void> {
-    this.#set(this.#s.checkpoints, `${projection}\u0000${generation}`, position);
-  }
-
-  async deleteCheckpoint(projection: string, generation: number): Promise<void> {
-    this.#delete(this.#s.checkpoints, `${projection}\u0000${generation}`);
   }
 
   async createGeneration(layout: GenerationLayout): Promise<void> {
@@ -325,14 +301,5 @@ class MemoryStorageTx implements StorageTx {
       else parked++;
     }
     return { dead, parked };
-  }
-
-  async getLease(name: string): Promise<LeaseRecord | undefined> {
-    const l = this.#s.leases.get(name);
-    return l === undefined ? undefined : { ...l };
-  }
-
-  async putLease(lease: LeaseRecord): Promise<void> {
-    this.#set(this.#s.leases, lease.name, { ...lease });
   }
 }

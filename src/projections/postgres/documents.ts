@@ -1,8 +1,15 @@
-import { ErrorCodes, ProjectionNotFoundError, ValidationError } from '../../core/errors.js';
+import { ErrorCodes, ValidationError } from '../../core/errors.js';
+import {
+  assertDeclaredCollection,
+  assertDeclaredTable,
+  documentJson as objectJson,
+  patchFields,
+} from '../document-args.js';
 import { checkFilter, checkFind } from '../filter.js';
 import { assertDocumentId } from '../names.js';
 import type { GenerationLayout } from '../storage.js';
 import type { DocumentCollection, Filter, FindOptions, ProjectionTx } from '../types.js';
+import type { WriteBuffer } from '../write-buffer.js';
 import { countDocuments } from './sql/count-documents.js';
 import { deleteDocument } from './sql/delete-document.js';
 import { generationTable } from './sql/field-expression.js';
@@ -10,7 +17,6 @@ import { findDocuments } from './sql/find-documents.js';
 import { getDocument } from './sql/get-document.js';
 import { patchDocument } from './sql/patch-document.js';
 import type { ProjectionTables, Queryable } from './sql/tables.js';
-import type { WriteBuffer } from './write-buffer.js';
 
 /** The connection while the transaction is open; throws TransactionClosedError after. */
 export type Connection = (operation: string) => Queryable;
@@ -55,15 +61,8 @@ export class PostgresDocuments<T extends object> implements DocumentCollection<T
 
   async patch(id: string, changes: Partial<T>): Promise<boolean> {
     assertDocumentId(id, this.#collection);
-    if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) {
-      throw new ValidationError(
-        ErrorCodes.INVALID_ARGUMENT,
-        'changes',
-        `patch of ${this.#collection}/${id}: changes must be an object`,
-      );
-    }
+    const fields = Object.fromEntries(patchFields(changes, this.#collection, id));
     const db = this.#conn('patch a document');
-    const fields = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
     const pending = this.#buffer.pending(this.#table, id);
     if (pending === null) return false;
     if (pending !== undefined) {
@@ -122,11 +121,7 @@ export class PostgresProjectionTx implements ProjectionTx {
   documents<T extends object = Record<string, unknown>>(collection: string): DocumentCollection<T> {
     let c = this.#collections.get(collection);
     if (c === undefined) {
-      if (!Object.hasOwn(this.#layout.documents, collection)) {
-        throw new ProjectionNotFoundError(
-          `collection '${collection}' is not declared by projection ${this.#layout.projection} (declare it in documents)`,
-        );
-      }
+      assertDeclaredCollection(this.#layout, collection);
       c = new PostgresDocuments(this.#conn, this.#buffer, this.#tables, collection, this.#layout.generation);
       this.#collections.set(collection, c);
     }
@@ -135,11 +130,7 @@ export class PostgresProjectionTx implements ProjectionTx {
 
   /** The schema-qualified, quoted physical name (`"schema"."totals__g2"`). */
   table(name: string): string {
-    if (!this.#layout.tables.includes(name)) {
-      throw new ProjectionNotFoundError(
-        `table '${name}' is not declared by projection ${this.#layout.projection} (declare it in tables)`,
-      );
-    }
+    assertDeclaredTable(this.#layout, name);
     return generationTable(this.#tables, name, this.#layout.generation);
   }
 
@@ -167,14 +158,7 @@ const NOT_FOR_JSONB =
   /(?<!\\)(?:\\\\)*\\u0000|(?<!\\)(?:\\\\)*\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i;
 
 function documentJson(doc: unknown, collection: string, id: string): string {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new ValidationError(
-      ErrorCodes.INVALID_ARGUMENT,
-      'doc',
-      `Document ${collection}/${id} must be a JSON object, got ${Array.isArray(doc) ? 'an array' : typeof doc}`,
-    );
-  }
-  const json = JSON.stringify(doc);
+  const json = objectJson(doc, collection, id);
   if (NOT_FOR_JSONB.test(json)) {
     throw new ValidationError(
       ErrorCodes.INVALID_ARGUMENT,

@@ -1,15 +1,24 @@
 import type { PoolClient } from 'pg';
 import type { StoredEvent } from '../../core/envelope.js';
-import { StoreClosedError, TransactionClosedError } from '../../core/errors.js';
-import { translate } from '../../stores/postgres/errors.js';
-import { PostgresEventStore } from '../../stores/postgres/postgres-store.js';
-import { schemaNames } from '../../stores/postgres/schema.js';
+import { StoreClosedError } from '../../core/errors.js';
+import type { SessionLocks } from '../../follow/index.js';
 import {
+  followTables,
+  lockScopes,
+  PostgresFollowTx,
+  PostgresTransactions,
+  type PostgresTransactionsOptions,
+  runFollowTx,
+} from '../../follow/kit.js';
+import { type PostgresEventStore, schemaNames, translate } from '../../stores/postgres/kit.js';
+import { batchInTransaction } from '../batch.js';
+import {
+  type BatchResult,
+  type BatchSteps,
   brandStorage,
   type DeadLetter,
   type DeadLetterQuery,
   type GenerationLayout,
-  type LeaseRecord,
   type NewDeadLetter,
   type ProjectionRecord,
   type ProjectionStorage,
@@ -17,57 +26,40 @@ import {
   storageOf,
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
+import { WriteBuffer } from '../write-buffer.js';
 import { PostgresProjectionTx } from './documents.js';
-import { PostgresSessionLocks } from './session-locks.js';
+import { ensureProjectionMigrations } from './migrations/index.js';
 import { addDeadLetter } from './sql/add-dead-letter.js';
 import { blockedKeys } from './sql/blocked-keys.js';
 import { claimObjects } from './sql/claim-objects.js';
 import { countDeadLetters } from './sql/count-dead-letters.js';
 import { countEventsAfter } from './sql/count-events-after.js';
 import { createGeneration } from './sql/create-generation.js';
-import { deleteCheckpoint } from './sql/delete-checkpoint.js';
 import { deleteDeadLetter } from './sql/delete-dead-letter.js';
 import { deleteDeadLetters } from './sql/delete-dead-letters.js';
 import { dropGeneration } from './sql/drop-generation.js';
-import { getCheckpoint } from './sql/get-checkpoint.js';
 import { getDeadLetter } from './sql/get-dead-letter.js';
-import { getLease } from './sql/get-lease.js';
 import { headPosition } from './sql/head-position.js';
 import { listDeadLetters } from './sql/list-dead-letters.js';
 import { listProjections } from './sql/list-projections.js';
-import { lockProjections } from './sql/lock-projections.js';
 import { ownerOf } from './sql/owner-of.js';
 import { getProjection } from './sql/projection-record.js';
 import { publishGeneration } from './sql/publish-generation.js';
-import { putLease } from './sql/put-lease.js';
 import { putProjection } from './sql/put-projection.js';
 import { readCommittedLog } from './sql/read-committed-log.js';
-import { setCheckpoint } from './sql/set-checkpoint.js';
 import { type ProjectionTables, projectionTables, type Queryable } from './sql/tables.js';
 import { updateDeadLetter } from './sql/update-dead-letter.js';
-import { WriteBuffer } from './write-buffer.js';
+import { writeDocuments } from './sql/write-documents.js';
 
-export interface PostgresProjectionStorageOptions {
-  /**
-   * The clock leases and lag compare against (ms since the epoch). Default: the database's clock,
-   * as this process's clock plus an offset measured at every write transaction (and at the first
-   * read), so processes on hosts whose clocks disagree still agree on lease expiry, and lag is
-   * measured against the clock that stamped the events.
-   */
-  now?: () => number;
-}
+export type PostgresProjectionStorageOptions = PostgresTransactionsOptions;
 
-export function isPostgresStore(store: unknown): store is PostgresEventStore {
-  return store instanceof PostgresEventStore;
-}
-
-const UNDEFINED_TABLE = '42P01';
-const MAX_READ_ATTEMPTS = 3;
+export { isPostgresStore } from '../../stores/postgres/kit.js';
 
 /**
- * Projection storage in the PostgreSQL store's own database and schema (migrations 0005-0007): read
- * models as jsonb documents, checkpoints, dead letters and lease rows, each batch's writes and its
- * checkpoint in one transaction. Without options, one storage per store.
+ * Projection storage in the PostgreSQL store's own database and schema (migrations 0005-0007,
+ * applied or checked before its first statement): read models as jsonb documents, checkpoints, dead
+ * letters and lease rows, each batch's writes and its checkpoint in one transaction. Without
+ * options, one storage per store.
  */
 export function postgresProjectionStorage(
   store: PostgresEventStore,
@@ -80,18 +72,9 @@ export function postgresProjectionStorage(
 class PostgresProjectionStorage implements ProjectionStorage {
   readonly dialect = 'postgres';
   readonly store: PostgresEventStore;
-  readonly sessionLocks: PostgresSessionLocks;
   readonly #tables: ProjectionTables;
-  readonly #now: (() => number) | undefined;
-  /** Database clock minus this process's clock (ms), once measured. */
-  #clockOffset: number | undefined;
-  /**
-   * In this process, transactions queue in order per scope, and one without a scope waits for all
-   * (so waiting transactions do not hold pooled connections); advisory locks order processes.
-   */
-  #exclusive: Promise<unknown> = Promise.resolve();
-  readonly #scoped = new Map<string, Promise<unknown>>();
-  readonly #running = new Set<Promise<unknown>>();
+  /** Transactions, scope locks, the database clock and session locks: the follow kit's. */
+  readonly #transactions: PostgresTransactions<PostgresStorageTx>;
   /** Inline projections: the append hooks and the projections they write. */
   readonly #appendHooks = new Set<{
     hook: (events: readonly StoredEvent[], tx: StorageTx) => Promise<void>;
@@ -102,91 +85,32 @@ class PostgresProjectionStorage implements ProjectionStorage {
   constructor(store: PostgresEventStore, options: PostgresProjectionStorageOptions) {
     this.store = store;
     this.#tables = projectionTables(schemaNames(store.schema));
-    this.#now = options.now;
-    this.sessionLocks = new PostgresSessionLocks(store.pool, store.schema, () => store.closed);
-    // Locks are held on a connection of their own: closing the store ends them (the runners then stop).
-    store.onClose(() => this.sessionLocks.releaseAll());
+    const tables = this.#tables;
+    this.#transactions = new PostgresTransactions(store, (client) => new PostgresStorageTx(client, tables), {
+      ...options,
+      ensure: () => ensureProjectionMigrations(store),
+    });
+  }
+
+  get sessionLocks(): SessionLocks {
+    return this.#transactions.sessionLocks;
   }
 
   transaction<T>(task: (tx: StorageTx) => Promise<T>, scope?: string): Promise<T> {
-    const before =
-      scope === undefined ? [this.#exclusive, ...this.#running] : [this.#exclusive, this.#scoped.get(scope)];
-    const run = Promise.allSettled(before).then(() =>
-      this.#run('BEGIN', scope === undefined ? null : [scope], task),
-    );
-    const settled = run.then(
-      () => {},
-      () => {},
-    );
-    if (scope === undefined) {
-      this.#exclusive = settled;
-    } else {
-      this.#scoped.set(scope, settled);
-      this.#running.add(settled);
-      void settled.then(() => {
-        this.#running.delete(settled);
-        if (this.#scoped.get(scope) === settled) this.#scoped.delete(scope);
-      });
-    }
-    return run;
+    return this.#transactions.transaction(task, scope);
   }
 
-  /**
-   * A read-only snapshot: every statement of `task` sees the same committed state; never waits for
-   * writers. A read that resolved the live generation just before a swap dropped it finds its table
-   * gone (undefined_table): it runs again, against the new generation.
-   */
-  async read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', undefined, task);
-      } catch (error) {
-        if (attempt >= MAX_READ_ATTEMPTS || (error as { code?: unknown }).code !== UNDEFINED_TABLE)
-          throw error;
-      }
-    }
+  batch<T>(scope: string, steps: BatchSteps<T>): Promise<BatchResult<T>> {
+    return batchInTransaction(this, scope, steps);
   }
 
-  /** `locks`: the scopes to lock (null: the whole schema), or undefined for a read. */
-  async #run<T>(
-    begin: string,
-    locks: readonly string[] | null | undefined,
-    task: (tx: StorageTx) => Promise<T>,
-  ): Promise<T> {
-    const write = locks !== undefined;
-    const operation = write ? 'run a projection transaction' : 'read projection state';
-    // The store's pool ends with it: a connection asked for now might never come.
-    if (this.store.closed) throw new StoreClosedError(operation);
-    const client = await this.store.pool.connect().catch((error: unknown) => {
-      throw translate(error, operation);
-    });
-    let broken = false;
-    try {
-      await client.query(begin);
-      if (write) {
-        this.#observeClock(await lockProjections(client, this.#tables, locks));
-      } else if (this.#clockOffset === undefined && this.#now === undefined) {
-        const { rows } = await client.query<{ now: number }>(
-          'SELECT extract(epoch from clock_timestamp())::float8 * 1000 AS now',
-        );
-        this.#observeClock(Number(rows[0]?.now));
-      }
-      const result = await PostgresStorageTx.run(client, this.#tables, task);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      // Driver errors become Factum errors; whatever else the task threw passes through as it is.
-      throw error instanceof Error ? translate(error, operation) : error;
-    } finally {
-      client.release(broken ? true : undefined);
-    }
+  read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
+    return this.#transactions.read(task);
   }
 
   async head(): Promise<bigint> {
     if (this.store.closed) throw new StoreClosedError('read the head of the log');
+    await ensureProjectionMigrations(this.store);
     try {
       return await headPosition(this.store.pool, this.#tables);
     } catch (error) {
@@ -196,6 +120,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
 
   async countEventsAfter(position: bigint): Promise<number> {
     if (this.store.closed) throw new StoreClosedError(`count the events after position ${position}`);
+    await ensureProjectionMigrations(this.store);
     try {
       return await countEventsAfter(this.store.pool, this.#tables, position);
     } catch (error) {
@@ -204,13 +129,7 @@ class PostgresProjectionStorage implements ProjectionStorage {
   }
 
   now(): number {
-    if (this.#now !== undefined) return this.#now();
-    return Date.now() + (this.#clockOffset ?? 0);
-  }
-
-  /** The database clock as just read: the reply took a moment to arrive, which is within a millisecond here. */
-  #observeClock(databaseNow: number): void {
-    if (Number.isFinite(databaseNow)) this.#clockOffset = Math.round(databaseNow - Date.now());
+    return this.#transactions.now();
   }
 
   /**
@@ -228,8 +147,9 @@ class PostgresProjectionStorage implements ProjectionStorage {
     this.#appendHooks.add(entry);
     this.#removeStoreHook ??= this.store.addAppendHook({
       begin: async (client) => {
+        await ensureProjectionMigrations(this.store);
         const scopes = [...this.#appendHooks].flatMap((h) => h.scopes);
-        this.#observeClock(await lockProjections(client, this.#tables, scopes));
+        this.#transactions.observeClock(await lockScopes(client, this.#tables.schema, scopes));
       },
       // One StorageTx for the whole transaction: read-model writes are buffered and sent once.
       appended: (appends, client) =>
@@ -249,38 +169,34 @@ class PostgresProjectionStorage implements ProjectionStorage {
 
 let savepoints = 0;
 
-class PostgresStorageTx implements StorageTx {
-  readonly #client: PoolClient;
+/** Documents held per table before a flush writes them (bounds memory, keeps statements moderate). */
+const MAX_BUFFERED = 1_000;
+
+class PostgresStorageTx extends PostgresFollowTx implements StorageTx {
   readonly #t: ProjectionTables;
   readonly #buffer: WriteBuffer;
-  #open = true;
 
   /** Runs `task` with a tx that refuses every use once the task has settled. */
-  static async run<T>(
+  static run<T>(
     client: PoolClient,
     tables: ProjectionTables,
     task: (tx: StorageTx) => Promise<T>,
   ): Promise<T> {
-    const tx = new PostgresStorageTx(client, tables);
-    try {
-      const result = await task(tx);
-      await tx.#buffer.flush();
-      return result;
-    } finally {
-      tx.#open = false;
-    }
+    return runFollowTx(new PostgresStorageTx(client, tables), task);
   }
 
-  private constructor(client: PoolClient, tables: ProjectionTables) {
-    this.#client = client;
+  constructor(client: PoolClient, tables: ProjectionTables) {
+    super(client, followTables(tables.schema));
     this.#t = tables;
-    this.#buffer = new WriteBuffer(client);
+    this.#buffer = new WriteBuffer((table, writes) => writeDocuments(client, table, writes), MAX_BUFFERED);
   }
 
-  readonly #conn = (operation: string): Queryable => {
-    if (!this.#open) throw new TransactionClosedError(operation);
-    return this.#client;
-  };
+  /** The read-model writes still buffered are sent before COMMIT. */
+  override async finish(): Promise<void> {
+    await this.#buffer.flush();
+  }
+
+  readonly #conn = (operation: string): Queryable => this.conn(operation);
 
   async readCommittedLog(after: bigint, limit: number): Promise<{ events: StoredEvent[]; last: bigint }> {
     return readCommittedLog(this.#conn('read the log'), this.#t, after, limit);
@@ -307,18 +223,6 @@ class PostgresStorageTx implements StorageTx {
 
   ownerOf(name: string): Promise<string | undefined> {
     return ownerOf(this.#conn('find the owner of a read-model name'), this.#t, name);
-  }
-
-  getCheckpoint(projection: string, generation: number): Promise<bigint | undefined> {
-    return getCheckpoint(this.#conn('read a checkpoint'), this.#t, projection, generation);
-  }
-
-  setCheckpoint(projection: string, generation: number, position: bigint): Promise<void> {
-    return setCheckpoint(this.#conn('set a checkpoint'), this.#t, projection, generation, position);
-  }
-
-  deleteCheckpoint(projection: string, generation: number): Promise<void> {
-    return deleteCheckpoint(this.#conn('delete a checkpoint'), this.#t, projection, generation);
   }
 
   createGeneration(layout: GenerationLayout): Promise<void> {
@@ -390,13 +294,5 @@ class PostgresStorageTx implements StorageTx {
 
   countDeadLetters(projection: string, generation: number): Promise<{ dead: number; parked: number }> {
     return countDeadLetters(this.#conn('count dead letters'), this.#t, projection, generation);
-  }
-
-  getLease(name: string): Promise<LeaseRecord | undefined> {
-    return getLease(this.#conn('read a lease'), this.#t, name);
-  }
-
-  putLease(lease: LeaseRecord): Promise<void> {
-    return putLease(this.#conn('write a lease'), this.#t, lease);
   }
 }

@@ -1,5 +1,11 @@
 import type Database from 'better-sqlite3';
-import { ErrorCodes, ProjectionNotFoundError, ValidationError } from '../../core/errors.js';
+import { statement } from '../../stores/sqlite/kit.js';
+import {
+  assertDeclaredCollection,
+  assertDeclaredTable,
+  documentJson,
+  patchFields,
+} from '../document-args.js';
 import { checkFilter, checkFind } from '../filter.js';
 import { assertDocumentId, physicalName, quoteIdent } from '../names.js';
 import type { GenerationLayout } from '../storage.js';
@@ -10,7 +16,6 @@ import { collectionTable } from './sql/field-expression.js';
 import { findDocuments } from './sql/find-documents.js';
 import { getDocument } from './sql/get-document.js';
 import { patchDocument } from './sql/patch-document.js';
-import { statement } from './sql/statement.js';
 import { upsertDocument } from './sql/upsert-document.js';
 
 const TOP_LEVEL_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -45,15 +50,8 @@ export class SqliteDocuments<T extends object> implements DocumentCollection<T> 
 
   async patch(id: string, changes: Partial<T>): Promise<boolean> {
     assertDocumentId(id, this.#collection);
-    if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) {
-      throw new ValidationError(
-        ErrorCodes.INVALID_ARGUMENT,
-        'changes',
-        `patch of ${this.#collection}/${id}: changes must be an object`,
-      );
-    }
+    const entries = patchFields(changes, this.#collection, id);
     const db = this.#conn('patch a document');
-    const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
     if (entries.length === 0) return getDocument(db, this.#table, id) !== undefined;
     if (entries.length <= MAX_PATCH_FIELDS && entries.every(([k]) => TOP_LEVEL_KEY.test(k))) {
       return patchDocument(
@@ -105,11 +103,7 @@ export class SqliteProjectionTx implements ProjectionTx {
   documents<T extends object = Record<string, unknown>>(collection: string): DocumentCollection<T> {
     let c = this.#collections.get(collection);
     if (c === undefined) {
-      if (!Object.hasOwn(this.#layout.documents, collection)) {
-        throw new ProjectionNotFoundError(
-          `collection '${collection}' is not declared by projection ${this.#layout.projection} (declare it in documents)`,
-        );
-      }
+      assertDeclaredCollection(this.#layout, collection);
       c = new SqliteDocuments(this.#conn, collection, this.#layout.generation);
       this.#collections.set(collection, c);
     }
@@ -117,11 +111,7 @@ export class SqliteProjectionTx implements ProjectionTx {
   }
 
   table(name: string): string {
-    if (!this.#layout.tables.includes(name)) {
-      throw new ProjectionNotFoundError(
-        `table '${name}' is not declared by projection ${this.#layout.projection} (declare it in tables)`,
-      );
-    }
+    assertDeclaredTable(this.#layout, name);
     return quoteIdent(physicalName(name, this.#layout.generation));
   }
 
@@ -143,15 +133,4 @@ export class SqliteProjectionTx implements ProjectionTx {
 function hasSeveralStatements(sql: string): boolean {
   const trimmed = sql.trim().replace(/;+$/, '');
   return trimmed.includes(';');
-}
-
-function documentJson(doc: unknown, collection: string, id: string): string {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new ValidationError(
-      ErrorCodes.INVALID_ARGUMENT,
-      'doc',
-      `Document ${collection}/${id} must be a JSON object, got ${Array.isArray(doc) ? 'an array' : typeof doc}`,
-    );
-  }
-  return JSON.stringify(doc);
 }

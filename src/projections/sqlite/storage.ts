@@ -1,12 +1,14 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../core/envelope.js';
-import { TransactionClosedError } from '../../core/errors.js';
-import type { SqliteEventStore } from '../../stores/sqlite/sqlite-store.js';
+import { runWithTx, SqliteFollowTx } from '../../follow/kit.js';
+import type { SqliteEventStore } from '../../stores/sqlite/kit.js';
+import { directBatchTx } from '../batch.js';
 import {
+  type BatchResult,
+  type BatchSteps,
   type DeadLetter,
   type DeadLetterQuery,
   type GenerationLayout,
-  type LeaseRecord,
   type NewDeadLetter,
   type ProjectionRecord,
   type ProjectionStorage,
@@ -15,44 +17,29 @@ import {
   storageOf,
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
+import { BufferedBatch, refuseAppendsFromHandlers } from './batch.js';
 import { SqliteProjectionTx } from './documents.js';
+import { ensureProjectionMigrations } from './migrations/index.js';
 import { addDeadLetter } from './sql/add-dead-letter.js';
 import { blockedKeys } from './sql/blocked-keys.js';
 import { claimObjects } from './sql/claim-objects.js';
 import { countDeadLetters } from './sql/count-dead-letters.js';
 import { createGeneration } from './sql/create-generation.js';
-import { deleteCheckpoint } from './sql/delete-checkpoint.js';
 import { deleteDeadLetter } from './sql/delete-dead-letter.js';
 import { deleteDeadLetters } from './sql/delete-dead-letters.js';
 import { dropGeneration } from './sql/drop-generation.js';
-import { getCheckpoint } from './sql/get-checkpoint.js';
 import { getDeadLetter } from './sql/get-dead-letter.js';
-import { getLease } from './sql/get-lease.js';
 import { headPosition } from './sql/head-position.js';
 import { listDeadLetters } from './sql/list-dead-letters.js';
 import { listProjections } from './sql/list-projections.js';
 import { ownerOf } from './sql/owner-of.js';
 import { getProjection } from './sql/projection-record.js';
 import { publishGeneration } from './sql/publish-generation.js';
-import { putLease } from './sql/put-lease.js';
 import { putProjection } from './sql/put-projection.js';
-import { setCheckpoint } from './sql/set-checkpoint.js';
 import { updateDeadLetter } from './sql/update-dead-letter.js';
 
 /** What projections need from a SQLite event store: its connection, gated transactions and append hooks. */
 export type SqliteStoreLike = SqliteEventStore;
-
-export function isSqliteStore(store: unknown): store is SqliteStoreLike {
-  const s = store as Partial<SqliteEventStore> | null;
-  return (
-    typeof s === 'object' &&
-    s !== null &&
-    typeof s.transaction === 'function' &&
-    typeof s.read === 'function' &&
-    typeof s.addAppendHook === 'function' &&
-    'database' in s
-  );
-}
 
 /**
  * Projection storage in the SQLite store's own database file and connection: read models, checkpoints,
@@ -60,12 +47,16 @@ export function isSqliteStore(store: unknown): store is SqliteStoreLike {
  * as the append).
  */
 export function sqliteProjectionStorage(store: SqliteStoreLike): ProjectionStorage {
+  ensureProjectionMigrations(store);
   return storageOf(store, () => new SqliteProjectionStorage(store));
 }
 
 class SqliteProjectionStorage implements ProjectionStorage {
   readonly dialect = 'sqlite';
   readonly store: SqliteStoreLike;
+  /** Buffered batches running handlers, and the append hook that refuses their handlers' appends meanwhile. */
+  #batches = 0;
+  #removeAppendGuard: (() => void) | undefined;
 
   constructor(store: SqliteStoreLike) {
     this.store = store;
@@ -83,6 +74,35 @@ class SqliteProjectionStorage implements ProjectionStorage {
 
   read<T>(task: (tx: StorageTx) => Promise<T>): Promise<T> {
     return this.store.read((db) => SqliteStorageTx.run(db, this.store, task));
+  }
+
+  /**
+   * The handlers run while this process holds no transaction, so the store's reads, appends and
+   * status calls go on meanwhile (see BufferedBatch); the write lock is taken only to check the fence
+   * again and write the buffered documents, dead letters and checkpoint, in one transaction.
+   */
+  async batch<T>(_scope: string, steps: BatchSteps<T>): Promise<BatchResult<T>> {
+    await this.read((tx) => steps.check(tx));
+    const buffered = new BufferedBatch((task) => this.store.readSync(task));
+    if (this.#batches++ === 0) this.#removeAppendGuard = this.store.addAppendHook(refuseAppendsFromHandlers);
+    let value: T;
+    try {
+      value = await steps.work(buffered);
+    } finally {
+      buffered.close();
+      if (--this.#batches === 0) this.#removeAppendGuard?.();
+    }
+    const deadLetters: number[] = [];
+    await this.store.transaction(
+      (db) =>
+        SqliteStorageTx.run(db, this.store, async (tx) => {
+          await steps.check(tx);
+          await buffered.writeInto(db, deadLetters);
+          await steps.commit(tx, value, directBatchTx(tx, deadLetters));
+        }),
+      { durable: false },
+    );
+    return { value, deadLetters };
   }
 
   head(): Promise<bigint> {
@@ -110,40 +130,32 @@ class SqliteProjectionStorage implements ProjectionStorage {
 
 let savepoints = 0;
 
-class SqliteStorageTx implements StorageTx {
+class SqliteStorageTx extends SqliteFollowTx implements StorageTx {
   readonly #db: Database.Database;
   readonly #store: SqliteStoreLike;
-  #open = true;
 
   /** Runs `task` with a tx that refuses every use once the task has settled. */
-  static async run<T>(
+  static run<T>(
     db: Database.Database,
     store: SqliteStoreLike,
     task: (tx: StorageTx) => Promise<T>,
   ): Promise<T> {
-    const tx = new SqliteStorageTx(db, store);
-    try {
-      return await task(tx);
-    } finally {
-      tx.#open = false;
-    }
+    return runWithTx(new SqliteStorageTx(db, store), task);
   }
 
   private constructor(db: Database.Database, store: SqliteStoreLike) {
+    super(db);
     this.#db = db;
     this.#store = store;
   }
 
   /** Inside a transaction the write lock keeps appends out: the store's own read sees every event. */
   async readCommittedLog(after: bigint, limit: number): Promise<{ events: StoredEvent[]; last: bigint }> {
-    this.#conn('read the log');
+    this.conn('read the log');
     return readLogPage(this.#store, after, limit);
   }
 
-  readonly #conn = (operation: string): Database.Database => {
-    if (!this.#open) throw new TransactionClosedError(operation);
-    return this.#db;
-  };
+  readonly #conn = (operation: string): Database.Database => this.conn(operation);
 
   async getProjection(name: string): Promise<ProjectionRecord | undefined> {
     return getProjection(this.#db, name);
@@ -166,18 +178,6 @@ class SqliteStorageTx implements StorageTx {
 
   async ownerOf(name: string): Promise<string | undefined> {
     return ownerOf(this.#db, name);
-  }
-
-  async getCheckpoint(projection: string, generation: number): Promise<bigint | undefined> {
-    return getCheckpoint(this.#db, projection, generation);
-  }
-
-  async setCheckpoint(projection: string, generation: number, position: bigint): Promise<void> {
-    setCheckpoint(this.#db, projection, generation, position, Date.now());
-  }
-
-  async deleteCheckpoint(projection: string, generation: number): Promise<void> {
-    deleteCheckpoint(this.#db, projection, generation);
   }
 
   async createGeneration(layout: GenerationLayout): Promise<void> {
@@ -243,13 +243,5 @@ class SqliteStorageTx implements StorageTx {
 
   async countDeadLetters(projection: string, generation: number): Promise<{ dead: number; parked: number }> {
     return countDeadLetters(this.#db, projection, generation);
-  }
-
-  async getLease(name: string): Promise<LeaseRecord | undefined> {
-    return getLease(this.#db, name);
-  }
-
-  async putLease(lease: LeaseRecord): Promise<void> {
-    putLease(this.#db, lease);
   }
 }

@@ -1,7 +1,6 @@
 import type { NewEvent, StoredEvent } from '../../core/envelope.js';
-import { ConcurrencyError, StoreClosedError } from '../../core/errors.js';
-import { matchesExpectedVersion } from '../../core/expected-version.js';
-import { resolveRetry, type StoredIdRecord } from '../../core/idempotency.js';
+import { StoreClosedError } from '../../core/errors.js';
+import { checkAppend, type StoredIdRecord } from '../../core/idempotency.js';
 import type { SnapshotCapable, SnapshotStore } from '../../core/snapshot.js';
 import type {
   AllRead,
@@ -34,6 +33,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): EventStore 
 }
 
 class MemoryEventStore implements EventStore, SnapshotCapable {
+  /** Which kind of store this is: followers of its log keep their leases and checkpoints in memory. */
+  readonly dialect = 'memory';
   readonly #log: StoredEvent[] = [];
   readonly #streams = new Map<string, StoredEvent[]>();
   readonly #byId = new Map<string, StoredEvent>();
@@ -61,17 +62,15 @@ class MemoryEventStore implements EventStore, SnapshotCapable {
     const append = prepareAppend(streamId, events, options);
     const stream = this.#streams.get(append.streamId);
     const actual = stream?.length ?? 0;
-    const versionMatches = matchesExpectedVersion(append.expectedVersion, actual);
+    const found = new Map<string, StoredIdRecord>();
     if (append.hasCallerIds) {
-      const found = new Map<string, StoredIdRecord>();
       for (const e of append.events) {
         const stored = this.#byId.get(e.id);
         if (stored !== undefined) found.set(e.id, stored);
       }
-      const retry = resolveRetry(append, found, actual);
-      if (retry !== undefined) return retry;
     }
-    if (!versionMatches) throw new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', actual);
+    const retry = checkAppend(append, found, actual);
+    if (retry !== undefined) return retry;
 
     const timestamp = this.#now();
     const target = stream ?? [];

@@ -1,18 +1,32 @@
+import { checkAppend } from '../../core/idempotency.js';
 import type { AppendResult } from '../../core/store.js';
 import type { PreparedAppend } from '../../core/validation.js';
 import { MAX_EVENTS_PER_TRANSACTION } from './position.js';
-import type { AppendWritten } from './sql/append.js';
+import type { AppendOutcome, AppendWritten } from './sql/append.js';
 
 /** What the batcher needs from the store: one append alone, and several in one statement. */
 export interface AppendRunner {
   /** The full single-append path (conflicts, retries, duplicates); resolves or throws for the caller. */
   single(append: PreparedAppend): Promise<AppendResult>;
-  /** One statement for several appends to distinct streams; appends left out of the map wrote nothing. */
-  batch(appends: readonly PreparedAppend[]): Promise<Map<string, AppendWritten>>;
+  /**
+   * One statement for several appends to distinct streams: each append's outcome, in order
+   * (undefined: try that append again alone).
+   */
+  batch(appends: readonly PreparedAppend[]): Promise<(AppendOutcome | undefined)[]>;
   /** Whether a failed batch should be replayed append by append (a unique violation: a race or a stored id). */
   replayable(error: unknown): boolean;
   /** Called once per append the batch wrote. */
   written(written: AppendWritten): void;
+}
+
+/**
+ * What an append statement's outcome means for the append: its result (written, or the exact retry
+ * of an earlier append), a thrown DuplicateEventIdError or ConcurrencyError (core's checkAppend, on
+ * the stream's version the statement saw), or undefined when nothing refuses it: run it again.
+ */
+export function settleAppend(append: PreparedAppend, outcome: AppendOutcome): AppendResult | undefined {
+  if (outcome.written) return { nextExpectedVersion: outcome.version, position: outcome.position };
+  return checkAppend(append, outcome.found, outcome.head);
 }
 
 interface Pending {
@@ -31,8 +45,9 @@ const MAX_BATCH_EVENTS = Math.min(2000, MAX_EVENTS_PER_TRANSACTION);
  * transaction and one commit for many appends, which is what a database bound by commits and round
  * trips needs. Each append keeps
  * its own expected-version check and its own outcome; appends to one stream never share a batch or
- * run concurrently, and go in the order they were made. A batch that hits a unique violation (a race
- * with another process, or an id stored already) is replayed append by append.
+ * run concurrently, and go in the order they were made. An append the batch refused is settled from
+ * what the batch statement returned (no second query). A batch that hits a unique violation (a race
+ * with another process) is replayed append by append.
  */
 export class AppendBatcher {
   readonly #runner: AppendRunner;
@@ -122,9 +137,9 @@ export class AppendBatcher {
       await this.#runner.single(only.append).then(only.resolve, only.reject);
       return;
     }
-    let written: Map<string, AppendWritten>;
+    let outcomes: (AppendOutcome | undefined)[];
     try {
-      written = await this.#runner.batch(batch.map((p) => p.append));
+      outcomes = await this.#runner.batch(batch.map((p) => p.append));
     } catch (error) {
       if (!this.#runner.replayable(error)) {
         for (const p of batch) p.reject(error);
@@ -134,16 +149,25 @@ export class AppendBatcher {
       return;
     }
     const alone: Pending[] = [];
-    for (const p of batch) {
-      const w = written.get(p.append.streamId);
-      if (w === undefined) {
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      const outcome = outcomes[i];
+      let result: AppendResult | undefined;
+      try {
+        result = outcome === undefined ? undefined : settleAppend(p.append, outcome);
+      } catch (error) {
+        // Refused: a conflict or a stored id, known from the batch statement itself.
+        p.reject(error);
+        continue;
+      }
+      if (result === undefined) {
         alone.push(p);
         continue;
       }
-      this.#runner.written(w);
-      p.resolve({ nextExpectedVersion: w.version, position: w.position });
+      if (outcome?.written) this.#runner.written(outcome);
+      p.resolve(result);
     }
-    // Those that wrote nothing: a version mismatch, or a stored id; the single path says which.
+    // Those the batch could not settle (a hook refused the batch): the single path decides.
     await Promise.all(alone.map((p) => this.#runner.single(p.append).then(p.resolve, p.reject)));
   }
 }

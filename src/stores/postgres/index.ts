@@ -1,8 +1,10 @@
 import type { Pool, PoolConfig } from 'pg';
 import { ErrorCodes, MissingDriverError, ValidationError } from '../../core/errors.js';
-import { applyMigrations, assertMigrated } from './migrations/index.js';
+import { STORE_AREA } from '../migration-registry.js';
+import { markMigrated } from './area-migrations.js';
+import { allAreas, applyMigrations, assertMigrated, onOpen } from './migrations/index.js';
 import { PostgresEventStore, type PostgresStoreBehaviour } from './postgres-store.js';
-import { schemaNames } from './schema.js';
+import { DEFAULT_SCHEMA, schemaNames } from './schema.js';
 
 export type { HeldBackStatus } from './held-back.js';
 export type { PostgresMigration } from './migrations/index.js';
@@ -15,7 +17,7 @@ export {
 } from './position.js';
 export type { PostgresStoreBehaviour } from './postgres-store.js';
 export { PostgresEventStore } from './postgres-store.js';
-export { MAX_SCHEMA_NAME_LENGTH } from './schema.js';
+export { DEFAULT_SCHEMA, MAX_SCHEMA_NAME_LENGTH } from './schema.js';
 export type { PostgresStoreLogger } from './signals.js';
 
 /** Where the store connects: an injected pool (never ended by Factum) or a URL (Factum owns the pool). */
@@ -32,26 +34,29 @@ export interface PostgresConnectionOptions {
 
 export interface PostgresStoreOptions extends PostgresConnectionOptions, PostgresStoreBehaviour {
   /**
-   * Apply pending migrations when the store opens (default false: run `factum migrate` or migrate()
-   * at deploy time). Without it, opening a schema that lacks migrations fails with
-   * MigrationRequiredError, which names the fix.
+   * Apply pending migrations when the store opens, those of every area loaded (default false: run
+   * `factum migrate` or migrate() at deploy time), and those of an area loaded later at its first
+   * use. Without it, opening a schema that lacks the store's migrations fails with
+   * MigrationRequiredError, which names the fix, and so does the first use of an area that lacks its own.
    */
   migrate?: boolean;
 }
 
-export const DEFAULT_SCHEMA = 'factum';
-
 /**
- * Opens the PostgreSQL event store: checks (or, with `migrate: true`, applies) the schema's
- * migrations and returns a store over the pool. Needs the optional peer dependency `pg` (major 8)
+ * Opens the PostgreSQL event store: checks the store's own migrations (or, with `migrate: true`,
+ * applies those of every area loaded) and returns a store over the pool. Needs the optional peer dependency `pg` (major 8)
  * when given a connection string.
  */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresEventStore> {
   const names = schemaNames(options.schema ?? DEFAULT_SCHEMA);
   const { pool, owned } = await poolFor(options);
   try {
-    if (options.migrate === true) await applyMigrations(pool, names);
-    else await assertMigrated(pool, names);
+    if (options.migrate === true) {
+      markMigrated(pool, names.schema, (await applyMigrations(pool, names, onOpen())).areas);
+    } else {
+      await assertMigrated(pool, names, [STORE_AREA]);
+      markMigrated(pool, names.schema, [STORE_AREA]);
+    }
   } catch (error) {
     if (owned) await pool.end().catch(() => {});
     throw error;
@@ -61,13 +66,18 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
 /**
  * Applies the pending migrations of one schema (creating it if needed) and returns the versions it
- * applied. Safe to run from several processes at once. This is what `factum migrate` runs.
+ * applied: the store's own and those of every area loaded in this process (import
+ * 'factum/projections' or 'factum/messaging' first; `factum migrate` loads them all). Safe to run
+ * from several processes at once. A schema where any of these areas was migrated by a newer Factum
+ * is refused with StoreCorruptError, and nothing is applied.
  */
 export async function migrate(options: PostgresConnectionOptions): Promise<number[]> {
   const names = schemaNames(options.schema ?? DEFAULT_SCHEMA);
   const { pool, owned } = await poolFor(options);
   try {
-    return await applyMigrations(pool, names);
+    const { applied, areas } = await applyMigrations(pool, names, allAreas());
+    if (!owned) markMigrated(pool, names.schema, areas);
+    return applied;
   } finally {
     if (owned) await pool.end().catch(() => {});
   }

@@ -1,8 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import type { NewEvent, StoredEvent } from '../../core/envelope.js';
-import { ConcurrencyError, StoreClosedError } from '../../core/errors.js';
-import { matchesExpectedVersion } from '../../core/expected-version.js';
-import { resolveRetry } from '../../core/idempotency.js';
+import { StoreClosedError } from '../../core/errors.js';
+import { concurrencyError } from '../../core/expected-version.js';
+import { sleep } from '../../core/retry.js';
 import type { SnapshotCapable, SnapshotStore } from '../../core/snapshot.js';
 import type {
   AllRead,
@@ -20,7 +20,7 @@ import type {
 import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
 import { AppendNotifier, type SourcePage, SubscriptionSet } from '../../core/subscription.js';
 import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
-import { AppendBatcher } from './append-batcher.js';
+import { AppendBatcher, settleAppend } from './append-batcher.js';
 import { translate, uniqueViolation } from './errors.js';
 import { type HeldBackStatus, HeldBackTracker } from './held-back.js';
 import { checkPostgresLimits } from './limits.js';
@@ -28,6 +28,7 @@ import { PostgresSnapshotStore } from './postgres-snapshots.js';
 import type { SchemaNames } from './schema.js';
 import { AppendSignals, type PostgresStoreLogger } from './signals.js';
 import {
+  type AppendOutcome,
   type AppendStatements,
   type AppendWritten,
   appendBatch,
@@ -35,10 +36,10 @@ import {
   appendEvents,
   appendSql,
 } from './sql/append.js';
-import { type AppendConflict, appendConflictSql, readAppendConflict } from './sql/append-conflict.js';
 import { appendBatchInTransaction } from './sql/append-in-transaction.js';
 import { readAllSql, readLog } from './sql/read-all.js';
 import { readStreamEvents, readStreamSql } from './sql/read-stream.js';
+import { withTransaction } from './transaction.js';
 
 /** How the store behaves once connected; see PostgresStoreOptions for connection and schema. */
 export interface PostgresStoreBehaviour {
@@ -109,9 +110,8 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   readonly #closeHooks = new Set<() => Promise<void>>();
   readonly #sql: {
     append: AppendStatements;
-    batch: string;
-    batchEvents: string;
-    conflict: string;
+    batch: { plain: string; checked: string };
+    batchEvents: { plain: string; checked: string };
     readAll: string;
     forward: string;
     backward: string;
@@ -119,6 +119,7 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   readonly #pollIntervalMs: number;
   readonly #heldBackPollIntervalMs: number;
   readonly #readYourWritesTimeoutMs: number;
+  readonly #migrates: boolean;
   /** The highest position this store has appended (and seen committed). */
   #lastAppended = 0n;
   #snapshots: PostgresSnapshotStore | undefined;
@@ -126,8 +127,14 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   #closing: Promise<void> | undefined;
 
   /** Use createPostgresStore(); the constructor does not check the schema. */
-  constructor(pool: Pool, ownsPool: boolean, names: SchemaNames, options: PostgresStoreBehaviour = {}) {
+  constructor(
+    pool: Pool,
+    ownsPool: boolean,
+    names: SchemaNames,
+    options: PostgresStoreBehaviour & { migrate?: boolean } = {},
+  ) {
     this.#pool = pool;
+    this.#migrates = options.migrate === true;
     this.#ownsPool = ownsPool;
     this.#names = names;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -156,9 +163,11 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     });
     this.#sql = {
       append: appendSql(names),
-      batch: appendBatchSql(names),
-      batchEvents: appendBatchSql(names, 'events'),
-      conflict: appendConflictSql(names),
+      batch: { plain: appendBatchSql(names, 'heads', false), checked: appendBatchSql(names) },
+      batchEvents: {
+        plain: appendBatchSql(names, 'events', false),
+        checked: appendBatchSql(names, 'events'),
+      },
       readAll: readAllSql(names),
       forward: readStreamSql(names, 'forward'),
       backward: readStreamSql(names, 'backward'),
@@ -181,6 +190,15 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   /** Whether close() was called: the store takes no more work, and neither should code sharing its pool. */
   get closed(): boolean {
     return this.#closed || this.#closing !== undefined;
+  }
+
+  /**
+   * Whether the store was opened with `migrate: true`. The areas used with it (projections,
+   * messaging…) then apply their pending migrations at their first use; otherwise they refuse with
+   * MigrationRequiredError, naming `factum migrate`.
+   */
+  get migrates(): boolean {
+    return this.#migrates;
   }
 
   /** The PostgreSQL schema holding this store's tables. */
@@ -235,41 +253,36 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     return this.#batcher.submit(append);
   }
 
-  /** One append in its own statement, with everything that follows a conflict. */
+  /** One append in its own statement, which also says why when it refuses the append. */
   async #appendAlone(append: PreparedAppend): Promise<AppendResult> {
-    for (let attempt = 1; ; attempt++) {
-      let written: AppendWritten | undefined;
-      let idStored = false;
+    let race: unknown;
+    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
+      let outcome: AppendOutcome | undefined;
       try {
-        written =
+        outcome =
           this.#hooks.size === 0
             ? await appendEvents(this.#pool, this.#names, this.#sql.append, append)
-            : (await this.#appendWithHooks([append])).get(append.streamId);
+            : (await this.#appendWithHooks([append]))[0];
       } catch (error) {
         const constraint = uniqueViolation(error);
-        if (constraint === VERSION_CONSTRAINT) {
-          // Another append took this version after our snapshot; run again and the statement sees it.
-          if (attempt < MAX_APPEND_ATTEMPTS) continue;
-          throw await this.#conflictAfterRaces(append, error);
+        if (constraint !== VERSION_CONSTRAINT && constraint !== EVENT_ID_CONSTRAINT) {
+          throw translate(error, `append to ${append.streamId}`);
         }
-        if (constraint !== EVENT_ID_CONSTRAINT) throw translate(error, `append to ${append.streamId}`);
-        idStored = true;
+        // Another append took this version or stored one of these ids after our snapshot; run
+        // again and the statement sees it.
+        race = error;
+        continue;
       }
-      if (written !== undefined) {
-        this.#written(written);
-        return { nextExpectedVersion: written.version, position: written.position };
+      // Throws ConcurrencyError or DuplicateEventIdError when the outcome says so.
+      const result = outcome === undefined ? undefined : settleAppend(append, outcome);
+      if (result !== undefined) {
+        if (outcome?.written) this.#written(outcome);
+        return result;
       }
-      // Nothing written: the expected version did not match, or an id is stored already.
-      const conflict = await this.#readConflict(append);
-      if (conflict.found.size > 0) {
-        // Throws DuplicateEventIdError unless this is an exact retry of an earlier append.
-        const retry = resolveRetry(append, conflict.found, conflict.head);
-        if (retry !== undefined) return retry;
-      }
-      const again = idStored || matchesExpectedVersion(append.expectedVersion, conflict.head);
-      if (again && attempt < MAX_APPEND_ATTEMPTS) continue;
-      throw new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', conflict.head);
     }
+    throw concurrencyError(append.streamId, append.expectedVersion, await this.#head(append.streamId), {
+      cause: race,
+    });
   }
 
   #written(written: AppendWritten): void {
@@ -277,7 +290,7 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     this.#signals.appended();
   }
 
-  async #appendBatch(appends: readonly PreparedAppend[]): Promise<Map<string, AppendWritten>> {
+  async #appendBatch(appends: readonly PreparedAppend[]): Promise<(AppendOutcome | undefined)[]> {
     try {
       if (this.#hooks.size > 0) return await this.#appendWithHooks(appends);
       return await appendBatch(this.#pool, this.#names, this.#sql.batch, appends);
@@ -291,65 +304,47 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
    * Appends in one explicit transaction that runs the hooks: one statement writes the events of
    * every append, the hooks run once with all of them, one commit. Alone, whatever fails (a unique
    * violation, a hook) is thrown. Several: a hook that throws rolls everything back and every append
-   * is left out of the result, so the single path tries each again alone and only the append the
-   * hook refuses fails; an append whose expected version did not match is left out too.
+   * is left without an outcome, so the single path tries each again alone and only the append the
+   * hook refuses fails.
    */
-  async #appendWithHooks(appends: readonly PreparedAppend[]): Promise<Map<string, AppendWritten>> {
+  async #appendWithHooks(appends: readonly PreparedAppend[]): Promise<(AppendOutcome | undefined)[]> {
     const hooks = [...this.#hooks];
     const alone = appends.length === 1;
-    const client = await this.#pool.connect().catch((error: unknown) => {
-      throw translate(error, 'connect for an append');
-    });
-    let broken = false;
-    let hookFailed = false;
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.#pool, 'append', async (client, control) => {
       for (const hook of hooks) await hook.begin(client);
-      const written = await appendBatchInTransaction(client, this.#names, this.#sql.batchEvents, appends);
-      if (written.length > 0) {
+      const { outcomes, events } = await appendBatchInTransaction(
+        client,
+        this.#names,
+        this.#sql.batchEvents,
+        appends,
+      );
+      if (events.length > 0) {
         try {
-          for (const hook of hooks) await hook.appended(written, client);
+          for (const hook of hooks) await hook.appended(events, client);
         } catch (error) {
-          hookFailed = true;
-          throw error;
+          if (alone) throw error;
+          control.rollbackOnly();
+          return appends.map(() => undefined);
         }
       }
-      await client.query('COMMIT');
-      const result = new Map<string, AppendWritten>();
-      for (const events of written) {
-        const last = events.at(-1)!;
-        result.set(last.streamId, { version: last.version, position: last.position });
-      }
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      if (hookFailed && !alone) return new Map();
-      throw error;
-    } finally {
-      client.release(broken ? true : undefined);
-    }
+      return outcomes;
+    });
   }
 
-  async #readConflict(append: PreparedAppend): Promise<AppendConflict> {
-    const callerIds = append.hasCallerIds ? append.events.filter((e) => e.callerId).map((e) => e.id) : [];
+  /** The stream's version now (after an append lost every race it ran). */
+  async #head(streamId: string): Promise<number> {
     try {
-      return await readAppendConflict(
-        this.#pool,
-        this.#names,
-        this.#sql.conflict,
-        append.streamId,
-        callerIds,
-      );
+      const read = await readStreamEvents(this.#pool, this.#names, this.#sql.backward, streamId, {
+        fromVersion: undefined,
+        toVersion: undefined,
+        until: undefined,
+        direction: 'backward',
+        limit: 0,
+      });
+      return read.version;
     } catch (error) {
-      throw translate(error, `append to ${append.streamId}`);
+      throw translate(error, `append to ${streamId}`);
     }
-  }
-
-  async #conflictAfterRaces(append: PreparedAppend, cause: unknown): Promise<ConcurrencyError> {
-    const { head } = await this.#readConflict(append);
-    return new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', head, { cause });
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamRead> {
@@ -460,8 +455,4 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   #assertOpen(operation: string): void {
     if (this.#closed || this.#closing !== undefined) throw new StoreClosedError(operation);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

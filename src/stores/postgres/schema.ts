@@ -6,7 +6,13 @@ export const MAX_SCHEMA_NAME_LENGTH = 48;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 
-/** The quoted names of everything Factum keeps in one PostgreSQL schema. */
+/** The schema Factum's tables are in when none is given. */
+export const DEFAULT_SCHEMA = 'factum';
+
+/**
+ * The quoted names of the store's own objects in one PostgreSQL schema. The areas above keep their
+ * tables in the same schema and name them themselves, from `quoted`.
+ */
 export interface SchemaNames {
   /** The schema name as given (validated). */
   readonly schema: string;
@@ -16,14 +22,6 @@ export interface SchemaNames {
   readonly events: string;
   /** `"schema".factum_snapshots` */
   readonly snapshots: string;
-  /** `"schema".factum_checkpoints` (relay checkpoints, migration 0010) */
-  readonly checkpoints: string;
-  /** `"schema".factum_leases` (migration 0011) */
-  readonly leases: string;
-  /** `"schema".factum_outbox` (migration 0012) */
-  readonly outbox: string;
-  /** `"schema".factum_inbox` (migration 0013) */
-  readonly inbox: string;
   /** `"schema".factum_migrations` */
   readonly migrations: string;
   /** The LISTEN/NOTIFY channel that announces appends to this schema (unquoted). */
@@ -59,10 +57,6 @@ export function schemaNames(schema: unknown): SchemaNames {
     quoted,
     events: `${quoted}.factum_events`,
     snapshots: `${quoted}.factum_snapshots`,
-    checkpoints: `${quoted}.factum_checkpoints`,
-    leases: `${quoted}.factum_leases`,
-    outbox: `${quoted}.factum_outbox`,
-    inbox: `${quoted}.factum_inbox`,
     migrations: `${quoted}.factum_migrations`,
     channel: `factum_${schema}`,
     statementPrefix: `factum_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}_`,

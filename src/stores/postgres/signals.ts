@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Notification, Pool, PoolClient } from 'pg';
-import { retry } from '../../core/retry.js';
+import { retry, sleep } from '../../core/retry.js';
 import type { AppendNotifier } from '../../core/subscription.js';
 import { translate } from './errors.js';
 import type { SchemaNames } from './schema.js';
@@ -80,7 +80,7 @@ export class AppendSignals {
       if (!this.#again || this.#closed) break;
       // Under load, appends share notifications: at most one per NOTIFY_SPACING_MS.
       const wait = NOTIFY_SPACING_MS - (performance.now() - started);
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) await sleep(wait);
     }
     this.#sending = undefined;
   }

@@ -2,15 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { NewEvent, StoredEvent } from '../../core/envelope.js';
-import {
-  ConcurrencyError,
-  FactumError,
-  NestedTransactionError,
-  StoreClosedError,
-  StoreUnavailableError,
-} from '../../core/errors.js';
-import { matchesExpectedVersion } from '../../core/expected-version.js';
-import { resolveRetry } from '../../core/idempotency.js';
+import { NestedTransactionError, StoreClosedError } from '../../core/errors.js';
+import { checkAppend, type StoredIdRecord } from '../../core/idempotency.js';
 import type { SnapshotCapable, SnapshotStore } from '../../core/snapshot.js';
 import type {
   AllRead,
@@ -28,7 +21,9 @@ import { type CheckedReadAllOptions, checkReadAllOptions, checkReadStreamOptions
 import { AppendNotifier, SubscriptionSet } from '../../core/subscription.js';
 import { TransactionGate } from '../../core/transaction-gate.js';
 import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
-import { migrate } from './migrations/index.js';
+import { translate } from './errors.js';
+import { markMigrated } from './migrated-areas.js';
+import { applyMigrations, onOpen } from './migrations/index.js';
 import type { EventRow } from './sql/event-row.js';
 import { toStoredEvent } from './sql/event-row.js';
 import { findEventIds } from './sql/find-event-ids.js';
@@ -49,7 +44,11 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** How often live subscriptions look for appends made by other processes (ms, default 250). */
   pollIntervalMs?: number;
-  /** Apply pending migrations when the store opens (default true). */
+  /**
+   * Apply pending migrations when the store opens, those of every area loaded, and those of an area
+   * loaded later at its first use (default true). false: the store applies nothing, and an area
+   * whose migrations are missing refuses its first use with MigrationRequiredError.
+   */
   migrate?: boolean;
   /** A clock for timestamps (tests of temporal reads). */
   now?: () => Date;
@@ -88,7 +87,7 @@ export function createSqliteStoreWith(
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
-    if (options.migrate !== false) migrate(db);
+    if (options.migrate !== false) markMigrated(db, applyMigrations(db, onOpen()).areas);
   } catch (error) {
     db.close();
     throw translate(error, `open ${filename}`);
@@ -110,6 +109,7 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
   readonly #gate = new TransactionGate();
   readonly #appendHooks = new Set<SqliteAppendHook>();
   readonly #durable: boolean;
+  readonly #migrates: boolean;
   readonly #relaxed;
   readonly #strict;
   readonly #begin;
@@ -130,6 +130,7 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
       this.#readStreamInTransaction(streamId, options),
     ).deferred;
     this.#durable = options.synchronous !== 'NORMAL';
+    this.#migrates = options.migrate !== false;
     this.#relaxed = db.prepare('PRAGMA synchronous = NORMAL');
     this.#strict = db.prepare('PRAGMA synchronous = FULL');
     this.#begin = db.prepare('BEGIN IMMEDIATE');
@@ -148,6 +149,15 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
       }
     });
     return this.#snapshots;
+  }
+
+  /**
+   * Whether the store was opened to apply migrations (`migrate`, default true). The areas used with
+   * it (projections, messaging…) then apply their pending migrations at their first use; otherwise
+   * they refuse with MigrationRequiredError, naming `factum migrate`.
+   */
+  get migrates(): boolean {
+    return this.#migrates;
   }
 
   /** The underlying better-sqlite3 connection, for projections and tooling that share the database file. */
@@ -195,6 +205,28 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
       }
     };
     return this.#gate.inside() ? run() : this.#gate.run(run);
+  }
+
+  /**
+   * read() for a synchronous task: it runs at once when no transaction of this store is open or
+   * waiting (as readAll does), else once they are done. For reads made often, such as those of
+   * projection handlers, which run outside any transaction.
+   */
+  readSync<T>(task: (db: Database.Database) => T): Promise<T> {
+    this.#assertOpen('read');
+    const run = () => {
+      try {
+        return task(this.#db);
+      } catch (error) {
+        throw error instanceof Error ? translate(error, 'read') : error;
+      }
+    };
+    if (this.#gate.busy && !this.#gate.inside()) return this.#gate.run(run);
+    try {
+      return Promise.resolve(run());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Runs `hook` inside every later append's transaction (see SqliteAppendHook). Returns a function that removes it. */
@@ -266,17 +298,14 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
 
   #appendInTransaction(append: PreparedAppend): AppendResult {
     const actual = this.#streamVersion.get(append.streamId) ?? 0;
-    if (append.hasCallerIds) {
-      const found = findEventIds(
-        this.#db,
-        append.events.map((e) => e.id),
-      );
-      const retry = resolveRetry(append, found, actual);
-      if (retry !== undefined) return retry;
-    }
-    if (!matchesExpectedVersion(append.expectedVersion, actual)) {
-      throw new ConcurrencyError(append.streamId, append.expectedVersion ?? 'any', actual);
-    }
+    const found = append.hasCallerIds
+      ? findEventIds(
+          this.#db,
+          append.events.map((e) => e.id),
+        )
+      : new Map<string, StoredIdRecord>();
+    const retry = checkAppend(append, found, actual);
+    if (retry !== undefined) return retry;
     const recordedAt = this.#now().getTime();
     const { streamId, category, events } = append;
     let version = actual;
@@ -371,21 +400,4 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
   #assertOpen(operation: string): void {
     if (this.#closed) throw new StoreClosedError(operation);
   }
-}
-
-/** Driver errors become Factum errors at this edge; Factum's own errors pass through unchanged. */
-function translate(error: unknown, operation: string): Error {
-  if (error instanceof FactumError) return error;
-  const code = (error as { code?: unknown }).code;
-  if (
-    code === 'SQLITE_BUSY' ||
-    code === 'SQLITE_LOCKED' ||
-    code === 'SQLITE_IOERR' ||
-    code === 'SQLITE_FULL'
-  ) {
-    return new StoreUnavailableError(`SQLite could not ${operation}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commandHandler } from '../../core/command-handler.js';
 import { ConcurrencyError, isFactumError } from '../../core/errors.js';
 import type { EventStore } from '../../core/store.js';
+import { range } from '../helpers.js';
 import {
   type CommandSideStoreFactory,
   rejection,
@@ -86,15 +87,11 @@ export function describeCommandHandling(factory: CommandSideStoreFactory): void 
       const results = await Promise.all(
         Array.from({ length: n }, (_, i) => handle('tally-5', { type: 'Add', n: i + 1 })),
       );
-      expect(results.map((r) => r.nextExpectedVersion).sort((a, b) => a - b)).toEqual(
-        Array.from({ length: n }, (_, i) => i + 1),
-      );
+      expect(results.map((r) => r.nextExpectedVersion).sort((a, b) => a - b)).toEqual(range(1, n));
       const { events } = await store.readStream('tally-5');
       expect(events).toHaveLength(n);
       // Each Added carries seq = count before + 1: a decision on stale state would repeat a seq.
-      expect(events.map((e) => (e.data as { seq: number }).seq)).toEqual(
-        Array.from({ length: n }, (_, i) => i + 1),
-      );
+      expect(events.map((e) => (e.data as { seq: number }).seq)).toEqual(range(1, n));
       const total = events.reduce((sum, e) => sum + (e.data as { n: number }).n, 0);
       expect(total).toBe((n * (n + 1)) / 2);
     });

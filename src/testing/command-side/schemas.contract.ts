@@ -12,7 +12,8 @@ import { createSchemaRegistry, type SchemaRegistry } from '../../core/schema-reg
 import { snapshotsOf } from '../../core/snapshot.js';
 import type { EventStore } from '../../core/store.js';
 import { withSchemas } from '../../core/with-schemas.js';
-import { type CommandSideStoreFactory, rejection, waitUntil } from './fixtures.js';
+import { waitUntil } from '../helpers.js';
+import { type CommandSideStoreFactory, rejection } from './fixtures.js';
 
 const placedV1 = {
   type: 'object',

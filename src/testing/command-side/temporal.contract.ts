@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commandHandler } from '../../core/command-handler.js';
 import { auditTrail, loadState } from '../../core/load-state.js';
 import type { EventStore } from '../../core/store.js';
-import { type CommandSideStoreFactory, sleep, tallyDecider } from './fixtures.js';
+import { sleep } from '../helpers.js';
+import { type CommandSideStoreFactory, tallyDecider } from './fixtures.js';
 
 /** Temporal queries, the audit trail and retroactive corrections as compensating events. */
 export function describeTemporal(factory: CommandSideStoreFactory): void {

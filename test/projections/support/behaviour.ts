@@ -13,6 +13,7 @@ import {
   retryDeadLetter,
 } from 'factum/projections';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sleep } from '../../support/helpers.js';
 
 export interface BehaviourFixture {
   store: EventStore;
@@ -102,7 +103,7 @@ const until = async (check: () => Promise<boolean> | boolean, timeoutMs = 10_000
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
 };
 
@@ -436,7 +437,7 @@ export function describeProjectionBehaviour(name: string, factory: BehaviourFact
       old.start();
       await until(() => errors.some((e) => isFactumError(e, ErrorCodes.PROJECTION_OUTDATED)));
       await store.append('order-older', [{ type: 'OrderPlaced', data: {} }]);
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       expect(await docs.get('order-older')).toBeUndefined();
       expect((await old.status('summary'))[0]).toMatchObject({
         generation: 2,
@@ -530,7 +531,7 @@ export function describeProjectionBehaviour(name: string, factory: BehaviourFact
       a.start();
       await until(async () => (await a.status('summary'))[0]?.local === 'active');
       b.start();
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       expect((await b.status('summary'))[0]?.local).toBe('standby');
       const first = await placeOrders(store, 10);
       await a.waitFor('summary', first);

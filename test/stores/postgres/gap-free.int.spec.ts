@@ -1,6 +1,7 @@
 import { ConcurrencyError, newEventId, type StoredEvent } from 'factum';
 import { createPostgresStore, encodePosition } from 'factum/postgres';
 import { describe, expect, it } from 'vitest';
+import { sleep, waitUntil } from '../../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../../support/postgres.js';
 
 const postgres = await probePostgres();
@@ -145,15 +146,3 @@ describe.skipIf(!postgres.available)('PostgreSQL global log under concurrency', 
     await writer.close();
   });
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-}

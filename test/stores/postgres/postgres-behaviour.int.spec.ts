@@ -1,6 +1,7 @@
 import { ConcurrencyError, ErrorCodes, type StoredEvent } from 'factum';
 import { createPostgresStore, decodePosition, MAX_EVENTS_PER_TRANSACTION } from 'factum/postgres';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../../support/postgres.js';
 
 const postgres = await probePostgres();
@@ -148,7 +149,3 @@ describe.skipIf(!postgres.available)('PostgreSQL store specifics', () => {
     await store.close();
   });
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -10,6 +10,7 @@ import { prepareAppend } from '../../../src/core/validation.js';
 import { AppendBatcher, type AppendRunner } from '../../../src/stores/postgres/append-batcher.js';
 import { translate } from '../../../src/stores/postgres/errors.js';
 import { schemaNames } from '../../../src/stores/postgres/schema.js';
+import { sleep } from '../../support/helpers.js';
 
 describe('PostgreSQL positions', () => {
   it('order by transaction id first, then by sequence, and decode back', () => {
@@ -97,19 +98,19 @@ describe('AppendBatcher', () => {
     const runner: AppendRunner = {
       single: async (a) => {
         log.push([a.streamId]);
-        await tick();
+        await sleep(1);
         const w = write(a);
         return { nextExpectedVersion: w.version, position: w.position };
       },
       batch: async (appends) => {
         log.push(appends.map((a) => a.streamId));
-        await tick();
+        await sleep(1);
         if (failure !== undefined) {
           const f = failure;
           failure = undefined;
           throw f;
         }
-        return new Map(appends.map((a) => [a.streamId, write(a)]));
+        return appends.map((a) => ({ written: true as const, ...write(a) }));
       },
       replayable: (error) => (error as { code?: string }).code === '23505',
       written: () => {},
@@ -186,7 +187,3 @@ describe('AppendBatcher', () => {
     expect((settled[1] as PromiseRejectedResult).reason).toBe(down);
   });
 });
-
-function tick(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 1));
-}

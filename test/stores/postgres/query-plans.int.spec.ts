@@ -2,8 +2,9 @@
 // (never a scan of the whole event table), whatever the table's size.
 import { createPostgresStore } from 'factum/postgres';
 import { describe, expect, it } from 'vitest';
+import { prepareAppend } from '../../../src/core/validation.js';
 import { schemaNames } from '../../../src/stores/postgres/schema.js';
-import { appendSql } from '../../../src/stores/postgres/sql/append.js';
+import { appendBatchSql, appendBatchValues, appendSql } from '../../../src/stores/postgres/sql/append.js';
 import { readAllSql } from '../../../src/stores/postgres/sql/read-all.js';
 import { readStreamSql } from '../../../src/stores/postgres/sql/read-stream.js';
 import { probePostgres, schemaNamer, testPool } from '../../support/postgres.js';
@@ -55,10 +56,34 @@ describe.skipIf(!postgres.available)('PostgreSQL query plans', () => {
         expect(text).not.toMatch(/Seq Scan on factum_events/);
       }
     }
-    const one = appendSql(names).one;
+    const { one, checkedOne } = appendSql(names);
     for (const text of await plan(one, ['order-3', 'order', -1, crypto.randomUUID(), 'T', 1, '{}', '{}'])) {
       expect(text).toContain('factum_events_stream_version_key');
       expect(text).not.toMatch(/Seq Scan on factum_events/);
+    }
+    // The appends' lookups of caller-given ids already stored go through the event id index.
+    const id = crypto.randomUUID();
+    for (const text of await plan(checkedOne, ['order-3', 'order', -1, id, 'T', 1, '{}', '{}', `{${id}}`])) {
+      expect(text).toContain('factum_events_event_id_key');
+      expect(text).not.toMatch(/Seq Scan on factum_events/);
+    }
+    const batch = appendBatchValues([
+      prepareAppend('order-3', [{ type: 'T', data: {}, id: crypto.randomUUID() }], { expectedVersion: 100 }),
+      prepareAppend('order-4', [{ type: 'T', data: {} }], {}),
+    ]);
+    for (const returning of ['heads', 'events'] as const) {
+      for (const text of await plan(appendBatchSql(names, returning), batch)) {
+        expect(text).toContain('factum_events_stream_version_key');
+        expect(text).toContain('factum_events_event_id_key');
+        expect(text).not.toMatch(/Seq Scan on factum_events/);
+      }
+      // A group without caller-given ids: no id lookup at all.
+      const plain = appendBatchValues([prepareAppend('order-4', [{ type: 'T', data: {} }], {})]);
+      for (const text of await plan(appendBatchSql(names, returning, false), plain)) {
+        expect(text).toContain('factum_events_stream_version_key');
+        expect(text).not.toContain('factum_events_event_id_key');
+        expect(text).not.toMatch(/Seq Scan on factum_events/);
+      }
     }
     await store.close();
   });

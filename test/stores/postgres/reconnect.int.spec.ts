@@ -10,6 +10,7 @@ import {
 import { createPostgresStore, type PostgresEventStore } from 'factum/postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sleep, waitUntil } from '../../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../../support/postgres.js';
 import { services } from '../../support/services.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
@@ -167,15 +168,3 @@ describe.skipIf(!postgres.available)('PostgreSQL store across lost connections',
     await expect(attempt).rejects.toMatchObject({ retriable: true, cause: expect.anything() });
   });
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-}

@@ -1,13 +1,17 @@
 import type { ClientBase } from 'pg';
 import type { StoredEvent } from '../../../core/envelope.js';
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
-import { EVENT_COLUMNS, FACTUM_TYPES, toStoredEvent } from '../../../stores/postgres/sql/event-row.js';
+import { EVENT_COLUMNS, FACTUM_TYPES, toStoredEvent } from '../../../stores/postgres/kit.js';
+import type { MessagingNames } from './tables.js';
 
 /**
  * Locks the oldest unpublished rows no other transaction holds, at most `limit`, in position order.
  * Runs inside the claiming transaction; the locks last until it ends.
  */
-export async function claimOutbox(db: ClientBase, names: SchemaNames, limit: number): Promise<StoredEvent[]> {
+export async function claimOutbox(
+  db: ClientBase,
+  names: MessagingNames,
+  limit: number,
+): Promise<StoredEvent[]> {
   const { rows } = await db.query<unknown[]>({
     text: `SELECT ${EVENT_COLUMNS} FROM ${names.outbox}
 WHERE published_at IS NULL ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED`,

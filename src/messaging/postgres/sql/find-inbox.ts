@@ -1,10 +1,10 @@
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
-import type { Queryable } from './queryable.js';
+import type { Queryable } from '../../../stores/postgres/kit.js';
+import type { MessagingNames } from './tables.js';
 
 /** Whether (consumer, event id) is recorded. */
 export async function findInbox(
   db: Queryable,
-  names: SchemaNames,
+  names: MessagingNames,
   consumer: string,
   eventId: string,
 ): Promise<boolean> {

@@ -1,5 +1,5 @@
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
-import type { Queryable } from './queryable.js';
+import type { Queryable } from '../../../stores/postgres/kit.js';
+import type { MessagingNames } from './tables.js';
 
 /**
  * Records (consumer, event id); false when it was already recorded. A concurrent insert of the same
@@ -7,7 +7,7 @@ import type { Queryable } from './queryable.js';
  */
 export async function insertInbox(
   db: Queryable,
-  names: SchemaNames,
+  names: MessagingNames,
   consumer: string,
   eventId: string,
 ): Promise<boolean> {

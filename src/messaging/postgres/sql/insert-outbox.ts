@@ -1,11 +1,11 @@
 import type { PreparedEvent } from '../../../core/validation.js';
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
-import type { Queryable } from './queryable.js';
+import type { Queryable } from '../../../stores/postgres/kit.js';
+import type { MessagingNames } from './tables.js';
 
 /** Writes one outbox row with the stream's next version; returns its position. */
 export async function insertOutbox(
   db: Queryable,
-  names: SchemaNames,
+  names: MessagingNames,
   streamId: string,
   category: string,
   event: PreparedEvent,

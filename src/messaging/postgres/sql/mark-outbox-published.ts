@@ -1,10 +1,10 @@
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
-import type { Queryable } from './queryable.js';
+import type { Queryable } from '../../../stores/postgres/kit.js';
+import type { MessagingNames } from './tables.js';
 
 /** Marks the given (claimed, confirmed) rows published. */
 export async function markOutboxPublished(
   db: Queryable,
-  names: SchemaNames,
+  names: MessagingNames,
   positions: readonly bigint[],
 ): Promise<void> {
   await db.query({

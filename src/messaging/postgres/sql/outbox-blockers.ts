@@ -1,5 +1,5 @@
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
-import type { Queryable } from './queryable.js';
+import type { Queryable } from '../../../stores/postgres/kit.js';
+import type { MessagingNames } from './tables.js';
 
 /**
  * For each of `streamIds`, the lowest unpublished position outside `own` (rows claimed by another
@@ -7,7 +7,7 @@ import type { Queryable } from './queryable.js';
  */
 export async function outboxBlockers(
   db: Queryable,
-  names: SchemaNames,
+  names: MessagingNames,
   streamIds: readonly string[],
   own: readonly bigint[],
 ): Promise<Map<string, bigint>> {

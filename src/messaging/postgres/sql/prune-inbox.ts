@@ -1,5 +1,5 @@
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
-import type { Queryable } from './queryable.js';
+import type { Queryable } from '../../../stores/postgres/kit.js';
+import type { MessagingNames } from './tables.js';
 
 /** Where an inbox walk stands: after this key (primary-key order), or at the start. */
 export type InboxCursor = { consumer: string; eventId: string } | 'start';
@@ -16,7 +16,7 @@ export interface InboxPruneStep {
  */
 export async function pruneInboxStep(
   db: Queryable,
-  names: SchemaNames,
+  names: MessagingNames,
   consumer: string | undefined,
   cursor: InboxCursor,
   limit: number,

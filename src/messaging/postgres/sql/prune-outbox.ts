@@ -1,5 +1,5 @@
-import type { SchemaNames } from '../../../stores/postgres/schema.js';
-import type { Queryable } from './queryable.js';
+import type { Queryable } from '../../../stores/postgres/kit.js';
+import type { MessagingNames } from './tables.js';
 
 export interface OutboxPruneStep {
   deleted: number;
@@ -17,7 +17,7 @@ export interface OutboxPruneStep {
  */
 export async function pruneOutboxStep(
   db: Queryable,
-  names: SchemaNames,
+  names: MessagingNames,
   after: bigint,
   limit: number,
   cutoff: Date,

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../../core/envelope.js';
-import { EVENT_COLUMNS, FACTUM_TYPES, toStoredEvent } from '../../../stores/postgres/sql/event-row.js';
+import { EVENT_COLUMNS, FACTUM_TYPES, toStoredEvent } from '../../../stores/postgres/kit.js';
 import type { ProjectionTables, Queryable } from './tables.js';
 
 /**

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
+import { statement } from '../../../stores/sqlite/kit.js';
 import { eventToJson } from '../../event-json.js';
 import type { NewDeadLetter } from '../../storage.js';
-import { statement } from './statement.js';
 
 /** Records a dead (or parked) event; returns its id. */
 export function addDeadLetter(db: Database.Database, d: NewDeadLetter, now: number): number {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from './statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 
 /** Ordering keys that have a dead or parked event in this generation. */
 export function blockedKeys(db: Database.Database, projection: string, generation: number): Set<string> {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ErrorCodes, ValidationError } from '../../../core/errors.js';
-import { statement } from './statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 
 /** Records which projection owns each read-model name; refuses a name another projection owns. */
 export function claimObjects(

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from './statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 
 export function countDeadLetters(
   db: Database.Database,

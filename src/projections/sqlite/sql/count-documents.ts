@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
+import { statement } from '../../../stores/sqlite/kit.js';
 import type { Condition } from '../../filter.js';
 import { compileWhere } from './compile-filter.js';
-import { statement } from './statement.js';
 
 /** How many documents match the conditions. */
 export function countDocuments(

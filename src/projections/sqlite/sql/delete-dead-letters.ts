@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from './statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 
 /** Removes every dead letter of a generation (when it is dropped). */
 export function deleteDeadLetters(db: Database.Database, projection: string, generation: number): void {

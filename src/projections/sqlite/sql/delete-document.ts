@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from './statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 
 /** Deletes a document; returns whether there was one. */
 export function deleteDocument(db: Database.Database, table: string, id: string): boolean {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
+import { forgetStatements } from '../../../stores/sqlite/kit.js';
 import { physicalName, quoteIdent } from '../../names.js';
 import type { GenerationLayout } from '../../storage.js';
-import { forgetStatements } from './statement.js';
 
 /** Drops every table of a generation (document collections and raw tables; their indexes go with them). */
 export function dropGeneration(db: Database.Database, layout: GenerationLayout): void {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
+import { statement } from '../../../stores/sqlite/kit.js';
 import type { CheckedFind, Condition } from '../../filter.js';
 import { compileFind, compileWhere } from './compile-filter.js';
-import { statement } from './statement.js';
 
 /** Documents' JSON text matching the conditions, ordered and paged. */
 export function findDocuments(

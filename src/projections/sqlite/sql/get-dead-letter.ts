@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
+import { statement } from '../../../stores/sqlite/kit.js';
 import type { DeadLetter } from '../../storage.js';
 import { DEAD_LETTER_COLUMNS, type DeadLetterRow, toDeadLetter } from './dead-letter-row.js';
-import { statement } from './statement.js';
 
 export function getDeadLetter(db: Database.Database, id: number): DeadLetter | undefined {
   const row = statement<DeadLetterRow>(

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from './statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 
 /** One document's JSON text by id. */
 export function getDocument(db: Database.Database, table: string, id: string): string | undefined {

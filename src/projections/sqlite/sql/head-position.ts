@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from './statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 
 /**
  * Position of the last committed event. SQLite positions are rowids assigned in commit order and

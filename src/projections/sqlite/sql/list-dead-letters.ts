@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
+import { statement } from '../../../stores/sqlite/kit.js';
 import type { DeadLetter, DeadLetterQuery } from '../../storage.js';
 import { DEAD_LETTER_COLUMNS, type DeadLetterRow, toDeadLetter } from './dead-letter-row.js';
-import { statement } from './statement.js';
 
 /** Dead letters matching the query, oldest event first (by projection, generation, position). */
 export function listDeadLetters(db: Database.Database, q: DeadLetterQuery): DeadLetter[] {

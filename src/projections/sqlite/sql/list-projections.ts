@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
+import { statement } from '../../../stores/sqlite/kit.js';
 import type { ProjectionRecord } from '../../storage.js';
 import { toRecord } from './projection-record.js';
-import { statement } from './statement.js';
 
 /** Every registered projection, by name. */
 export function listProjections(db: Database.Database): ProjectionRecord[] {

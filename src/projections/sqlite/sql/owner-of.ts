@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from './statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 
 /** The projection that owns a read-model name. */
 export function ownerOf(db: Database.Database, name: string): string | undefined {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from './statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 
 /**
  * Sets top-level fields of a document in place: `json_set(doc, '$."k"', json(?), …)`. Paths and values

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
+import { statement } from '../../../stores/sqlite/kit.js';
 import type { ProjectionRecord } from '../../storage.js';
-import { statement } from './statement.js';
 
 interface Row {
   name: string;

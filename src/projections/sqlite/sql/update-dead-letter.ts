@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
+import { statement } from '../../../stores/sqlite/kit.js';
 import type { DeadLetter } from '../../storage.js';
-import { statement } from './statement.js';
 
 /** Changes status, error, attempts or the pending action of a dead letter (absent fields stay). */
 export function updateDeadLetter(

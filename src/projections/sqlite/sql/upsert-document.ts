@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { statement } from './statement.js';
+import { statement } from '../../../stores/sqlite/kit.js';
 
 /** Inserts or replaces a whole document. */
 export function upsertDocument(db: Database.Database, table: string, id: string, json: string): void {

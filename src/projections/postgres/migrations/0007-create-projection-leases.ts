@@ -1,0 +1,12 @@
+import type { PostgresMigration } from '../../../stores/postgres/kit.js';
+
+/**
+ * Release 0.1 created `factum_projection_leases` here. Projection leases now live in the follower
+ * table `factum_leases` (follow migration 0015 moves the rows of schemas that have the old table and
+ * drops it), so a new schema gets nothing from this migration; it keeps its number in the ledger.
+ */
+export const migration: PostgresMigration = {
+  version: 7,
+  name: 'create-projection-leases',
+  statements: () => [],
+};
