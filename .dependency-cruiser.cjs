@@ -62,7 +62,8 @@ module.exports = {
     {
       name: 'projections-and-messaging-are-siblings',
       severity: 'error',
-      comment: 'Projections and messaging do not depend on each other; what they share lives in follow or below.',
+      comment:
+        'Projections and messaging do not depend on each other; what they share lives in follow or below.',
       from: { path: '^src/projections/' },
       to: { path: '^src/messaging/' },
     },
@@ -75,7 +76,8 @@ module.exports = {
     {
       name: 'brokers-import-no-upper-layer',
       severity: 'error',
-      comment: 'Broker adapters implement the contract of messaging; observability, the server and the CLI are above them.',
+      comment:
+        'Broker adapters implement the contract of messaging; observability, the server and the CLI are above them.',
       from: { path: '^src/brokers/' },
       to: { path: '^src/(projections|sagas|observability|server|cli|testing)/' },
     },
