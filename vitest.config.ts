@@ -16,6 +16,7 @@ const alias = [
   { find: /^factum\/nats$/, replacement: src('brokers/nats/index.ts') },
   { find: /^factum\/kafka$/, replacement: src('brokers/kafka/index.ts') },
   { find: /^factum\/messaging$/, replacement: src('messaging/index.ts') },
+  { find: /^factum\/sagas$/, replacement: src('sagas/index.ts') },
 ];
 
 export default defineConfig({

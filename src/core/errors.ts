@@ -40,6 +40,8 @@ export const ErrorCodes = {
   MIGRATION_REQUIRED: 'FACTUM_MIGRATION_REQUIRED',
   GROUP_ACTIVE: 'FACTUM_GROUP_ACTIVE',
   PROJECTION_OUTDATED: 'FACTUM_PROJECTION_OUTDATED',
+  INVALID_SAGA_DEFINITION: 'FACTUM_INVALID_SAGA_DEFINITION',
+  SAGA_NOT_FOUND: 'FACTUM_SAGA_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -188,6 +190,15 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
     retriable: true,
     description:
       'The consumer group still has running members; stop them before resetting its offsets, then retry.',
+  },
+  FACTUM_INVALID_SAGA_DEFINITION: {
+    retriable: false,
+    description:
+      'A saga definition breaks a rule (a step without compensation that is not last nor followed only by retriable steps, a duplicate step, a missing action); the message names the saga and the step.',
+  },
+  FACTUM_SAGA_NOT_FOUND: {
+    retriable: false,
+    description: 'No saga instance (or no registered definition) by that name, correlation id or version.',
   },
 };
 
@@ -614,6 +625,38 @@ export class InlineProjectionError extends FactumError {
     this.projection = projection;
     this.eventId = event.id;
     this.streamId = event.streamId;
+  }
+}
+
+/** A saga definition breaks a rule; `step` names the offending step when there is one. Nothing was registered. */
+export class InvalidSagaDefinitionError extends FactumError {
+  readonly saga: string;
+  readonly step: string | undefined;
+
+  constructor(saga: string, step: string | undefined, reason: string) {
+    super(
+      ErrorCodes.INVALID_SAGA_DEFINITION,
+      `Invalid saga definition ${saga}${step === undefined ? '' : `, step ${step}`}: ${reason}`,
+    );
+    this.saga = saga;
+    this.step = step;
+  }
+}
+
+/** No saga instance or definition matches. */
+export class SagaNotFoundError extends FactumError {
+  readonly saga: string;
+  readonly correlationId: string | undefined;
+
+  constructor(saga: string, correlationId: string | undefined, what = 'instance') {
+    super(
+      ErrorCodes.SAGA_NOT_FOUND,
+      correlationId === undefined
+        ? `Saga not found: ${what} ${saga}`
+        : `Saga not found: ${saga} for correlation ${formatValue(correlationId)}`,
+    );
+    this.saga = saga;
+    this.correlationId = correlationId;
   }
 }
 

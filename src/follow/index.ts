@@ -5,7 +5,14 @@
  */
 export type { FollowOptions, FollowSource, Page } from './follow.js';
 export { follow, logSource } from './follow.js';
-export type { CheckedLeaseOptions, HoldingEnd, LeaseName, LeaseOptions, LeaseStrategy } from './lease.js';
+export type {
+  CheckedLeaseOptions,
+  HoldingEnd,
+  LeadershipOptions,
+  LeaseName,
+  LeaseOptions,
+  LeaseStrategy,
+} from './lease.js';
 export {
   acquireLease,
   checkLease,
@@ -15,6 +22,7 @@ export {
   newOwnerId,
   releaseLease,
   renewLease,
+  runWhileLeader,
   tryAcquireLease,
 } from './lease.js';
 export { memoryFollowStorage } from './memory/storage.js';

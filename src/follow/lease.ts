@@ -293,3 +293,58 @@ export async function holdLease(
   }
   return end;
 }
+
+export interface LeadershipOptions {
+  storage: FollowStorage;
+  lease: LeaseName;
+  owner: string;
+  options: CheckedLeaseOptions;
+  /** Ends the competition: the work in hand is aborted and the lease released. */
+  stop: AbortSignal;
+  /** Runs while the lease is held; its signal aborts when the lease is lost or `stop` aborts. */
+  work: (lease: HeldLease, signal: AbortSignal) => Promise<void>;
+  /** Errors of acquiring, renewing or of `work` (which then restarts after a backoff). */
+  onError?: (error: unknown) => void;
+  /** 'active' once the lease is taken, 'standby' while another holder has it. */
+  onState?: (state: 'active' | 'standby') => void;
+}
+
+/**
+ * Competes for a lease until `stop` aborts: a standby polls every `acquireEveryMs`; the holder runs
+ * `work` (renewing the lease meanwhile) and, when `work` fails, runs it again after a backoff while
+ * it still holds the lease. Resolves when stopped or when the store closed.
+ */
+export async function runWhileLeader(o: LeadershipOptions): Promise<void> {
+  const report = o.onError ?? (() => {});
+  let backoff = 0;
+  while (!o.stop.aborted) {
+    let held: HeldLease | undefined;
+    try {
+      held = await acquireLease(o.storage, o.lease, o.owner, o.options);
+    } catch (error) {
+      if (isFactumError(error, ErrorCodes.STORE_CLOSED)) return;
+      report(error);
+    }
+    if (held === undefined) {
+      o.onState?.('standby');
+      await pause(o.options.acquireEveryMs, o.stop);
+      continue;
+    }
+    o.onState?.('active');
+    const lease = held;
+    let failed = false;
+    try {
+      const end = await holdLease(lease, o.options, o.stop, (signal) => o.work(lease, signal), report);
+      if (end === 'closed') return;
+      backoff = 0;
+    } catch (error) {
+      failed = true;
+      report(error);
+    }
+    o.onState?.('standby');
+    if (failed) {
+      backoff = Math.min(5_000, Math.max(100, backoff * 2));
+      await pause(backoff, o.stop);
+    }
+  }
+}
