@@ -16,5 +16,14 @@ export type {
   ProjectionStorageFixture,
 } from './projection-storage-contract.js';
 export { describeProjectionStorageContract } from './projection-storage-contract.js';
+export type {
+  SagaDivergence,
+  SagaSpec,
+  SagaSpecOptions,
+  SagaThen,
+  SagaWhen,
+  SentCommand,
+} from './saga-spec.js';
+export { expectSagaReplays, replaySagaStreams, sagaSpec } from './saga-spec.js';
 export type { StoreContractOptions, StoreFactory } from './store/fixtures.js';
 export { describeEventStoreContract } from './store/index.js';

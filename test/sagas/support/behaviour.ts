@@ -1,5 +1,6 @@
 import type { StoredEvent } from 'factum';
-import { defineSaga, readSagaInstance } from 'factum/sagas';
+import { followStorageOf, loadCheckpoint } from 'factum/follow';
+import { defineSaga, reactorRunnerName, readSagaInstance, sagaRunnerName } from 'factum/sagas';
 import { describe, expect, it } from 'vitest';
 import { fulfilmentServices, orderFulfilment } from '../../../examples/sagas/order-fulfilment.js';
 import { waitUntil } from '../../support/helpers.js';
@@ -72,7 +73,11 @@ export function describeSagaBehaviour(name: string, skip: boolean, open: OpenTar
           async () => (await sagas.status({ name: 'order_fulfilment', state: 'compensated' })).length === 2,
           10_000,
         );
-        expect((await sagas.status({ correlationId: 'ok' })).map((s) => s.status)).toEqual(['completed']);
+        await waitUntil(
+          async () => (await sagas.status({ correlationId: 'ok' }))[0]?.status === 'completed',
+          10_000,
+        );
+        expect(await sagas.status({ correlationId: 'ok' })).toHaveLength(1);
       } finally {
         await sagas.stop();
         await close();
@@ -452,6 +457,49 @@ export function describeSagaBehaviour(name: string, skip: boolean, open: OpenTar
         )) {
           expect(byId.get(reply.metadata.causationId as string)?.metadata.messageKind).toBe('command');
         }
+      } finally {
+        await sagas.stop();
+        await close();
+      }
+    });
+
+    it('P3: reactors: handling every event again (a lost checkpoint) appends nothing twice', async () => {
+      const { store, close } = await open();
+      const options = { reactors: fulfilmentServices(store) };
+      const sagas = await sagasOn(store, [orderFulfilment], undefined, options);
+      sagas.start();
+      try {
+        for (const id of ['r1', 'r2', 'r3']) {
+          await store.append(`order-${id}`, [
+            { type: 'OrderPlaced', data: { orderId: id, total: 10, items: [] } },
+          ]);
+        }
+        await waitUntil(async () => (await sagas.status({ state: 'completed' })).length === 3, 10_000);
+        await sagas.stop();
+        const head = (await store.readAll({ after: 0n, limit: 100_000 })).last;
+        const storage = followStorageOf(store);
+        await storage.transaction(async (tx) => {
+          for (const name of ['payments', 'inventory', 'shipping', 'orders'])
+            await tx.deleteCheckpoint(reactorRunnerName(name));
+          await tx.deleteCheckpoint(sagaRunnerName('order_fulfilment'));
+        });
+        const again = await sagasOn(store, [orderFulfilment], undefined, options);
+        again.start();
+        // Filtered followers checkpoint the last event they were given.
+        const lastOf = async (types: readonly string[]) =>
+          (await store.readAll({ after: 0n, limit: 100_000, types })).last;
+        const lastShip = await lastOf(['ShipOrder']);
+        const lastInput = await lastOf(orderFulfilment.inputTypes);
+        await waitUntil(
+          async () => (await loadCheckpoint(storage, reactorRunnerName('shipping'))) >= lastShip,
+          10_000,
+        );
+        await waitUntil(
+          async () => (await loadCheckpoint(storage, sagaRunnerName('order_fulfilment'))) >= lastInput,
+          10_000,
+        );
+        await again.stop();
+        expect((await store.readAll({ after: head, limit: 10 })).events).toEqual([]);
       } finally {
         await sagas.stop();
         await close();
