@@ -75,9 +75,9 @@ export function sagaSpec(definition: SagaDefinition, options: SagaSpecOptions = 
       );
       for (const e of events) run.input(e);
       return {
-        when: (event) => run.then(() => run.input(event)),
+        when: (event) => run.outcome(() => run.input(event)),
         whenTimePasses: (duration) =>
-          run.then(() =>
+          run.outcome(() =>
             run.pass(typeof duration === 'number' ? duration : parseDuration(duration, 'duration')),
           ),
       };
@@ -172,12 +172,13 @@ class SpecRun {
     return emitted;
   }
 
-  then(step: () => Emitted[]): SagaThen {
+  outcome(step: () => Emitted[]): SagaThen {
     const emitted = step();
     const sent = emitted.filter((e) => e.command !== undefined).map((e) => ({ type: e.type, data: e.data }));
     const own = emitted.filter((e) => e.command === undefined).map((e) => e.type);
     const run = this;
     const then: SagaThen = {
+      // biome-ignore lint/suspicious/noThenProperty: given/when/then is the established vocabulary; do not await it.
       then(expected) {
         expect(sent).toEqual(Array.isArray(expected) ? expected : [expected]);
         return then;

@@ -30,12 +30,12 @@ describe('defineSaga', () => {
   });
 
   it('P10: the same rule at the type level, where the steps are a literal tuple', () => {
-    // @ts-expect-error: 'ship' has no compensate and 'notify' after it is not retriable
     expect(() =>
       defineSaga({
         name: 'bad_types',
         ...base,
         steps: [
+          // @ts-expect-error: 'ship' has no compensate and 'notify' after it is not retriable
           { name: 'ship', action: command },
           { name: 'notify', action: command, compensate: undo },
         ],
