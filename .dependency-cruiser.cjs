@@ -97,6 +97,14 @@ module.exports = {
       to: { path: '^src/follow/', pathNot: '^src/follow/(index|kit)\\.ts$' },
     },
     {
+      name: 'sagas-use-projections-through-its-entry',
+      severity: 'error',
+      comment:
+        'The saga index is an ordinary projection: sagas use projections through their public entry only.',
+      from: { path: '^src/sagas/' },
+      to: { path: '^src/projections/', pathNot: '^src/projections/index\\.ts$' },
+    },
+    {
       name: 'stores-are-used-through-their-kit',
       severity: 'error',
       comment:

@@ -12,7 +12,7 @@ interface OrderPlaced {
   items: { sku: string; qty: number }[];
 }
 
-// region: order-fulfilment
+// #region order-fulfilment
 export const orderFulfilment = defineSaga({
   name: 'order_fulfilment',
   version: 1,
@@ -53,7 +53,7 @@ export const orderFulfilment = defineSaga({
     data: { orderId: start.data.orderId, reason: failure?.reason },
   }),
 });
-// endregion: order-fulfilment
+// #endregion order-fulfilment
 
 export interface ServicesOptions {
   /** Charges above this amount are declined (PaymentFailed). */

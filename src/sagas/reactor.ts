@@ -21,6 +21,8 @@ export interface ReactorContext {
    * causationId are filled in; ids are derived, so a redelivery appends nothing twice.
    */
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): void;
+  /** Reads a stream's events (committed state, for the decision). */
+  read(streamId: string): Promise<StoredEvent[]>;
   /** Sends a command: appended to `streamId` like `append`, marked `messageKind: 'command'`. */
   send(streamId: string, command: { type: string; data: unknown; metadata?: EventMetadata }): void;
 }
@@ -124,6 +126,7 @@ export async function react(
   const ctx: ReactorContext = {
     event,
     correlationId,
+    read: async (streamId) => (await store.readStream(streamId)).events,
     append(streamId, events, options) {
       planned.push({
         streamId,

@@ -8,7 +8,7 @@ import { waitUntil } from '../support/helpers.js';
 const placed = { type: 'OrderPlaced', data: { orderId: '42', total: 100, items: [{ sku: 'LAMP', qty: 1 }] } };
 
 describe('sagaSpec', () => {
-  // region: saga-spec
+  // #region saga-spec
   it('walks the reference flow, failures and timeouts included', () => {
     const saga = sagaSpec(orderFulfilment);
     saga
@@ -40,7 +40,7 @@ describe('sagaSpec', () => {
     };
     saga.given([placed, reply]).when(reply).thenNothingHappened();
   });
-  // endregion: saga-spec
+  // #endregion saga-spec
 
   it('moves the clock only as far as asked: a timeout not yet due does not fire', () => {
     sagaSpec(orderFulfilment)
