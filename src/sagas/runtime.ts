@@ -246,8 +246,13 @@ class SagaRuntime implements Sagas {
     if (event.type === SagaEvents.OperatorRequested)
       correlationId = sagaOfStream(event.streamId)?.correlationId;
     else {
-      // Any version's correlate will do for the start; an instance's own version's for the rest.
-      correlationId = this.#latest.get(name)!.correlate(event);
+      try {
+        correlationId = this.#latest.get(name)!.correlate(event);
+      } catch (error) {
+        // A correlate that throws on some event must not stop the saga's runner on it.
+        this.#emitter.emit('error', { component: sagaRunnerName(name), error });
+        return Promise.resolve('ignored');
+      }
     }
     if (typeof correlationId !== 'string' || correlationId === '') return Promise.resolve('ignored');
     return this.#apply(name, correlationId, { kind: 'event', event }, event.id);

@@ -60,6 +60,50 @@ describe('sagaSpec', () => {
   });
 });
 
+describe('deadlines', () => {
+  const timed = defineSaga({
+    name: 'timed',
+    version: 1,
+    startedBy: ['Begun'],
+    correlate: (e) => (e.data as { id?: string }).id,
+    deadline: '10m',
+    steps: [
+      {
+        name: 'a',
+        action: () => ({ type: 'DoA', data: {} }),
+        awaits: { success: ['DoneA'] },
+        compensate: () => ({ type: 'UndoA', data: {} }),
+      },
+      {
+        name: 'b',
+        action: () => ({ type: 'DoB', data: {} }),
+        awaits: { success: ['DoneB'] },
+        compensate: () => ({ type: 'UndoB', data: {} }),
+      },
+    ],
+  });
+  const begun = { type: 'Begun', data: { id: '1' } };
+
+  it('compensates what was done (the pending step too) when the saga misses its deadline', () => {
+    sagaSpec(timed)
+      .given([begun, { type: 'DoneA', data: { id: '1' } }])
+      .whenTimePasses('10m')
+      .then([
+        { type: 'UndoB', data: {} },
+        { type: 'UndoA', data: {} },
+      ])
+      .thenStatus('compensated');
+  });
+
+  it('cancels the deadline when the saga completes in time', () => {
+    const done = sagaSpec(timed)
+      .given([begun, { type: 'DoneA', data: { id: '1' } }])
+      .when({ type: 'DoneB', data: { id: '1' } })
+      .thenStatus('completed');
+    expect(done.state.timeouts.size).toBe(0);
+  });
+});
+
 describe('replaySagaStreams', () => {
   it('replays recorded streams against the current definition and reports a divergence', async () => {
     const store = createMemoryStore();
