@@ -22,7 +22,7 @@ export type { SagaSummary } from './index-projection.js';
 export type { OperatorOutcome, OperatorRequest } from './operator.js';
 export { readOutcome, requestSagaAction } from './operator.js';
 export type { Reactor, ReactorContext, ReactorDefinitionInput } from './reactor.js';
-export { reactor, reactorDeadLetterStream } from './reactor.js';
+export { react, reactor, reactorDeadLetterStream } from './reactor.js';
 export type {
   HandleOutcome,
   SagaEventsMap,

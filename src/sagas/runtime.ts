@@ -9,7 +9,7 @@
 
 import { Emitter } from '../core/emitter.js';
 import type { NewEvent, StoredEvent } from '../core/envelope.js';
-import { ErrorCodes, isFactumError, SagaNotFoundError } from '../core/errors.js';
+import { ErrorCodes, InvalidSagaDefinitionError, isFactumError, SagaNotFoundError } from '../core/errors.js';
 import { sleep as pause } from '../core/retry.js';
 import type { EventStore } from '../core/store.js';
 import {
@@ -190,7 +190,7 @@ class SagaRuntime implements Sagas {
       const d = checkSagaDefinition(raw);
       const versions = this.#versions.get(d.name) ?? new Map<number, SagaDefinition>();
       if (versions.has(d.version)) {
-        throw new SagaNotFoundError(d.name, undefined, `(version ${d.version} is registered twice)`);
+        throw new InvalidSagaDefinitionError(d.name, undefined, `version ${d.version} is registered twice`);
       }
       versions.set(d.version, d);
       this.#versions.set(d.name, versions);
