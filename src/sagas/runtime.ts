@@ -23,6 +23,7 @@ import {
   newOwnerId,
   runWhileLeader,
 } from '../follow/index.js';
+import { Waker } from '../follow/kit.js';
 import {
   createProjections,
   type DocumentReader,
@@ -60,6 +61,7 @@ import {
   sagaOfStream,
   TIMEOUTS,
   type TimeoutDoc,
+  timeoutDocId,
 } from './index-projection.js';
 import { inLanes } from './lanes.js';
 import { type OperatorOutcome, type OperatorRequest, readOutcome, requestSagaAction } from './operator.js';
@@ -154,6 +156,7 @@ export const reactorRunnerName = (name: string) => `reactor:${name}`;
 export const TIMEOUT_SCHEDULER = 'saga-timeouts';
 
 const MAX_CACHED = 10_000;
+const MAX_LOCAL_TIMEOUTS = 100_000;
 
 /**
  * Registers sagas and reactors on a store. `start()` runs their followers (and the index and the
@@ -178,6 +181,8 @@ class SagaRuntime implements Sagas {
   /** Instance states this process appended last (a stale one fails its append and is read again). */
   readonly #cache = new Map<string, SagaState>();
   #index!: Projections;
+  readonly #localTimeouts = new Map<string, TimeoutDoc>();
+  readonly #timeoutWaker = new Waker();
   #abort: AbortController | undefined;
   #running: Promise<void>[] = [];
 
@@ -305,6 +310,7 @@ class SagaRuntime implements Sagas {
           expectedVersion: state.streamVersion === 0 ? 'no_stream' : state.streamVersion,
         });
         this.#remember(streamId, state, events, result.nextExpectedVersion, now);
+        this.#trackTimeouts(state, events);
         return 'applied';
       } catch (error) {
         this.#cache.delete(streamId);
@@ -525,13 +531,18 @@ class SagaRuntime implements Sagas {
       stop,
       onError,
       work: async (held, signal) => {
+        // Unfiltered pages, filtered here: the checkpoint moves past every event, so a follower of
+        // rare types does not scan the same stretch of log again at every wake-up.
+        const wanted = new Set(types);
         await follow({
-          source: logSource(store, { types }),
+          source: logSource(store),
           after: await loadCheckpoint(storage, name),
           pageSize: this.#options.pageSize ?? 500,
+          prefetch: true,
           signal,
           onPage: async (page) => {
-            await inLanes(page.events, laneOf, this.#options.concurrency ?? 64, handle);
+            const events = page.events.filter((e) => wanted.has(e.type));
+            await inLanes(events, laneOf, this.#options.concurrency ?? 64, handle);
             await held.commitCheckpoint(name, page.last);
           },
         });
@@ -557,26 +568,49 @@ class SagaRuntime implements Sagas {
     }
   }
 
-  /** The timeout scheduler: fires what is due in the index, soonest first, while it holds its lease. */
+  /**
+   * The timeout scheduler, while it holds its lease: fires what is due, soonest first. It knows the
+   * timeouts this process scheduled at once (so they fire on time whatever the index's lag) and
+   * every other one from the saga index (scheduled elsewhere, or before a restart).
+   */
   async #schedule(signal: AbortSignal): Promise<void> {
-    const due = this.#index.documents<TimeoutDoc>(TIMEOUTS);
+    const index = this.#index.documents<TimeoutDoc>(TIMEOUTS);
     const names = [...this.#latest.keys()];
     // Tokens fired (or found stale) whose index entry is not gone yet: not fired again meanwhile.
     const recent = new Map<string, number>();
     const pollMs = this.#options.timeoutPollMs ?? 100;
+    const page = 500;
+    let lastIndexRead = 0;
     while (!signal.aborted) {
+      this.#timeoutWaker.reset();
       const now = this.#now();
-      const batch = await due.find(
-        { dueAt: { lte: now }, saga: { in: names } },
-        { orderBy: ['dueAt', 'asc'], limit: 500 },
-      );
-      const fresh = batch.filter((t) => (recent.get(`${t.streamId}|${t.token}`) ?? 0) < now - 5_000);
+      const due: TimeoutDoc[] = [];
+      for (const t of this.#localTimeouts.values()) if (t.dueAt <= now) due.push(t);
+      if (now - lastIndexRead >= pollMs || due.length === 0) {
+        lastIndexRead = now;
+        for (let offset = 0; ; offset += page) {
+          const batch = await index.find(
+            { dueAt: { lte: now }, saga: { in: names } },
+            { orderBy: ['dueAt', 'asc'], limit: page, offset },
+          );
+          due.push(...batch);
+          if (batch.length < page) break;
+        }
+      }
+      const fresh = new Map<string, TimeoutDoc>();
+      for (const t of due) {
+        const key = timeoutDocId(t.streamId, t.token);
+        if ((recent.get(key) ?? 0) < now - 5_000) fresh.set(key, t);
+      }
+      const ordered = [...fresh.values()].sort((a, b) => a.dueAt - b.dueAt);
       await inLanes(
-        fresh,
+        ordered,
         (t) => t.streamId,
         this.#options.concurrency ?? 64,
         async (t) => {
-          recent.set(`${t.streamId}|${t.token}`, now);
+          const key = timeoutDocId(t.streamId, t.token);
+          recent.set(key, now);
+          this.#localTimeouts.delete(key);
           const outcome = await this.#apply(
             t.saga,
             t.correlationId,
@@ -595,8 +629,35 @@ class SagaRuntime implements Sagas {
         },
       );
       for (const [key, at] of recent) if (at < now - 60_000) recent.delete(key);
-      if (fresh.length < 500) await pause(pollMs, signal);
+      if (ordered.length > 0) continue;
+      let next = pollMs;
+      for (const t of this.#localTimeouts.values()) next = Math.min(next, Math.max(0, t.dueAt - this.#now()));
+      await this.#timeoutWaker.idle(next, signal);
     }
+  }
+
+  /** Keeps the timeouts this process scheduled (and forgets those it cancelled or fired). */
+  #trackTimeouts(state: SagaState, events: readonly NewEvent[]): void {
+    const streamId = sagaStreamId(state.saga, state.correlationId);
+    let sooner = false;
+    for (const e of events) {
+      const d = e.data as { token?: string; dueAt?: string };
+      if (d?.token === undefined) continue;
+      const key = timeoutDocId(streamId, d.token);
+      if (e.type === SagaEvents.TimeoutScheduled && this.#localTimeouts.size < MAX_LOCAL_TIMEOUTS) {
+        this.#localTimeouts.set(key, {
+          streamId,
+          saga: state.saga,
+          correlationId: state.correlationId,
+          token: d.token,
+          dueAt: Date.parse(d.dueAt!),
+        });
+        sooner = true;
+      } else if (e.type === SagaEvents.TimeoutCancelled || e.type === SagaEvents.TimeoutFired) {
+        this.#localTimeouts.delete(key);
+      }
+    }
+    if (sooner) this.#timeoutWaker.wake();
   }
 }
 

@@ -99,7 +99,12 @@ export function sqliteFollowStorage(handle: SqliteFollowHandle): FollowStorage {
 function storeStorage(store: SqliteEventStore): FollowStorage {
   return {
     dialect: 'sqlite',
-    transaction: (task) => store.transaction((db) => runWithTx(new SqliteFollowTx(db), task)),
+    // Leases and checkpoints are derived state: a power loss may take the newest commits back to an
+    // older checkpoint, from which a follower handles again what it already handled (every follower
+    // is idempotent there), so they commit without an fsync of their own; the next durable append
+    // syncs them with it.
+    transaction: (task) =>
+      store.transaction((db) => runWithTx(new SqliteFollowTx(db), task), { durable: false }),
     read: (task) => store.read((db) => runWithTx(new SqliteFollowTx(db), task)),
     now: () => Date.now(),
   };
