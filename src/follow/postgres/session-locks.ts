@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { StoreClosedError } from '../../core/errors.js';
 import { translate } from '../../stores/postgres/kit.js';
 import type { SessionLock, SessionLocks } from '../storage.js';
@@ -24,12 +24,24 @@ export class PostgresSessionLocks implements SessionLocks {
   readonly #closed: () => boolean;
   readonly #held = new Set<string>();
   #connection: Promise<Connection> | undefined;
+  /** The lock connection runs one query at a time (pg deprecates queueing them on a client). */
+  #serial: Promise<unknown> = Promise.resolve();
 
   /** `closed`: whether the store using the pool has closed (no connection may be asked for then). */
   constructor(pool: Pool, schema: string, closed: () => boolean) {
     this.#pool = pool;
     this.#key = `factum:lease:${schema}`;
     this.#closed = closed;
+  }
+
+  #query<R extends object = object>(
+    conn: Connection,
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: R[] }> {
+    const run = this.#serial.then(() => conn.client.query<R & QueryResultRow>(text, values));
+    this.#serial = run.catch(() => {});
+    return run;
   }
 
   async tryLock(name: string): Promise<SessionLock | undefined> {
@@ -40,7 +52,8 @@ export class PostgresSessionLocks implements SessionLocks {
     let ok = false;
     try {
       conn = await this.#connect();
-      const { rows } = await conn.client.query<{ ok: boolean }>(
+      const { rows } = await this.#query<{ ok: boolean }>(
+        conn,
         'SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS ok',
         [this.#key, name],
       );
@@ -58,7 +71,7 @@ export class PostgresSessionLocks implements SessionLocks {
       alive: async () => {
         if (released || conn.lost) return false;
         try {
-          await conn.client.query('SELECT 1');
+          await this.#query(conn, 'SELECT 1');
           return !conn.lost;
         } catch {
           this.#lose(conn);
@@ -69,9 +82,10 @@ export class PostgresSessionLocks implements SessionLocks {
         if (released) return;
         released = true;
         if (!conn.lost) {
-          await conn.client
-            .query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [this.#key, name])
-            .catch(() => this.#lose(conn));
+          await this.#query(conn, 'SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [
+            this.#key,
+            name,
+          ]).catch(() => this.#lose(conn));
         }
         this.#forget(name);
       },
