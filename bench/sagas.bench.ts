@@ -9,7 +9,7 @@
 //     appends to different streams by as many concurrent appenders as the runtime's concurrency,
 //     so the saga's cost shows as the ratio of (a)'s event rate to it;
 // (c) timeout firing delay: 10,000 instances of a one-step saga whose reply never comes (timeout
-//     3 s), started at 2,500/s so they fall due spread over 4 s; firedAt − dueAt of each
+//     3 s), started at FACTUM_BENCH_TIMEOUT_RATE (1,000/s) so they fall due spread out; firedAt − dueAt of each
 //     'timeout-fired' (the scheduler polls every 100 ms by default), p50/p99/max.
 // PostgreSQL: schemas `factum_bench_<hex>_…`, dropped at the end; SQLite: a temp dir, removed.
 import { randomBytes } from 'node:crypto';
