@@ -6,6 +6,7 @@ import { CliUsageError } from './load-registry.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerProjectionCommands } from './projections.js';
 import { registerRetentionCommands } from './retention-commands.js';
+import { registerSagaCommands } from './sagas-commands.js';
 import { registerSchemaCommands } from './schema-commands.js';
 
 export type { CliIo } from './io.js';
@@ -39,6 +40,7 @@ function factumProgram(io: CliIo, exit: (code: number) => void): Command {
   registerMigrateCommand(program, io, exit);
   registerRetentionCommands(program, io, exit);
   registerKafkaCommands(program, io, exit);
+  registerSagaCommands(program, io, exit);
   return program;
 }
 
