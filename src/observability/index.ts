@@ -5,3 +5,4 @@ export type { MetricsHandlerOptions } from './metrics-handler.js';
 export { metricsHandler } from './metrics-handler.js';
 export type { ObservedProjections } from './projection-metrics.js';
 export { projectionMetrics } from './projection-metrics.js';
+export { sagaMetrics } from './saga-metrics.js';

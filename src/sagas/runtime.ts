@@ -141,6 +141,10 @@ export interface Sagas {
   fireTimeout(streamId: string, token: string): Promise<HandleOutcome>;
   /** Instances from the index, by name, status or correlation id (newest first, at most `limit`, default 100). */
   status(query?: SagaQuery): Promise<SagaSummary[]>;
+  /** How many instances the index holds, by name and state (limit ignored). */
+  count(query?: Omit<SagaQuery, 'limit'>): Promise<number>;
+  /** The saga names registered here. */
+  readonly names: readonly string[];
   /** One instance, read from its stream (authoritative); undefined when it does not exist. */
   get(name: string, correlationId: string): Promise<SagaInstance | undefined>;
   retry(name: string, correlationId: string, by: OperatorRequest): Promise<OperatorOutcome>;
@@ -407,6 +411,14 @@ class SagaRuntime implements Sagas {
 
   status(query: SagaQuery = {}): Promise<SagaSummary[]> {
     return findSagas(this.#index.documents<SagaSummary>(INSTANCES), query);
+  }
+
+  count(query: Omit<SagaQuery, 'limit'> = {}): Promise<number> {
+    return this.#index.documents<SagaSummary>(INSTANCES).count(sagaFilter(query));
+  }
+
+  get names(): readonly string[] {
+    return [...this.#latest.keys()];
   }
 
   async get(name: string, correlationId: string): Promise<SagaInstance | undefined> {
@@ -687,12 +699,16 @@ async function deadLetter(store: EventStore, r: Reactor, event: StoredEvent, err
   }
 }
 
-function findSagas(reader: DocumentReader<SagaSummary>, query: SagaQuery): Promise<SagaSummary[]> {
+function sagaFilter(query: Omit<SagaQuery, 'limit'>): Record<string, string> {
   const filter: Record<string, string> = {};
   if (query.name !== undefined) filter.saga = query.name;
   if (query.state !== undefined) filter.status = query.state;
   if (query.correlationId !== undefined) filter.correlationId = query.correlationId;
-  return reader.find(filter, { orderBy: ['updatedAt', 'desc'], limit: query.limit ?? 100 });
+  return filter;
+}
+
+function findSagas(reader: DocumentReader<SagaSummary>, query: SagaQuery): Promise<SagaSummary[]> {
+  return reader.find(sagaFilter(query), { orderBy: ['updatedAt', 'desc'], limit: query.limit ?? 100 });
 }
 
 /**
