@@ -56,7 +56,12 @@ describe('the built package', () => {
       expect.arrayContaining(['openStore', 'createMemoryStore', 'ConcurrencyError', 'newEventId']),
     );
     expect(result.version).toBe(1);
-    expect(result.observability).toEqual(['messagingMetrics', 'metricsHandler', 'projectionMetrics']);
+    expect(result.observability).toEqual([
+      'messagingMetrics',
+      'metricsHandler',
+      'projectionMetrics',
+      'sagaMetrics',
+    ]);
     expect(result.scraped).toContain('factum_projection_status_errors_total 0');
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (typeof target === 'string') continue;
