@@ -4,13 +4,23 @@
 // records; the command waits for that record.
 import type { Command } from 'commander';
 import { parseDuration } from '../core/duration.js';
-import { ErrorCodes, ValidationError } from '../core/errors.js';
+import { ErrorCodes, isFactumError } from '../core/errors.js';
 import { formatValue } from '../core/format.js';
 import type { EventStore } from '../core/store.js';
-import type { OperatorAction, SagaStatus, SagaSummary } from '../sagas/index.js';
+import type { OperatorAction, SagaStatus } from '../sagas/index.js';
 import { listSagas, readOutcome, readSagaInstance, requestSagaAction } from '../sagas/index.js';
 import type { CliExit, CliIo } from './io.js';
-import { type StoreFlags, schemaOption, storeOption, withStore } from './store-option.js';
+import { CliUsageError } from './load-registry.js';
+import {
+  formatSpan,
+  historyHeader,
+  historyRow,
+  instanceLines,
+  listHeader,
+  listRow,
+  table,
+} from './sagas-format.js';
+import { describeStore, type StoreFlags, schemaOption, storeOption, withStore } from './store-option.js';
 
 const STATES: readonly SagaStatus[] = [
   'running',
@@ -29,6 +39,10 @@ interface ListFlags extends StoreFlags {
   json?: boolean;
 }
 
+interface ShowFlags extends StoreFlags {
+  json?: boolean;
+}
+
 interface ActionFlags extends StoreFlags {
   reason?: string;
   actor?: string;
@@ -38,8 +52,21 @@ interface ActionFlags extends StoreFlags {
 /** Exit codes of an action: applied, refused by the instance's state, not applied within --wait. */
 export const ACTION_EXIT = { applied: 0, notApplied: 3, pending: 4 } as const;
 
+const DEFAULT_WAIT_MS = 10_000;
+const POLL_MS = 100;
+
+const ACTIONS: readonly [OperatorAction, string][] = [
+  ['retry', 'send the pending step (or compensation) of a parked instance again'],
+  ['skip', 'count the pending step (or compensation) as done and move on'],
+  ['compensate', 'start compensating a running (or parked, running) instance now'],
+  ['abort', 'end the instance as aborted, compensating nothing'],
+];
+
+/** Adds `factum sagas …` to `program`; each command reports its exit code through `exit`. */
 export function registerSagaCommands(program: Command, io: CliIo, exit: CliExit): void {
-  const sagas = program.command('sagas').description('saga instances: list, show, and operator actions');
+  const sagas = program
+    .command('sagas')
+    .description('saga instances: list, show, and operator actions carried out by the running application');
   sagas
     .command('list')
     .description('saga instances from the saga index, most recently changed first')
@@ -47,31 +74,27 @@ export function registerSagaCommands(program: Command, io: CliIo, exit: CliExit)
     .option('--state <state>', `only instances in this state (${STATES.join(', ')})`)
     .option('--correlation <id>', 'only the instance(s) of this correlation id')
     .option('--limit <n>', 'at most this many (default 100)')
-    .option('--json', 'one JSON object per line')
+    .option('--json', 'one JSON object per instance')
     .option(...storeOption)
     .option(...schemaOption)
-    .action(async (flags: ListFlags) => exit(await listCommand(io, flags)));
+    .action(async (flags: ListFlags) => exit(await failingWith1(io, () => listCommand(io, flags))));
   sagas
     .command('show <name> <correlationId>')
-    .description('one instance from its stream: state, pending step and timeouts, history')
-    .option('--json', 'the instance as JSON')
+    .description('one instance from its stream: state, pending step and timeouts, history; exit 1 when none')
+    .option('--json', 'the instance as one JSON object')
     .option(...storeOption)
     .option(...schemaOption)
-    .action(async (name: string, id: string, flags: ListFlags) =>
-      exit(await showCommand(io, name, id, flags)),
+    .action(async (name: string, id: string, flags: ShowFlags) =>
+      exit(await failingWith1(io, () => showCommand(io, name, id, flags))),
     );
-  const actions: [OperatorAction, string][] = [
-    ['retry', 'send the pending step (or compensation) of a parked instance again'],
-    ['skip', 'count the pending step (or compensation) as done and move on'],
-    ['compensate', 'start compensating a running instance now'],
-    ['abort', 'end the instance as aborted, nothing compensated'],
-  ];
-  for (const [action, description] of actions) {
+  for (const [action, description] of ACTIONS) {
     sagas
       .command(`${action} <name> <correlationId>`)
-      .description(`${description}; recorded on the saga's stream with --actor and --reason`)
-      .option('--reason <text>', 'why (required; kept on the saga stream)')
-      .option('--actor <name>', 'who acts (default: $USER, else cli)')
+      .description(
+        `${description}; exit 0 applied, 3 not applied (refused by the instance's state), 4 not applied within --wait`,
+      )
+      .option('--reason <text>', "why (required; recorded on the saga's stream)")
+      .option('--actor <name>', "who acts, recorded on the saga's stream (default: $USER, else cli)")
       .option(
         '--wait <duration>',
         'how long to wait for the running application to apply it (default 10s; 0: do not wait)',
@@ -79,188 +102,159 @@ export function registerSagaCommands(program: Command, io: CliIo, exit: CliExit)
       .option(...storeOption)
       .option(...schemaOption)
       .action(async (name: string, id: string, flags: ActionFlags) =>
-        exit(await actionCommand(io, action, name, id, flags)),
+        exit(await failingWith1(io, () => actionCommand(io, action, name, id, flags))),
       );
   }
 }
 
-async function listCommand(io: CliIo, flags: ListFlags): Promise<number> {
+/**
+ * Runs a saga command: a usage problem (a bad flag, argument or store URL) still reaches runCli and
+ * exits 2; any other failure (the store cannot be opened or read) is printed here and exits 1.
+ */
+async function failingWith1(io: CliIo, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (error) {
+    if (
+      error instanceof CliUsageError ||
+      isFactumError(error, ErrorCodes.INVALID_ARGUMENT) ||
+      isFactumError(error, ErrorCodes.UNSUPPORTED_STORE_URL)
+    ) {
+      throw error;
+    }
+    io.err(`factum: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+/** `factum sagas list` */
+export async function listCommand(io: CliIo, flags: ListFlags): Promise<number> {
   if (flags.state !== undefined && !STATES.includes(flags.state as SagaStatus)) {
-    throw new ValidationError(
-      ErrorCodes.INVALID_ARGUMENT,
-      '--state',
-      `--state must be one of ${STATES.join(', ')}, got ${formatValue(flags.state)}`,
-    );
+    throw new CliUsageError(`--state must be one of ${STATES.join(', ')}, got ${formatValue(flags.state)}`);
   }
   const limit = flags.limit === undefined ? 100 : Number(flags.limit);
   if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new ValidationError(
-      ErrorCodes.INVALID_ARGUMENT,
-      '--limit',
-      `--limit must be a positive integer, got ${formatValue(flags.limit)}`,
-    );
+    throw new CliUsageError(`--limit must be a positive integer, got ${formatValue(flags.limit)}`);
   }
-  return withStore(io, flags, async (store) => {
-    const found = await listSagas(store, {
-      ...(flags.name === undefined ? {} : { name: flags.name }),
-      ...(flags.state === undefined ? {} : { state: flags.state as SagaStatus }),
-      ...(flags.correlation === undefined ? {} : { correlationId: flags.correlation }),
-      limit,
-    });
-    if (flags.json === true) {
-      for (const s of found) io.out(`${JSON.stringify(s)}\n`);
-      return 0;
-    }
-    if (found.length === 0) {
-      io.out(
-        'No saga instances match (the index is filled by a running application: createSagas(…).start()).\n',
+  return withStore(io, flags, async (store, target) => {
+    const say = (line: string) => (flags.json === true ? io.err(line) : io.out(line));
+    let found: Awaited<ReturnType<typeof listSagas>>;
+    try {
+      found = await listSagas(store, {
+        ...(flags.name === undefined ? {} : { name: flags.name }),
+        ...(flags.state === undefined ? {} : { state: flags.state as SagaStatus }),
+        ...(flags.correlation === undefined ? {} : { correlationId: flags.correlation }),
+        limit,
+      });
+    } catch (error) {
+      if (!isFactumError(error, ErrorCodes.PROJECTION_NOT_FOUND)) throw error;
+      say(
+        `No saga index in ${describeStore(target)}: it is created and filled by a running application (createSagas(…).start()).\n`,
       );
       return 0;
     }
-    io.out(
-      table(
-        ['SAGA', 'CORRELATION', 'STATUS', 'STEP', 'PHASE', 'ATTEMPT', 'UPDATED', 'PARKED'],
-        found.map(row),
-      ),
-    );
+    if (flags.json === true) {
+      for (const s of found) io.out(`${JSON.stringify(s)}\n`);
+    } else if (found.length === 0) {
+      io.out('No saga instances match.\n');
+    } else {
+      io.out(table(listHeader, found.map(listRow)));
+    }
+    if (found.length === limit) {
+      io.err(`(the ${limit} most recently changed; there may be more: raise --limit)\n`);
+    }
     return 0;
   });
 }
 
-function row(s: SagaSummary): string[] {
-  return [
-    s.saga,
-    s.correlationId,
-    s.status,
-    s.step ?? '-',
-    s.phase === 'compensation' ? 'undo' : 'do',
-    String(s.attempt),
-    s.updatedAt,
-    s.parkedReason ?? '',
-  ];
-}
-
-async function showCommand(
+/** `factum sagas show <name> <correlationId>` */
+export async function showCommand(
   io: CliIo,
   name: string,
   correlationId: string,
-  flags: ListFlags,
+  flags: ShowFlags,
 ): Promise<number> {
-  return withStore(io, flags, async (store) => {
+  return withStore(io, flags, async (store, target) => {
     const instance = await readSagaInstance(store, name, correlationId);
     if (instance === undefined) {
-      io.err(`factum: no instance of saga ${name} for correlation ${formatValue(correlationId)}\n`);
+      io.err(`factum: ${notFound(name, correlationId, describeStore(target))}\n`);
       return 1;
     }
     if (flags.json === true) {
       io.out(`${JSON.stringify(instance, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
       return 0;
     }
-    const lines = [
-      `Saga ${instance.saga} ${instance.correlationId} (version ${instance.version}): ${instance.status}`,
-      `  pending:      ${instance.step === undefined ? '-' : `${instance.step} (${instance.phase === 'compensation' ? 'compensation' : 'action'}, attempt ${instance.attempt}${instance.waiting === undefined ? '' : `, waiting for ${instance.waiting === 'reply' ? 'its reply' : 'its retry'}`})`}`,
-      `  succeeded:    ${instance.succeeded.join(', ') || '-'}`,
-      `  compensated:  ${instance.compensated.join(', ') || '-'}`,
-    ];
-    if (instance.failure !== undefined) {
-      lines.push(
-        `  failure:      ${instance.failure.reason}${instance.failure.step === undefined ? '' : ` at ${instance.failure.step}`}`,
-      );
-    }
-    if (instance.parked !== undefined)
-      lines.push(`  parked:       ${instance.parked.reason}: ${instance.parked.error ?? ''}`);
-    lines.push(
-      `  timeouts:     ${instance.timeouts.map((t) => `${t.token} due ${t.dueAt.toISOString()}`).join('; ') || '-'}`,
-    );
-    lines.push('', 'History:');
-    io.out(`${lines.join('\n')}\n`);
-    io.out(
-      table(
-        ['VERSION', 'TIME', 'TYPE', 'DATA'],
-        instance.events.map((e) => [
-          String(e.version),
-          e.timestamp.toISOString(),
-          e.metadata.messageKind === 'command' ? `→ ${e.type} (command)` : e.type,
-          short(e.data),
-        ]),
-      ),
-    );
+    const state = instanceLines(instance, Date.now());
+    io.out(`Saga ${instance.saga} ${instance.correlationId}\n${state.join('\n')}\n\nHistory:\n`);
+    io.out(table(historyHeader, instance.events.map(historyRow)));
     return 0;
   });
 }
 
-async function actionCommand(
+/** `factum sagas retry|skip|compensate|abort <name> <correlationId> --reason …` */
+export async function actionCommand(
   io: CliIo,
   action: OperatorAction,
   name: string,
   correlationId: string,
   flags: ActionFlags,
 ): Promise<number> {
-  if (flags.reason === undefined || flags.reason.trim() === '') {
-    throw new ValidationError(
-      ErrorCodes.INVALID_ARGUMENT,
-      '--reason',
-      `factum sagas ${action} needs --reason "<why>": it is recorded on the saga's stream`,
-    );
+  const reason = flags.reason?.trim() ?? '';
+  if (reason === '') {
+    throw new CliUsageError(`sagas ${action} needs --reason "<why>": it is recorded on the saga's stream`);
   }
   const env = io.env ?? process.env;
-  const actor = flags.actor ?? env.USER ?? 'cli';
+  const actor = flags.actor ?? (env.USER || 'cli');
   const waitMs =
-    flags.wait === undefined ? 10_000 : flags.wait === '0' ? 0 : parseDuration(flags.wait, '--wait');
-  return withStore(io, flags, async (store) => {
+    flags.wait === undefined ? DEFAULT_WAIT_MS : flags.wait === '0' ? 0 : parseDuration(flags.wait, '--wait');
+  return withStore(io, flags, async (store, target) => {
+    const where = describeStore(target);
     if ((await readSagaInstance(store, name, correlationId)) === undefined) {
-      io.err(`factum: no instance of saga ${name} for correlation ${formatValue(correlationId)}\n`);
+      io.err(`factum: ${notFound(name, correlationId, where)}\n`);
       return 1;
     }
-    const request = await requestSagaAction(store, name, correlationId, action, {
-      actor,
-      reason: flags.reason!,
-    });
-    return awaitOutcome(io, store, name, correlationId, request.id, action, waitMs);
+    let requestId: string;
+    try {
+      requestId = (await requestSagaAction(store, name, correlationId, action, { actor, reason })).id;
+    } catch (error) {
+      if (!isFactumError(error, ErrorCodes.SAGA_NOT_FOUND)) throw error;
+      io.err(`factum: ${notFound(name, correlationId, where)}\n`);
+      return 1;
+    }
+    return awaitOutcome(io, store, { action, name, correlationId, requestId, waitMs });
   });
 }
 
 async function awaitOutcome(
   io: CliIo,
   store: EventStore,
-  name: string,
-  correlationId: string,
-  requestId: string,
-  action: OperatorAction,
-  waitMs: number,
+  r: { action: OperatorAction; name: string; correlationId: string; requestId: string; waitMs: number },
 ): Promise<number> {
-  const deadline = Date.now() + waitMs;
+  const what = `${r.action} ${r.name} ${r.correlationId}`;
+  const deadline = Date.now() + r.waitMs;
   for (;;) {
-    const outcome = await readOutcome(store, name, correlationId, requestId);
+    const outcome = await readOutcome(store, r.name, r.correlationId, r.requestId);
     if (outcome.applied === true) {
-      io.out(`${action} ${name} ${correlationId}: applied\n`);
+      io.out(`${what}: applied\n`);
       return ACTION_EXIT.applied;
     }
     if (outcome.applied === false) {
-      io.out(`${action} ${name} ${correlationId}: not applied: ${outcome.note ?? ''}\n`);
+      io.out(`${what}: not applied: ${outcome.note ?? 'no reason recorded'}\n`);
       return ACTION_EXIT.notApplied;
     }
-    if (Date.now() >= deadline) {
-      io.out(
-        `${action} ${name} ${correlationId}: requested (${requestId}); no runner applied it within ${waitMs} ms (is the saga's application running?)\n`,
-      );
-      return ACTION_EXIT.pending;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(POLL_MS, Math.max(1, deadline - Date.now()))),
+    );
   }
+  io.out(
+    r.waitMs === 0
+      ? `${what}: requested (request ${r.requestId}); not waiting for the running application to apply it\n`
+      : `${what}: requested (request ${r.requestId}); no runner applied it within ${formatSpan(r.waitMs)} (is the saga's application running?)\n`,
+  );
+  return ACTION_EXIT.pending;
 }
 
-function short(data: unknown): string {
-  const text = JSON.stringify(data) ?? '';
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+function notFound(name: string, correlationId: string, where: string): string {
+  return `no instance of saga ${name} for correlation ${formatValue(correlationId)} in ${where}`;
 }
