@@ -17,6 +17,7 @@ const alias = [
   { find: /^factum\/kafka$/, replacement: src('brokers/kafka/index.ts') },
   { find: /^factum\/messaging$/, replacement: src('messaging/index.ts') },
   { find: /^factum\/sagas$/, replacement: src('sagas/index.ts') },
+  { find: /^factum\/server$/, replacement: src('server/index.ts') },
 ];
 
 export default defineConfig({

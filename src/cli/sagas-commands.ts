@@ -8,7 +8,13 @@ import { ErrorCodes, isFactumError } from '../core/errors.js';
 import { formatValue } from '../core/format.js';
 import type { EventStore } from '../core/store.js';
 import type { OperatorAction, SagaStatus } from '../sagas/index.js';
-import { listSagas, readOutcome, readSagaInstance, requestSagaAction } from '../sagas/index.js';
+import {
+  awaitOutcome,
+  listSagas,
+  readSagaInstance,
+  requestSagaAction,
+  SAGA_STATUSES,
+} from '../sagas/index.js';
 import type { CliExit, CliIo } from './io.js';
 import { CliUsageError } from './load-registry.js';
 import {
@@ -22,14 +28,7 @@ import {
 } from './sagas-format.js';
 import { describeStore, type StoreFlags, schemaOption, storeOption, withStore } from './store-option.js';
 
-const STATES: readonly SagaStatus[] = [
-  'running',
-  'compensating',
-  'parked',
-  'completed',
-  'compensated',
-  'aborted',
-];
+const STATES: readonly SagaStatus[] = SAGA_STATUSES.filter((s) => s !== 'new');
 
 interface ListFlags extends StoreFlags {
   name?: string;
@@ -221,31 +220,27 @@ export async function actionCommand(
       io.err(`factum: ${notFound(name, correlationId, where)}\n`);
       return 1;
     }
-    return awaitOutcome(io, store, { action, name, correlationId, requestId, waitMs });
+    return reportOutcome(io, store, { action, name, correlationId, requestId, waitMs });
   });
 }
 
-async function awaitOutcome(
+async function reportOutcome(
   io: CliIo,
   store: EventStore,
   r: { action: OperatorAction; name: string; correlationId: string; requestId: string; waitMs: number },
 ): Promise<number> {
   const what = `${r.action} ${r.name} ${r.correlationId}`;
-  const deadline = Date.now() + r.waitMs;
-  for (;;) {
-    const outcome = await readOutcome(store, r.name, r.correlationId, r.requestId);
-    if (outcome.applied === true) {
-      io.out(`${what}: applied\n`);
-      return ACTION_EXIT.applied;
-    }
-    if (outcome.applied === false) {
-      io.out(`${what}: not applied: ${outcome.note ?? 'no reason recorded'}\n`);
-      return ACTION_EXIT.notApplied;
-    }
-    if (Date.now() >= deadline) break;
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.min(POLL_MS, Math.max(1, deadline - Date.now()))),
-    );
+  const outcome = await awaitOutcome(store, r.name, r.correlationId, r.requestId, {
+    waitMs: r.waitMs,
+    pollMs: POLL_MS,
+  });
+  if (outcome.applied === true) {
+    io.out(`${what}: applied\n`);
+    return ACTION_EXIT.applied;
+  }
+  if (outcome.applied === false) {
+    io.out(`${what}: not applied: ${outcome.note ?? 'no reason recorded'}\n`);
+    return ACTION_EXIT.notApplied;
   }
   io.out(
     r.waitMs === 0

@@ -42,6 +42,9 @@ export const ErrorCodes = {
   PROJECTION_OUTDATED: 'FACTUM_PROJECTION_OUTDATED',
   INVALID_SAGA_DEFINITION: 'FACTUM_INVALID_SAGA_DEFINITION',
   SAGA_NOT_FOUND: 'FACTUM_SAGA_NOT_FOUND',
+  UNAUTHENTICATED: 'FACTUM_UNAUTHENTICATED',
+  FORBIDDEN: 'FACTUM_FORBIDDEN',
+  NOT_FOUND: 'FACTUM_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -199,6 +202,19 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   FACTUM_SAGA_NOT_FOUND: {
     retriable: false,
     description: 'No saga instance (or no registered definition) by that name, correlation id or version.',
+  },
+  FACTUM_UNAUTHENTICATED: {
+    retriable: false,
+    description: 'The operator API was called without a valid bearer token or session cookie (HTTP 401).',
+  },
+  FACTUM_FORBIDDEN: {
+    retriable: false,
+    description:
+      "The caller's role does not allow this call, or an unsafe request came from another site (HTTP 403).",
+  },
+  FACTUM_NOT_FOUND: {
+    retriable: false,
+    description: 'No stream, event, operation or route by that name (HTTP 404).',
   },
 };
 
@@ -675,4 +691,28 @@ export function isConcurrencyError(err: unknown): err is ConcurrencyError {
 /** Whether retrying the same call may succeed. Unknown errors are not retriable. */
 export function isRetriable(err: unknown): boolean {
   return isFactumError(err) && (err as FactumError).retriable === true;
+}
+
+/** The operator API was called without a valid token or session (HTTP 401). */
+export class UnauthenticatedError extends FactumError {
+  constructor(message: string) {
+    super(ErrorCodes.UNAUTHENTICATED, message);
+  }
+}
+
+/** The caller's role is too low for the call, or the request came from another site (HTTP 403). */
+export class ForbiddenError extends FactumError {
+  constructor(message: string) {
+    super(ErrorCodes.FORBIDDEN, message);
+  }
+}
+
+/** Nothing by that name: a stream, an event, an operation, a route (HTTP 404). */
+export class NotFoundError extends FactumError {
+  readonly what: string;
+
+  constructor(what: string) {
+    super(ErrorCodes.NOT_FOUND, `Not found: ${what}`);
+    this.what = what;
+  }
 }

@@ -52,6 +52,16 @@ export type SagaStatus =
   | 'completed'
   | 'compensated'
   | 'aborted';
+/** Every status an instance can have, as listed and filtered by operators. */
+export const SAGA_STATUSES: readonly SagaStatus[] = [
+  'new',
+  'running',
+  'compensating',
+  'parked',
+  'completed',
+  'compensated',
+  'aborted',
+];
 export const FINAL_STATUSES: ReadonlySet<SagaStatus> = new Set(['completed', 'compensated', 'aborted']);
 export type Phase = 'action' | 'compensation';
 export type OperatorAction = 'retry' | 'skip' | 'compensate' | 'abort';

@@ -17,10 +17,10 @@ export type {
 } from './definition.js';
 export { defineSaga, sagaCategory, sagaStreamId } from './definition.js';
 export type { OperatorAction, SagaState, SagaStatus } from './engine.js';
-export { decide, evolve, foldSaga, SAGA_EVENT_TYPES, SagaEvents } from './engine.js';
+export { decide, evolve, foldSaga, SAGA_EVENT_TYPES, SAGA_STATUSES, SagaEvents } from './engine.js';
 export type { SagaSummary } from './index-projection.js';
 export type { OperatorOutcome, OperatorRequest } from './operator.js';
-export { readOutcome, requestSagaAction } from './operator.js';
+export { awaitOutcome, readOutcome, requestSagaAction } from './operator.js';
 export type { Reactor, ReactorContext, ReactorDefinitionInput } from './reactor.js';
 export { react, reactor, reactorDeadLetterStream } from './reactor.js';
 export type {

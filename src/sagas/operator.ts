@@ -9,6 +9,7 @@ import type { StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, isFactumError, SagaNotFoundError, ValidationError } from '../core/errors.js';
 import { formatValue } from '../core/format.js';
 import { newEventId } from '../core/ids.js';
+import { sleep } from '../core/retry.js';
 import type { EventStore } from '../core/store.js';
 import { checkCorrelationId, sagaStreamId } from './definition.js';
 import { OPERATOR_ACTIONS, type OperatorAction, SagaEvents } from './engine.js';
@@ -105,4 +106,25 @@ export async function readOutcome(
     }
   }
   return { requestId, action, applied: undefined };
+}
+
+/**
+ * Waits up to `waitMs` for the running application to record the outcome of a request (polling the
+ * instance's stream); returns the outcome, with `applied` undefined when none was recorded in time.
+ */
+export async function awaitOutcome(
+  store: EventStore,
+  name: string,
+  correlationId: string,
+  requestId: string,
+  options: { waitMs: number; pollMs?: number; signal?: AbortSignal },
+): Promise<OperatorOutcome> {
+  const pollMs = options.pollMs ?? 100;
+  const deadline = Date.now() + options.waitMs;
+  for (;;) {
+    const outcome = await readOutcome(store, name, correlationId, requestId);
+    const left = deadline - Date.now();
+    if (outcome.applied !== undefined || left <= 0 || options.signal?.aborted === true) return outcome;
+    await sleep(Math.min(pollMs, Math.max(1, left)), options.signal);
+  }
 }

@@ -13,6 +13,7 @@ export const MIGRATION_NUMBERS = {
   projections: { from: 5, to: 9 },
   follow: [10, 11, 15, 16, 17, 18, 19],
   messaging: [12, 13, 14, 20, 21, 22, 23, 24],
+  server: [25, 26, 27, 28, 29],
 } as const satisfies Record<string, MigrationVersions>;
 
 /** The area that owns the event tables: its migrations are checked whenever a store opens. */

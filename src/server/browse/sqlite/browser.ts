@@ -1,0 +1,123 @@
+import type { StoredEvent } from '../../../core/envelope.js';
+import { ErrorCodes, isFactumError } from '../../../core/errors.js';
+import { databaseOf, type SqliteEventStore, statement, translate } from '../../../stores/sqlite/kit.js';
+import {
+  type CorrelationQuery,
+  MAX_CORRELATION_PAGE,
+  MAX_STREAM_PAGE,
+  pageLimit,
+  prefixEnd,
+  type StoreBrowser,
+  type StreamQuery,
+  streamRange,
+} from '../browse.js';
+import { CORRELATION_OF, ensureMigrations } from './migrations.js';
+
+const EVENT_COLUMNS =
+  'position, event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at';
+
+type Row = [number, string, string, number, string, string, number, string, string, number];
+
+function toEvent(row: Row): StoredEvent {
+  return {
+    id: row[1],
+    type: row[5],
+    streamId: row[2],
+    category: row[4],
+    version: row[3],
+    position: BigInt(row[0]),
+    schemaVersion: row[6],
+    timestamp: new Date(row[9]),
+    data: JSON.parse(row[7]) as unknown,
+    metadata: JSON.parse(row[8]) as StoredEvent['metadata'],
+  };
+}
+
+/** The store browser of a SQLite store: plain reads on its connection, the correlation index (0025) applied on first use. */
+export function sqliteStoreBrowser(store: SqliteEventStore): StoreBrowser {
+  const db = databaseOf(store);
+  let indexed = false;
+  const ensureIndex = () => {
+    if (indexed) return;
+    try {
+      ensureMigrations(store, 'server');
+    } catch (error) {
+      // A store opened with `migrate: false`: the same query runs without the index.
+      if (!isFactumError(error, ErrorCodes.MIGRATION_REQUIRED)) throw error;
+    }
+    indexed = true;
+  };
+  const read = <T>(what: string, run: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(run());
+    } catch (error) {
+      return Promise.reject(translate(error, what));
+    }
+  };
+  return {
+    listStreams(query: StreamQuery = {}) {
+      const limit = pageLimit(query.limit, 50, MAX_STREAM_PAGE);
+      const { prefix, exact } = streamRange(query);
+      return read('list streams', () => {
+        const clauses: string[] = [];
+        const params: unknown[] = [];
+        if (prefix !== undefined) {
+          const range = 'stream_id >= ? AND stream_id < ?';
+          clauses.push(exact === undefined ? range : `(${range} OR stream_id = ?)`);
+          params.push(prefix, prefixEnd(prefix));
+          if (exact !== undefined) params.push(exact);
+        }
+        if (query.after !== undefined) {
+          clauses.push('stream_id > ?');
+          params.push(query.after);
+        }
+        const where = clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`;
+        const rows = statement(
+          db,
+          `SELECT e.stream_id, e.category, e.version, e.position, e.recorded_at FROM (
+             SELECT stream_id, max(version) AS version FROM factum_events ${where}
+             GROUP BY stream_id ORDER BY stream_id LIMIT ?
+           ) s JOIN factum_events e ON e.stream_id = s.stream_id AND e.version = s.version
+           ORDER BY e.stream_id`,
+        )
+          .raw(true)
+          .all(...params, limit + 1) as [string, string, number, number, number][];
+        const streams = rows.slice(0, limit).map(([streamId, category, version, position, at]) => ({
+          streamId,
+          category,
+          version,
+          lastPosition: BigInt(position),
+          updatedAt: new Date(at),
+        }));
+        return { streams, next: rows.length > limit ? streams.at(-1)?.streamId : undefined };
+      });
+    },
+    readEvent(id: string) {
+      return read('read an event', () => {
+        const row = statement(db, `SELECT ${EVENT_COLUMNS} FROM factum_events WHERE event_id = ?`)
+          .raw(true)
+          .get(id) as Row | undefined;
+        return row === undefined ? undefined : toEvent(row);
+      });
+    },
+    readCorrelation(id: string, query: CorrelationQuery = {}) {
+      const limit = pageLimit(query.limit, 1_000, MAX_CORRELATION_PAGE);
+      return read('read a correlation', () => {
+        ensureIndex();
+        const after = query.after ?? 0n;
+        const rows = statement(
+          db,
+          `SELECT ${EVENT_COLUMNS} FROM (
+             SELECT ${EVENT_COLUMNS} FROM factum_events WHERE ${CORRELATION_OF} = ? AND position > ?
+             UNION ALL
+             SELECT ${EVENT_COLUMNS} FROM factum_events
+             WHERE event_id = ? AND position > ? AND ${CORRELATION_OF} IS NOT ?
+           ) ORDER BY position LIMIT ?`,
+        )
+          .raw(true)
+          .all(id, after, id, after, id, limit) as Row[];
+        return rows.map(toEvent);
+      });
+    },
+  };
+}

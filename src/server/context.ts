@@ -1,0 +1,40 @@
+import type { Context } from 'hono';
+import { ForbiddenError } from '../core/errors.js';
+import type { EventStore } from '../core/store.js';
+import type { Broker } from '../messaging/broker.js';
+import type { Relay } from '../messaging/relay.js';
+import type { MetricsRegistry } from '../observability/index.js';
+import type { Projections } from '../projections/index.js';
+import { allows, type Principal, type Role } from './auth.js';
+import type { LiveLog } from './live.js';
+import type { Operations } from './operations.js';
+
+/** What every route sees. */
+export interface ServerDeps {
+  store: EventStore;
+  projections: Projections | undefined;
+  relays: readonly (Relay | string)[];
+  broker: Broker | undefined;
+  groups: readonly string[];
+  metrics: MetricsRegistry | undefined;
+  live: LiveLog;
+  operations: Operations;
+}
+
+export type Env = { Variables: { principal: Principal } };
+export type Ctx = Context<Env>;
+
+/** The caller, checked to hold at least `role`. */
+export function need(c: Ctx, role: Role): Principal {
+  const principal = c.get('principal');
+  if (!allows(principal.role, role)) {
+    throw new ForbiddenError(`this call needs the ${role} role; ${principal.name} has ${principal.role}`);
+  }
+  return principal;
+}
+
+/** A JSON response that carries event data: never cached. */
+export function dataJson(c: Ctx, body: unknown, status: 200 | 201 | 202 = 200) {
+  c.header('Cache-Control', 'no-store');
+  return c.json(body as object, status);
+}
