@@ -161,10 +161,33 @@ export function projectionStorageOrNone(deps: ServerDeps): ProjectionStorage | u
 }
 
 /**
+ * The events that started a flow without carrying its correlation id themselves (an OrderPlaced the
+ * saga's events name as their cause), added in log order; at most 50 are looked up.
+ */
+async function withTriggers(deps: ServerDeps, events: StoredEvent[]): Promise<StoredEvent[]> {
+  const ids = new Set(events.map((e) => e.id));
+  const causes = new Set<string>();
+  for (const e of events) {
+    const cause = e.metadata.causationId;
+    if (cause !== undefined && !ids.has(cause)) causes.add(cause);
+  }
+  const found: StoredEvent[] = [];
+  for (const cause of [...causes].slice(0, 50)) {
+    const event = await storeBrowser(deps.store).readEvent(cause);
+    if (event !== undefined) found.push(event);
+  }
+  if (found.length === 0) return events;
+  return [...events, ...found].sort((a, b) =>
+    a.position < b.position ? -1 : a.position > b.position ? 1 : 0,
+  );
+}
+
+/**
  * One business flow: its events in log order, each with whether each relay has published it; the
  * projection dead letters of those events; the saga instances they belong to.
  */
-async function correlationFlow(deps: ServerDeps, id: string, events: StoredEvent[]) {
+async function correlationFlow(deps: ServerDeps, id: string, flowEvents: StoredEvent[]) {
+  const events = await withTriggers(deps, flowEvents);
   const storage = followStorageOf(deps.store);
   const relays = await Promise.all(
     deps.relays.map(async (r) => {
@@ -196,6 +219,6 @@ async function correlationFlow(deps: ServerDeps, id: string, events: StoredEvent
     })),
     deadLetters: plain(deadLetters),
     sagas: [...sagas.values()],
-    next: events.at(-1)?.position.toString() ?? null,
+    next: flowEvents.at(-1)?.position.toString() ?? null,
   };
 }

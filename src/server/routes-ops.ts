@@ -28,6 +28,7 @@ import {
 import { AUDIT_CATEGORY, recordAction } from './audit.js';
 import { type Ctx, dataJson, type Env, need, type ServerDeps } from './context.js';
 import { plain } from './json.js';
+import type { Operation } from './operations.js';
 import { intParam, jsonBody, oneOf, reasonOf } from './params.js';
 import { projectionStorageOrNone } from './routes-log.js';
 
@@ -114,25 +115,36 @@ export function opsRoutes(api: Hono<Env>, deps: ServerDeps): void {
     const op = deps.operations.get(c.req.param('id'));
     if (op === undefined) throw new NotFoundError(`operation ${c.req.param('id')}`);
     return streamSSE(c, async (stream) => {
-      const send = (o: typeof op) => stream.writeSSE({ event: o.state, data: JSON.stringify(plain(o)) });
-      await new Promise<void>((resolve) => {
-        const stop = deps.operations.watch(op.id, (o) => {
-          void send(o);
-          if (o.state !== 'running') {
-            stop();
-            resolve();
-          }
-        });
-        stream.onAbort(() => {
-          stop();
-          resolve();
-        });
-        void send(op);
-        if (op.state !== 'running') {
-          stop();
-          resolve();
-        }
+      const changes: Operation[] = [];
+      let wake: (() => void) | undefined;
+      let closed = false;
+      const stop = deps.operations.watch(op.id, (o) => {
+        changes.push({ ...o });
+        wake?.();
       });
+      stream.onAbort(() => {
+        closed = true;
+        wake?.();
+      });
+      try {
+        // The state now, then every change until it ends.
+        let current: Operation = { ...op };
+        await stream.writeSSE({ event: current.state, data: JSON.stringify(plain(current)) });
+        while (current.state === 'running' && !closed) {
+          const next = changes.shift();
+          if (next === undefined) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            wake = undefined;
+            continue;
+          }
+          current = next;
+          await stream.writeSSE({ event: current.state, data: JSON.stringify(plain(current)) });
+        }
+      } finally {
+        stop();
+      }
     });
   });
 

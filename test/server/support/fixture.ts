@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type EventStore, openStore } from 'factum';
 import { createProjections, defineProjection, type Projections } from 'factum/projections';
 import { createSagas, type Sagas } from 'factum/sagas';
-import { hashToken, type OperatorServer, type Role, serve } from 'factum/server';
+import { hashToken, type OperatorServer, type Role, type ServeOptions, serve } from 'factum/server';
 import { fulfilmentServices, orderFulfilment } from '../../../examples/sagas/order-fulfilment.js';
 import { waitUntil } from '../../support/helpers.js';
 
@@ -31,7 +31,9 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(options: { port?: number } = {}): Promise<Fixture> {
+export async function startFixture(
+  options: { port?: number; metrics?: ServeOptions['metrics'] } = {},
+): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'factum-server-'));
   const store = await openStore(`sqlite:${join(dir, 'orders.db')}`);
   let fixed = false;
@@ -68,7 +70,13 @@ export async function startFixture(options: { port?: number } = {}): Promise<Fix
   await store.append('order-o-3', [
     {
       type: 'OrderPlaced',
-      data: { orderId: 'o-3', total: 7, items: [], poison: true, note: '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">' },
+      data: {
+        orderId: 'o-3',
+        total: 7,
+        items: [],
+        poison: true,
+        note: '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">',
+      },
     },
   ]);
   await waitUntil(async () => {
@@ -81,6 +89,7 @@ export async function startFixture(options: { port?: number } = {}): Promise<Fix
     store,
     projections,
     port: options.port ?? 0,
+    metrics: options.metrics,
     tokensFromEnv: false,
     tokens: (Object.entries(TOKENS) as [Role, string][]).map(([role, token]) => ({
       name: `${role}-user`,
