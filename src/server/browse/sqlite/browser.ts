@@ -55,7 +55,7 @@ export function sqliteStoreBrowser(store: SqliteEventStore): StoreBrowser {
     }
   };
   return {
-    listStreams(query: StreamQuery = {}) {
+    async listStreams(query: StreamQuery = {}) {
       const limit = pageLimit(query.limit, 50, MAX_STREAM_PAGE);
       const { prefix, exact } = streamRange(query);
       return read('list streams', () => {
@@ -92,7 +92,7 @@ export function sqliteStoreBrowser(store: SqliteEventStore): StoreBrowser {
         return { streams, next: rows.length > limit ? streams.at(-1)?.streamId : undefined };
       });
     },
-    readEvent(id: string) {
+    async readEvent(id: string) {
       return read('read an event', () => {
         const row = statement(db, `SELECT ${EVENT_COLUMNS} FROM factum_events WHERE event_id = ?`)
           .raw(true)
@@ -100,7 +100,7 @@ export function sqliteStoreBrowser(store: SqliteEventStore): StoreBrowser {
         return row === undefined ? undefined : toEvent(row);
       });
     },
-    readCorrelation(id: string, query: CorrelationQuery = {}) {
+    async readCorrelation(id: string, query: CorrelationQuery = {}) {
       const limit = pageLimit(query.limit, 1_000, MAX_CORRELATION_PAGE);
       return read('read a correlation', () => {
         ensureIndex();
