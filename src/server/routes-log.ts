@@ -2,12 +2,11 @@
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { StoredEvent } from '../core/envelope.js';
-import { ErrorCodes, isFactumError, NotFoundError } from '../core/errors.js';
-import { followStorageOf, loadCheckpoint } from '../follow/index.js';
-import { relayCheckpoint } from '../messaging/index.js';
-import { listDeadLetters, type ProjectionStorage, projectionStorageFor } from '../projections/index.js';
+import { NotFoundError } from '../core/errors.js';
+import type { ProjectionStorage } from '../projections/index.js';
 import { storeBrowser } from './browse/index.js';
 import { dataJson, type Env, need, type ServerDeps } from './context.js';
+import { type FlowSources, projectionStorageOrNone, readFlow } from './flow.js';
 import { eventJson, plain } from './json.js';
 import { intParam, listParam, oneOf, positionParam } from './params.js';
 
@@ -129,17 +128,23 @@ export function logRoutes(api: Hono<Env>, deps: ServerDeps): void {
   api.get('/correlations/:id', async (c) => {
     need(c, 'reader');
     const id = c.req.param('id');
-    const events = await browser.readCorrelation(id, {
+    const flow = await readFlow(flowSources(deps), id, {
       after: positionParam(c.req.query('after'), 'after'),
       limit: intParam(c.req.query('limit'), 'limit'),
     });
-    return dataJson(c, await correlationFlow(deps, id, events));
+    return dataJson(c, {
+      correlationId: flow.correlationId,
+      events: flow.events.map(({ event, published }) => ({ ...eventJson(event), published })),
+      deadLetters: plain(flow.deadLetters),
+      sagas: flow.sagas,
+      next: flow.next?.toString() ?? null,
+    });
   });
 }
 
 /** The head of the log: where a live tail without a position starts. */
 async function headOf(deps: ServerDeps): Promise<bigint> {
-  const storage = projectionStorageOrNone(deps);
+  const storage = projectionStorageOf(deps);
   if (storage !== undefined) return storage.head();
   let head = 0n;
   for (;;) {
@@ -149,76 +154,15 @@ async function headOf(deps: ServerDeps): Promise<bigint> {
   }
 }
 
-/** The projection storage of the store (SQLite, PostgreSQL, or the runtime's); undefined for a bare memory store. */
-export function projectionStorageOrNone(deps: ServerDeps): ProjectionStorage | undefined {
-  if (deps.projections !== undefined) return deps.projections.storage;
-  try {
-    return projectionStorageFor(deps.store);
-  } catch (error) {
-    if (isFactumError(error, ErrorCodes.NOT_SUPPORTED)) return undefined;
-    throw error;
-  }
+/** The runtime's projection storage, else the store's own; undefined for a bare memory store. */
+export function projectionStorageOf(deps: ServerDeps): ProjectionStorage | undefined {
+  return deps.projections?.storage ?? projectionStorageOrNone(deps.store);
 }
 
-/**
- * The events that started a flow without carrying its correlation id themselves (an OrderPlaced the
- * saga's events name as their cause), added in log order; at most 50 are looked up.
- */
-async function withTriggers(deps: ServerDeps, events: StoredEvent[]): Promise<StoredEvent[]> {
-  const ids = new Set(events.map((e) => e.id));
-  const causes = new Set<string>();
-  for (const e of events) {
-    const cause = e.metadata.causationId;
-    if (cause !== undefined && !ids.has(cause)) causes.add(cause);
-  }
-  const found: StoredEvent[] = [];
-  for (const cause of [...causes].slice(0, 50)) {
-    const event = await storeBrowser(deps.store).readEvent(cause);
-    if (event !== undefined) found.push(event);
-  }
-  if (found.length === 0) return events;
-  return [...events, ...found].sort((a, b) =>
-    a.position < b.position ? -1 : a.position > b.position ? 1 : 0,
-  );
-}
-
-/**
- * One business flow: its events in log order, each with whether each relay has published it; the
- * projection dead letters of those events; the saga instances they belong to.
- */
-async function correlationFlow(deps: ServerDeps, id: string, flowEvents: StoredEvent[]) {
-  const events = await withTriggers(deps, flowEvents);
-  const storage = followStorageOf(deps.store);
-  const relays = await Promise.all(
-    deps.relays.map(async (r) => {
-      const name = typeof r === 'string' ? r : r.name;
-      return { name, checkpoint: await loadCheckpoint(storage, relayCheckpoint(name)) };
-    }),
-  );
-  const ids = new Set(events.map((e) => e.id));
-  const deadLetters = [];
-  const projections = projectionStorageOrNone(deps);
-  for (let afterId: number | undefined; projections !== undefined; ) {
-    const page = await listDeadLetters(projections, { limit: 500, afterId });
-    for (const d of page) if (ids.has(d.event.id)) deadLetters.push(d);
-    if (page.length < 500) break;
-    afterId = page.at(-1)?.id;
-  }
-  const sagas = new Map<string, { saga: string; streamId: string; steps: string[] }>();
-  for (const e of events) {
-    if (!e.category.startsWith('saga_')) continue;
-    const entry = sagas.get(e.streamId) ?? { saga: e.category.slice(5), streamId: e.streamId, steps: [] };
-    entry.steps.push(e.type);
-    sagas.set(e.streamId, entry);
-  }
+function flowSources(deps: ServerDeps): FlowSources {
   return {
-    correlationId: id,
-    events: events.map((e) => ({
-      ...eventJson(e),
-      published: relays.map((r) => ({ relay: r.name, published: e.position <= r.checkpoint })),
-    })),
-    deadLetters: plain(deadLetters),
-    sagas: [...sagas.values()],
-    next: flowEvents.at(-1)?.position.toString() ?? null,
+    store: deps.store,
+    relays: deps.relays.map((r) => (typeof r === 'string' ? r : r.name)),
+    projections: projectionStorageOf(deps),
   };
 }

@@ -30,7 +30,7 @@ import { type Ctx, dataJson, type Env, need, type ServerDeps } from './context.j
 import { plain } from './json.js';
 import type { Operation } from './operations.js';
 import { intParam, jsonBody, oneOf, reasonOf } from './params.js';
-import { projectionStorageOrNone } from './routes-log.js';
+import { projectionStorageOf } from './routes-log.js';
 
 const SAGA_ACTIONS: readonly OperatorAction[] = ['retry', 'skip', 'compensate', 'abort'];
 const MAX_WAIT_MS = 30_000;
@@ -38,7 +38,7 @@ const MAX_WAIT_MS = 30_000;
 export function opsRoutes(api: Hono<Env>, deps: ServerDeps): void {
   const { store } = deps;
   const projectionsTarget = () => {
-    const storage = projectionStorageOrNone(deps);
+    const storage = projectionStorageOf(deps);
     if (storage === undefined) {
       throw new NotSupportedError(
         'projections without a projection storage (pass projections to serve())',
@@ -51,7 +51,7 @@ export function opsRoutes(api: Hono<Env>, deps: ServerDeps): void {
   // ---- overview -------------------------------------------------------------------------------
   api.get('/overview', async (c) => {
     need(c, 'viewer');
-    const storage = projectionStorageOrNone(deps);
+    const storage = projectionStorageOf(deps);
     const projections = storage === undefined ? [] : await projectionStatus(storage);
     const head = storage === undefined ? null : (await storage.head()).toString();
     const sagas = storage === undefined ? [] : await sagasOrNone(listSagas(storage, { limit: 10_000 }));
@@ -223,7 +223,7 @@ export function opsRoutes(api: Hono<Env>, deps: ServerDeps): void {
   api.get('/messaging', async (c) => {
     need(c, 'viewer');
     const follow = followStorageOf(store);
-    const storage = projectionStorageOrNone(deps);
+    const storage = projectionStorageOf(deps);
     const relays = await Promise.all(
       deps.relays.map(async (r) => {
         const name = typeof r === 'string' ? r : r.name;
@@ -327,7 +327,7 @@ async function deadLetterAction(deps: ServerDeps, id: number, action: 'retry' | 
   if (deps.projections !== undefined) {
     return action === 'retry' ? deps.projections.retryDeadLetter(id) : deps.projections.skipDeadLetter(id);
   }
-  const storage = projectionStorageOrNone(deps);
+  const storage = projectionStorageOf(deps);
   if (storage === undefined) throw new NotSupportedError('dead letters', 'memory');
   return action === 'retry' ? retryDeadLetter(storage, id) : skipDeadLetter(storage, id);
 }

@@ -70,6 +70,14 @@ function describeBrowser(name: string, skip: boolean, open: (migrate: boolean) =
       const after = await browser.readCorrelation(started.id, { after: flow[0]?.position, limit: 1 });
       expect(after.map((e) => e.type)).toEqual(['PaymentSucceeded']);
       expect(await browser.readCorrelation('nobody')).toEqual([]);
+      const tail = await browser.tail(2);
+      expect(tail.map((e) => e.type)).toEqual(['PaymentSucceeded', 'OrderShipped']);
+      expect((await browser.tail(100)).map((e) => e.type)).toEqual([
+        'Other',
+        'OrderPlaced',
+        'PaymentSucceeded',
+        'OrderShipped',
+      ]);
       await store.close();
     });
 

@@ -53,7 +53,11 @@ export interface StoreBrowser {
    * the event whose id is `id` (the first event of a flow carries no correlationId of its own).
    */
   readCorrelation(id: string, query?: CorrelationQuery): Promise<StoredEvent[]>;
+  /** The last `limit` events of the log (at most 1,000), oldest first: where a tail starts. */
+  tail(limit: number): Promise<StoredEvent[]>;
 }
+
+export const MAX_TAIL = 1_000;
 
 export const MAX_STREAM_PAGE = 500;
 export const MAX_CORRELATION_PAGE = 5_000;

@@ -5,6 +5,7 @@ import { isSqliteStore } from '../../stores/sqlite/kit.js';
 import {
   MAX_CORRELATION_PAGE,
   MAX_STREAM_PAGE,
+  MAX_TAIL,
   pageLimit,
   type StoreBrowser,
   type StreamSummary,
@@ -66,6 +67,15 @@ function logScanBrowser(store: EventStore): StoreBrowser {
     async readEvent(id) {
       for await (const e of everyEvent(store)) if (e.id === id) return e;
       return undefined;
+    },
+    async tail(limit) {
+      const n = pageLimit(limit, 20, MAX_TAIL);
+      const last: StoredEvent[] = [];
+      for await (const e of everyEvent(store)) {
+        last.push(e);
+        if (last.length > n) last.shift();
+      }
+      return last;
     },
     async readCorrelation(id, query = {}) {
       const limit = pageLimit(query.limit, 1_000, MAX_CORRELATION_PAGE);

@@ -13,6 +13,7 @@ import {
   type CorrelationQuery,
   MAX_CORRELATION_PAGE,
   MAX_STREAM_PAGE,
+  MAX_TAIL,
   pageLimit,
   type StoreBrowser,
   type StreamQuery,
@@ -86,6 +87,15 @@ export function postgresStoreBrowser(store: PostgresEventStore): StoreBrowser {
         [id],
       );
       return found[0] === undefined ? undefined : toStoredEvent(found[0]);
+    },
+    async tail(limit: number) {
+      const n = pageLimit(limit, 20, MAX_TAIL);
+      const found = await rows(
+        'read the tail of the log',
+        `SELECT ${EVENT_COLUMNS} FROM ${names.events} ORDER BY position DESC LIMIT $1`,
+        [n],
+      );
+      return found.reverse().map((row) => toStoredEvent(row));
     },
     async readCorrelation(id: string, query: CorrelationQuery = {}) {
       const limit = pageLimit(query.limit, 1_000, MAX_CORRELATION_PAGE);

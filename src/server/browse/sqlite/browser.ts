@@ -5,6 +5,7 @@ import {
   type CorrelationQuery,
   MAX_CORRELATION_PAGE,
   MAX_STREAM_PAGE,
+  MAX_TAIL,
   pageLimit,
   prefixEnd,
   type StoreBrowser,
@@ -98,6 +99,18 @@ export function sqliteStoreBrowser(store: SqliteEventStore): StoreBrowser {
           .raw(true)
           .get(id) as Row | undefined;
         return row === undefined ? undefined : toEvent(row);
+      });
+    },
+    async tail(limit: number) {
+      const n = pageLimit(limit, 20, MAX_TAIL);
+      return read('read the tail of the log', () => {
+        const rows = statement(
+          db,
+          `SELECT ${EVENT_COLUMNS} FROM factum_events ORDER BY position DESC LIMIT ?`,
+        )
+          .raw(true)
+          .all(n) as Row[];
+        return rows.reverse().map(toEvent);
       });
     },
     async readCorrelation(id: string, query: CorrelationQuery = {}) {
