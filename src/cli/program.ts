@@ -3,11 +3,13 @@ import { isFactumError } from '../core/errors.js';
 import type { CliIo } from './io.js';
 import { registerKafkaCommands } from './kafka-commands.js';
 import { CliUsageError } from './load-registry.js';
+import { registerLogCommands } from './log-commands.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerProjectionCommands } from './projections.js';
 import { registerRetentionCommands } from './retention-commands.js';
 import { registerSagaCommands } from './sagas-commands.js';
 import { registerSchemaCommands } from './schema-commands.js';
+import { registerServeCommand } from './serve-command.js';
 
 export type { CliIo } from './io.js';
 
@@ -41,6 +43,8 @@ function factumProgram(io: CliIo, exit: (code: number) => void): Command {
   registerRetentionCommands(program, io, exit);
   registerKafkaCommands(program, io, exit);
   registerSagaCommands(program, io, exit);
+  registerLogCommands(program, io, exit);
+  registerServeCommand(program, io, exit);
   return program;
 }
 
