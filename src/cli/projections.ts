@@ -3,14 +3,21 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { listDeadLetters, projectionStatus, retryDeadLetter, skipDeadLetter } from '../projections/admin.js';
+import {
+  listDeadLetters,
+  pauseProjection,
+  projectionStatus,
+  resumeProjection,
+  retryDeadLetter,
+  skipDeadLetter,
+} from '../projections/admin.js';
 import type { RebuildProgress } from '../projections/events.js';
 import { createProjections } from '../projections/projections.js';
 import type { ProjectionStatus } from '../projections/status.js';
 import type { DeadLetter } from '../projections/storage.js';
 import type { Projection } from '../projections/types.js';
 import type { CliExit, CliIo } from './io.js';
-import { importModule } from './load-registry.js';
+import { CliUsageError, importModule } from './load-registry.js';
 import { describeStore, type StoreFlags, schemaOption, storeOption, withStore } from './store-option.js';
 
 interface OutputFlags extends StoreFlags {
@@ -66,9 +73,43 @@ export function registerProjectionCommands(program: Command, io: CliIo, exit: Cl
       .action(async (id: string, flags: StoreFlags) => exit(await dlqActionCommand(io, action, id, flags)));
   }
 
-  program
-    .command('projections')
-    .description('projection maintenance')
+  const projections = program.command('projections').description('projection maintenance');
+  projections
+    .command('pause <name>')
+    .description(
+      "stop the projection's runner (in whatever process holds its lease) at its next batch; readers keep the read model as it is",
+    )
+    .option('--reason <text>', 'why (required; shown by `factum lag` and the dashboard)')
+    .option('--actor <name>', 'who pauses it (default: $USER, else cli)')
+    .option(...storeOption)
+    .option(...schemaOption)
+    .action(async (name: string, flags: StoreFlags & { reason?: string; actor?: string }) =>
+      exit(
+        await withStore(io, flags, async (store, target) => {
+          const reason = flags.reason?.trim() ?? '';
+          if (reason === '') throw new CliUsageError('projections pause needs --reason "<why>"');
+          const actor = flags.actor ?? ((io.env ?? process.env).USER || 'cli');
+          await pauseProjection(store, name, { actor, reason });
+          io.out(`${name}: paused in ${describeStore(target)} (its runner stops at its next batch)\n`);
+          return 0;
+        }),
+      ),
+    );
+  projections
+    .command('resume <name>')
+    .description("let a paused projection's runner carry on from its checkpoint")
+    .option(...storeOption)
+    .option(...schemaOption)
+    .action(async (name: string, flags: StoreFlags) =>
+      exit(
+        await withStore(io, flags, async (store, target) => {
+          await resumeProjection(store, name);
+          io.out(`${name}: resumed in ${describeStore(target)}\n`);
+          return 0;
+        }),
+      ),
+    );
+  projections
     .command('rebuild <name>')
     .description('rebuild a projection into a new generation and swap it in, with a progress bar')
     .requiredOption('--projections <module>', 'module exporting `projections` (async) and/or `inline` arrays')
@@ -230,7 +271,8 @@ function statusRow(s: ProjectionStatus): string[] {
     s.sla === null ? '-' : `${formatMs(s.sla.maxLagMs)}${s.breached ? ' BREACHED' : ''}`,
     String(s.deadLetters),
     String(s.parked),
-    s.runner === null ? '-' : `${s.runner.owner}${s.runner.alive ? '' : ' (expired)'}`,
+    (s.runner === null ? '-' : `${s.runner.owner}${s.runner.alive ? '' : ' (expired)'}`) +
+      (s.paused === null ? '' : ` PAUSED by ${s.paused.by}: ${s.paused.reason}`),
   ];
 }
 

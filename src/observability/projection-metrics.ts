@@ -64,6 +64,9 @@ export function projectionMetrics(projections: ObservedProjections, options: Met
     'Events parked behind a dead letter of the same ordering key.',
     (s) => s.parked,
   );
+  gauge('projection_paused', '1 while an operator has paused the projection, else 0.', (s) =>
+    s.paused === null ? 0 : 1,
+  );
   gauge('projection_sla_breached', '1 while the lag is above the projection SLA, else 0.', (s) =>
     s.sla === null ? undefined : s.breached ? 1 : 0,
   );

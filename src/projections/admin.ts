@@ -1,4 +1,4 @@
-import { NotSupportedError } from '../core/errors.js';
+import { ErrorCodes, NotSupportedError, ProjectionNotFoundError, ValidationError } from '../core/errors.js';
 import type { EventStore } from '../core/store.js';
 import { isPostgresStore } from '../stores/postgres/kit.js';
 import { isSqliteStore } from '../stores/sqlite/kit.js';
@@ -65,6 +65,34 @@ export function retryDeadLetter(target: ProjectionsTarget, id: number): Promise<
 /** Asks the projection's active runner to drop a dead letter and release the events parked behind it. `factum dlq skip <id>`. */
 export function skipDeadLetter(target: ProjectionsTarget, id: number): Promise<DeadLetter> {
   return requestDeadLetterAction(projectionStorageFor(target), id, 'skip');
+}
+
+/**
+ * Pauses a projection: its active runner (in any process) stops applying events at its next batch and
+ * keeps its lease until `resumeProjection`; readers keep the read model as it was. Recorded with who
+ * and why. `factum projections pause <name>`.
+ */
+export async function pauseProjection(
+  target: ProjectionsTarget,
+  name: string,
+  by: { actor: string; reason: string },
+): Promise<void> {
+  if (typeof by.reason !== 'string' || by.reason.trim() === '') {
+    throw new ValidationError(ErrorCodes.INVALID_ARGUMENT, 'reason', 'pausing a projection needs a reason');
+  }
+  const storage = projectionStorageFor(target);
+  const paused = { at: new Date(storage.now()), by: by.actor, reason: by.reason.trim() };
+  if (!(await storage.transaction((tx) => tx.setPaused(name, paused)))) {
+    throw new ProjectionNotFoundError(`projection ${name}`);
+  }
+}
+
+/** Resumes a paused projection: its runner carries on from its checkpoint. Resuming a running one does nothing. */
+export async function resumeProjection(target: ProjectionsTarget, name: string): Promise<void> {
+  const storage = projectionStorageFor(target);
+  if (!(await storage.transaction((tx) => tx.setPaused(name, null)))) {
+    throw new ProjectionNotFoundError(`projection ${name}`);
+  }
 }
 
 /** Reads a collection of the live generation (no projection definitions needed). */

@@ -37,4 +37,6 @@ export interface ProjectionEvents extends Record<string, unknown> {
   /** A runner hit an error it will recover from by restarting from its checkpoint. */
   error: { projection: string; error: Error };
   'rebuild.progress': RebuildProgress;
+  /** The active runner found its projection paused (true), or resumed (false). */
+  paused: { projection: string; paused: boolean };
 }

@@ -2,9 +2,11 @@ export type { LeaseOptions, LeaseStrategy } from '../follow/index.js';
 export type { ProjectionsTarget } from './admin.js';
 export {
   listDeadLetters,
+  pauseProjection,
   projectionStatus,
   projectionStorageFor,
   readDocuments,
+  resumeProjection,
   retryDeadLetter,
   skipDeadLetter,
 } from './admin.js';
@@ -36,6 +38,7 @@ export type {
   GenerationLayout,
   LeaseRecord,
   NewDeadLetter,
+  ProjectionPause,
   ProjectionRecord,
   ProjectionStorage,
   StorageTx,

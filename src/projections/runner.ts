@@ -36,7 +36,11 @@ export interface RunnerDeps {
   emitter: Emitter<ProjectionEvents>;
 }
 
-export type RunnerState = 'stopped' | 'standby' | 'active';
+/** 'paused': holds the lease, applies nothing until an operator resumes the projection. */
+export type RunnerState = 'stopped' | 'standby' | 'active' | 'paused';
+
+/** The projection is paused: the session ends before applying anything, and waits for a resume. */
+class Paused extends Error {}
 
 interface Session {
   enqueue<T>(work: () => Promise<T>): Promise<T>;
@@ -161,6 +165,10 @@ export class AsyncRunner {
         backoff = 0;
       } catch (error) {
         if (error instanceof Superseded) continue;
+        if (error instanceof Paused) {
+          await this.#whilePaused(signal);
+          continue;
+        }
         if (isFactumError(error, ErrorCodes.LEASE_LOST) || isFactumError(error, ErrorCodes.STORE_CLOSED)) {
           throw error;
         }
@@ -192,6 +200,7 @@ export class AsyncRunner {
       if (record === undefined) throw new ProjectionNotFoundError(`projection ${name}`);
       if (record.version > projection.version)
         throw new ProjectionOutdatedError(name, projection.version, record.version);
+      if (record.paused !== null) throw new Paused(name);
       const generation = record.liveGeneration;
       return { generation, position: (await tx.getCheckpoint(projectionCheckpoint(name, generation))) ?? 0n };
     });
@@ -205,6 +214,8 @@ export class AsyncRunner {
         if (record?.liveGeneration !== start.generation) throw new Superseded(name, start.generation);
         if (record.version > projection.version)
           throw new ProjectionOutdatedError(name, projection.version, record.version);
+        // Paused: this batch rolls back, the session ends and waits for a resume.
+        if (record.paused !== null) throw new Paused(name);
       },
       onDeadLetter: (letter) => {
         emitter.emit('dead-letter', { projection: name, ...letter });
@@ -275,8 +286,31 @@ export class AsyncRunner {
     if (failed === undefined) return;
     // Stopping: a failure after the stop was asked for is not this runner's to report, unless it
     // says the writer was replaced.
-    if (!signal.aborted || failed instanceof Superseded || isFactumError(failed, ErrorCodes.LEASE_LOST))
+    if (
+      !signal.aborted ||
+      failed instanceof Superseded ||
+      failed instanceof Paused ||
+      isFactumError(failed, ErrorCodes.LEASE_LOST)
+    )
       throw failed;
+  }
+
+  /** Keeps the lease (holdLease renews it) and checks every monitor period until the projection is resumed. */
+  async #whilePaused(signal: AbortSignal): Promise<void> {
+    const { storage, emitter } = this.#deps;
+    const name = this.projection.name;
+    this.#state = 'paused';
+    emitter.emit('paused', { projection: name, paused: true });
+    try {
+      while (!signal.aborted) {
+        const record = await storage.read((tx) => tx.getProjection(name));
+        if (record?.paused === null || record === undefined) break;
+        await pause(this.#deps.monitorEveryMs, signal);
+      }
+    } finally {
+      if (this.#state === 'paused') this.#state = 'active';
+      emitter.emit('paused', { projection: name, paused: false });
+    }
   }
 
   /** Operator requests (retry/skip) waiting for this runner. */

@@ -26,6 +26,8 @@ export interface ProjectionStatus {
   parked: number;
   /** A rebuild under way: the generation it writes and how far it got. */
   rebuilding: { generation: number; position: bigint; behind: number } | null;
+  /** Set while an operator has paused the projection: its runner applies nothing (its lag grows). */
+  paused: { at: Date; by: string; reason: string } | null;
   /** Who runs the projection (async): the lease holder and whether its lease is current. */
   runner: { owner: string; expiresAt: Date; alive: boolean } | null;
 }
@@ -103,6 +105,7 @@ export async function readStatus(
       breached: sla !== null && lagMs > sla.maxLagMs,
       deadLetters: counts.dead,
       parked: counts.parked,
+      paused: record.paused,
       rebuilding:
         building === null ? null : { ...building, behind: await storage.countEventsAfter(building.position) },
       runner:

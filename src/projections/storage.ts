@@ -50,6 +50,13 @@ export interface ProjectionStorage extends FollowStorage<StorageTx> {
   ): () => void;
 }
 
+/** Who paused a projection, when and why: its runner applies nothing until it is resumed. */
+export interface ProjectionPause {
+  at: Date;
+  by: string;
+  reason: string;
+}
+
 export interface ProjectionRecord {
   name: string;
   mode: 'async' | 'inline';
@@ -59,6 +66,8 @@ export interface ProjectionRecord {
   /** The generation a rebuild is writing, if one is under way. */
   buildingGeneration: number | null;
   slaMaxLagMs: number | null;
+  /** Set while an operator has paused the projection's runner. */
+  paused: ProjectionPause | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -113,7 +122,9 @@ export interface DeadLetterQuery {
 export interface StorageTx extends FollowTx {
   getProjection(name: string): Promise<ProjectionRecord | undefined>;
   listProjections(): Promise<ProjectionRecord[]>;
-  putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt'>): Promise<void>;
+  putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt' | 'paused'>): Promise<void>;
+  /** Pauses (or, with null, resumes) a projection; false when there is no such projection. */
+  setPaused(name: string, paused: ProjectionPause | null): Promise<boolean>;
   /** Records that `projection` owns these read-model names; throws ValidationError if another projection does. */
   claimObjects(
     projection: string,

@@ -104,6 +104,25 @@ describe('factum lag / dlq / projections rebuild', () => {
     expect((await factum(['dlq', 'list', '--status', 'odd', '--store', `sqlite:${file}`])).code).toBe(2);
   });
 
+  it('pauses and resumes a projection, shown by factum lag', async () => {
+    const file = join(dir, 'pause.db');
+    const store = createSqliteStore(file);
+    await createProjections(store, { async: [tallyProjection()] });
+    await store.close();
+    const url = `sqlite:${file}`;
+    expect((await factum(['projections', 'pause', 'tally', '--store', url])).code).toBe(2);
+    const paused = await factum(['projections', 'pause', 'tally', '--store', url, '--reason', 'backfill'], {
+      USER: 'ops',
+    });
+    expect(paused.code).toBe(0);
+    expect(paused.out).toContain('tally: paused');
+    expect((await factum(['lag', '--store', url])).out).toMatch(/PAUSED by ops: backfill$/m);
+    const resumed = await factum(['projections', 'resume', 'tally', '--store', url]);
+    expect(resumed.out).toContain('tally: resumed');
+    expect((await factum(['lag', '--store', url])).out).not.toContain('PAUSED');
+    expect((await factum(['projections', 'resume', 'nope', '--store', url])).code).toBe(2);
+  });
+
   it('draws a progress bar', () => {
     const bar = progressBar({
       projection: 'p',

@@ -268,7 +268,7 @@ describe.skipIf(!pgProbe.available)('upgrading a release 0.1 PostgreSQL schema',
           )
         ).rows.map((row) => row.name),
       async migrateAndOpen() {
-        expect(await migratePostgres({ pool, schema })).toEqual([15]);
+        expect(await migratePostgres({ pool, schema })).toEqual([8, 15]);
         return createPostgresStore({ pool, schema });
       },
       outboxSource: () => postgresOutbox({ pool, schema }).source(),

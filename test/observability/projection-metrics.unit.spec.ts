@@ -26,6 +26,7 @@ function status(name: string, changes: Partial<InstanceProjectionStatus> = {}): 
     breached: false,
     deadLetters: 0,
     parked: 0,
+    paused: null,
     rebuilding: null,
     runner: null,
     local: 'standby',

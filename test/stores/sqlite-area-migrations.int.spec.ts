@@ -60,7 +60,7 @@ describe('SQLite migrations, owned per area', () => {
     expect(refused).toMatchObject({
       code: ErrorCodes.MIGRATION_REQUIRED,
       current: 0,
-      required: 7,
+      required: 8,
       message: expect.stringContaining('factum migrate'),
     });
     await expect(createProjections(store, {})).rejects.toBeInstanceOf(MigrationRequiredError);

@@ -18,6 +18,7 @@ import {
   type DeadLetterQuery,
   type GenerationLayout,
   type NewDeadLetter,
+  type ProjectionPause,
   type ProjectionRecord,
   type ProjectionStorage,
   readLogPage,
@@ -160,10 +161,22 @@ class MemoryStorageTx extends MemoryFollowTx implements StorageTx {
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
-  async putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt'>): Promise<void> {
+  async putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt' | 'paused'>): Promise<void> {
     const now = new Date();
-    const createdAt = this.#s.projections.get(record.name)?.createdAt ?? now;
-    this.#set(this.#s.projections, record.name, { ...record, createdAt, updatedAt: now });
+    const known = this.#s.projections.get(record.name);
+    this.#set(this.#s.projections, record.name, {
+      ...record,
+      paused: known?.paused ?? null,
+      createdAt: known?.createdAt ?? now,
+      updatedAt: now,
+    });
+  }
+
+  async setPaused(name: string, paused: ProjectionPause | null): Promise<boolean> {
+    const known = this.#s.projections.get(name);
+    if (known === undefined) return false;
+    this.#set(this.#s.projections, name, { ...known, paused, updatedAt: new Date() });
+    return true;
   }
 
   async claimObjects(

@@ -20,6 +20,7 @@ import {
   type DeadLetterQuery,
   type GenerationLayout,
   type NewDeadLetter,
+  type ProjectionPause,
   type ProjectionRecord,
   type ProjectionStorage,
   type StorageTx,
@@ -43,7 +44,7 @@ import { headPosition } from './sql/head-position.js';
 import { listDeadLetters } from './sql/list-dead-letters.js';
 import { listProjections } from './sql/list-projections.js';
 import { ownerOf } from './sql/owner-of.js';
-import { getProjection } from './sql/projection-record.js';
+import { getProjection, setPaused } from './sql/projection-record.js';
 import { publishGeneration } from './sql/publish-generation.js';
 import { putProjection } from './sql/put-projection.js';
 import { readCommittedLog } from './sql/read-committed-log.js';
@@ -210,8 +211,12 @@ class PostgresStorageTx extends PostgresFollowTx implements StorageTx {
     return listProjections(this.#conn('list projections'), this.#t);
   }
 
-  putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt'>): Promise<void> {
+  putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt' | 'paused'>): Promise<void> {
     return putProjection(this.#conn('register a projection'), this.#t, record);
+  }
+
+  setPaused(name: string, paused: ProjectionPause | null): Promise<boolean> {
+    return setPaused(this.#conn('pause a projection'), this.#t, name, paused);
   }
 
   claimObjects(

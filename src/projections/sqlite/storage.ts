@@ -10,6 +10,7 @@ import {
   type DeadLetterQuery,
   type GenerationLayout,
   type NewDeadLetter,
+  type ProjectionPause,
   type ProjectionRecord,
   type ProjectionStorage,
   readLogPage,
@@ -33,7 +34,7 @@ import { headPosition } from './sql/head-position.js';
 import { listDeadLetters } from './sql/list-dead-letters.js';
 import { listProjections } from './sql/list-projections.js';
 import { ownerOf } from './sql/owner-of.js';
-import { getProjection } from './sql/projection-record.js';
+import { getProjection, setPaused } from './sql/projection-record.js';
 import { publishGeneration } from './sql/publish-generation.js';
 import { putProjection } from './sql/put-projection.js';
 import { updateDeadLetter } from './sql/update-dead-letter.js';
@@ -165,8 +166,12 @@ class SqliteStorageTx extends SqliteFollowTx implements StorageTx {
     return listProjections(this.#db);
   }
 
-  async putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt'>): Promise<void> {
+  async putProjection(record: Omit<ProjectionRecord, 'createdAt' | 'updatedAt' | 'paused'>): Promise<void> {
     putProjection(this.#db, record, Date.now());
+  }
+
+  async setPaused(name: string, paused: ProjectionPause | null): Promise<boolean> {
+    return setPaused(this.#db, name, paused, Date.now());
   }
 
   async claimObjects(

@@ -56,7 +56,7 @@ describe.skipIf(!postgres.available)('PostgreSQL migrations, owned per area', ()
     await expect(refused).rejects.toMatchObject({
       code: ErrorCodes.MIGRATION_REQUIRED,
       current: 0,
-      required: 7,
+      required: 8,
       message: expect.stringContaining('factum migrate'),
     });
     await expect((await createProjections(store, {})).status()).rejects.toBeInstanceOf(

@@ -9,9 +9,10 @@ import {
 import { migration as m0005 } from './0005-create-projections.js';
 import { migration as m0006 } from './0006-create-projection-dead-letters.js';
 import { migration as m0007 } from './0007-create-projection-leases.js';
+import { migration as m0008 } from './0008-pause-projections.js';
 
 /** The projections' PostgreSQL migrations (numbers 0005-0009 are theirs). */
-export const projectionMigrations: readonly PostgresMigration[] = [m0005, m0006, m0007];
+export const projectionMigrations: readonly PostgresMigration[] = [m0005, m0006, m0007, m0008];
 
 registerMigrations({
   area: 'projections',

@@ -5,7 +5,7 @@ import type { ProjectionTables, Queryable } from './tables.js';
 export async function putProjection(
   db: Queryable,
   t: ProjectionTables,
-  r: Omit<ProjectionRecord, 'createdAt' | 'updatedAt'>,
+  r: Omit<ProjectionRecord, 'createdAt' | 'updatedAt' | 'paused'>,
 ): Promise<void> {
   await db.query(
     `INSERT INTO ${t.projections}

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { statement } from '../../../stores/sqlite/kit.js';
-import type { ProjectionRecord } from '../../storage.js';
+import type { ProjectionPause, ProjectionRecord } from '../../storage.js';
 
 interface Row {
   name: string;
@@ -9,12 +9,13 @@ interface Row {
   live_generation: number;
   building_generation: number | null;
   sla_max_lag_ms: number | null;
+  paused: string | null;
   created_at: number;
   updated_at: number;
 }
 
-const COLUMNS =
-  'name, mode, version, live_generation, building_generation, sla_max_lag_ms, created_at, updated_at';
+export const COLUMNS =
+  'name, mode, version, live_generation, building_generation, sla_max_lag_ms, paused, created_at, updated_at';
 
 export function toRecord(row: Row): ProjectionRecord {
   return {
@@ -24,9 +25,37 @@ export function toRecord(row: Row): ProjectionRecord {
     liveGeneration: row.live_generation,
     buildingGeneration: row.building_generation,
     slaMaxLagMs: row.sla_max_lag_ms,
+    paused:
+      row.paused === null
+        ? null
+        : pauseOf(JSON.parse(row.paused) as { at: number; by: string; reason: string }),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
+}
+
+export function pauseOf(stored: { at: number | string; by: string; reason: string }): ProjectionPause {
+  return { at: new Date(stored.at), by: stored.by, reason: stored.reason };
+}
+
+/** Pauses (or, with null, resumes) a projection; false when it is not registered. */
+export function setPaused(
+  db: Database.Database,
+  name: string,
+  paused: ProjectionPause | null,
+  now: number,
+): boolean {
+  const value =
+    paused === null
+      ? null
+      : JSON.stringify({ at: paused.at.getTime(), by: paused.by, reason: paused.reason });
+  return (
+    statement(db, 'UPDATE factum_projections SET paused = ?, updated_at = ? WHERE name = ?').run(
+      value,
+      now,
+      name,
+    ).changes > 0
+  );
 }
 
 /** One projection's registry row. */

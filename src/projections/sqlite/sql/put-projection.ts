@@ -5,7 +5,7 @@ import type { ProjectionRecord } from '../../storage.js';
 /** Inserts or updates a projection's registry row. */
 export function putProjection(
   db: Database.Database,
-  r: Omit<ProjectionRecord, 'createdAt' | 'updatedAt'>,
+  r: Omit<ProjectionRecord, 'createdAt' | 'updatedAt' | 'paused'>,
   now: number,
 ): void {
   statement(
