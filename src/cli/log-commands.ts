@@ -238,7 +238,9 @@ async function tailCommand(
     await live.follow(
       last,
       {
-        send: async (e) => print(e),
+        send: async (events) => {
+          for (const e of events) print(e);
+        },
         drop: (reason) =>
           io.err(`factum: the tail fell behind (${reason}); run again with --after ${last}\n`),
       },

@@ -14,8 +14,8 @@ export interface LiveEvent {
 }
 
 export interface LiveClient {
-  /** Called for each event in log order; resolve when written (the next waits for it). */
-  send(event: StoredEvent): Promise<void>;
+  /** Called with the next events in log order (a page, or all that queued up); resolve when written. */
+  send(events: readonly StoredEvent[]): Promise<void>;
   /** Called once when the client is dropped for falling behind. */
   drop(reason: string): void;
 }
@@ -72,12 +72,10 @@ export class LiveLog {
       // had delivered when this client joined (those it delivers later are queued for it).
       for (let from = member.sent; !member.closed; ) {
         const page = await this.#store.readAll({ after: from, limit: 500 });
-        if (page.events.length === 0) return;
-        for (const e of page.events) {
-          if (member.closed) return;
-          if (filter(e)) await client.send(e);
-          member.sent = e.position;
-        }
+        if (page.events.length === 0 || member.closed) return;
+        const shown = page.events.filter(filter);
+        if (shown.length > 0) await client.send(shown);
+        member.sent = page.last;
         from = page.last;
       }
     };
@@ -88,17 +86,22 @@ export class LiveLog {
       this.#subscribe(member.sent);
       await catchUp();
       while (!member.closed) {
-        const next = member.queue.shift();
-        if (next === undefined) {
+        if (member.queue.length === 0) {
           await new Promise<void>((resolve) => {
             member.wake = resolve;
           });
           member.wake = undefined;
           continue;
         }
-        if (next.position <= member.sent) continue;
-        if (filter(next)) await client.send(next);
-        member.sent = next.position;
+        // Everything queued goes out as one write; what the pages already gave is skipped.
+        const queued = member.queue;
+        member.queue = [];
+        const fresh = queued.filter((e) => e.position > member.sent);
+        const last = fresh.at(-1);
+        if (last === undefined) continue;
+        const shown = fresh.filter(filter);
+        if (shown.length > 0) await client.send(shown);
+        member.sent = last.position;
       }
     } finally {
       signal.removeEventListener('abort', stop);

@@ -12,6 +12,19 @@ import { intParam, listParam, oneOf, positionParam } from './params.js';
 
 const KEEPALIVE_MS = 15_000;
 
+/** Each event's SSE frame, made once however many clients it goes to. */
+const frames = new WeakMap<StoredEvent, string>();
+
+function sseFrame(e: StoredEvent): string {
+  let frame = frames.get(e);
+  if (frame === undefined) {
+    // JSON.stringify escapes line breaks, so the data is one line.
+    frame = `id: ${e.position}\nevent: event\ndata: ${JSON.stringify(eventJson(e))}\n\n`;
+    frames.set(e, frame);
+  }
+  return frame;
+}
+
 export function logRoutes(api: Hono<Env>, deps: ServerDeps): void {
   const { store } = deps;
   const browser = storeBrowser(store);
@@ -79,6 +92,12 @@ export function logRoutes(api: Hono<Env>, deps: ServerDeps): void {
     return dataJson(c, { events: page.events.map(eventJson), next: page.last.toString() });
   });
 
+  api.get('/log/tail', async (c) => {
+    need(c, 'reader');
+    const events = await browser.tail(intParam(c.req.query('limit'), 'limit') ?? 50);
+    return dataJson(c, { events: events.map(eventJson), last: events.at(-1)?.position.toString() ?? null });
+  });
+
   api.get('/log/live', async (c) => {
     need(c, 'reader');
     const q = c.req.query();
@@ -103,12 +122,8 @@ export function logRoutes(api: Hono<Env>, deps: ServerDeps): void {
         await deps.live.follow(
           after,
           {
-            send: async (e) => {
-              await stream.writeSSE({
-                id: e.position.toString(),
-                event: 'event',
-                data: JSON.stringify(eventJson(e)),
-              });
+            send: async (events) => {
+              await stream.write(events.map(sseFrame).join(''));
             },
             drop: (reason) => {
               void stream

@@ -13,7 +13,9 @@ import { relayCheckpoint } from '../messaging/index.js';
 import {
   type DeadLetter,
   type DeadLetterQuery,
+  pauseProjection,
   projectionStatus,
+  resumeProjection,
   retryDeadLetter,
   skipDeadLetter,
 } from '../projections/index.js';
@@ -73,6 +75,25 @@ export function opsRoutes(api: Hono<Env>, deps: ServerDeps): void {
     need(c, 'viewer');
     return c.json({ projections: plain(await projectionStatus(projectionsTarget())) });
   });
+
+  for (const action of ['pause', 'resume'] as const) {
+    api.post(`/projections/:name/${action}`, async (c) => {
+      const by = need(c, 'operator');
+      const name = c.req.param('name');
+      const reason = reasonOf(await jsonBody(c.req.raw));
+      const storage = projectionsTarget();
+      await projectionStatus(storage, { name });
+      const audit = await recordAction(store, by, {
+        action: `projection.${action}`,
+        target: `projection:${name}`,
+        reason,
+      });
+      if (action === 'pause') await pauseProjection(storage, name, { actor: by.name, reason });
+      else await resumeProjection(storage, name);
+      const [status] = await projectionStatus(storage, { name });
+      return c.json({ projection: plain(status), audit });
+    });
+  }
 
   api.post('/projections/:name/rebuild', async (c) => {
     const by = need(c, 'operator');

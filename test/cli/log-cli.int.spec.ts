@@ -203,4 +203,3 @@ describe('factum serve', () => {
     expect(missing.err).toContain('no SQLite database');
   });
 });
-

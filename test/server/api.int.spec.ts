@@ -52,6 +52,7 @@ const routes: Route[] = [
   { method: 'GET', path: () => '/api/v1/streams/order-o-1/events', role: 'reader' },
   { method: 'GET', path: () => `/api/v1/events/${placedId}`, role: 'reader' },
   { method: 'GET', path: () => '/api/v1/log', role: 'reader' },
+  { method: 'GET', path: () => '/api/v1/log/tail?limit=5', role: 'reader' },
   { method: 'GET', path: () => `/api/v1/correlations/${placedId}`, role: 'reader' },
   { method: 'GET', path: () => '/api/v1/dead-letters', role: 'reader' },
   { method: 'GET', path: () => '/api/v1/sagas/order_fulfilment/o-1', role: 'reader' },
@@ -67,6 +68,12 @@ const routes: Route[] = [
     path: () => '/api/v1/sagas/order_fulfilment/o-1/retry',
     role: 'operator',
     body: { reason: 'check', waitMs: 3_000 },
+  },
+  {
+    method: 'POST',
+    path: () => '/api/v1/projections/order_totals/resume',
+    role: 'operator',
+    body: { reason: 'check' },
   },
   {
     method: 'POST',
@@ -241,6 +248,28 @@ describe('factum/server API', () => {
       target: 'dead-letters:order_totals',
       reason: 'after the fix of ticket 42',
     });
+  });
+
+  it('pauses a projection (nothing is applied, lag grows) and resumes it', async () => {
+    const post = (path: string) =>
+      call(path, { method: 'POST', token: TOKENS.operator, body: { reason: 'maintenance window' } });
+    const paused = await (await post('/api/v1/projections/order_totals/pause')).json();
+    expect(paused.projection.paused).toMatchObject({ by: 'operator-user', reason: 'maintenance window' });
+    await fx.store.append('order-p-1', [
+      { type: 'OrderPlaced', data: { orderId: 'p-1', total: 1, items: [] } },
+    ]);
+    await waitUntil(async () => (await fx.projections.status('order_totals'))[0]?.local === 'paused', 10_000);
+    expect(await fx.projections.documents('order_totals').get('p-1')).toBeUndefined();
+    const status = await (await call('/api/v1/projections', { token: TOKENS.viewer })).json();
+    const totals = status.projections.find((p: { name: string }) => p.name === 'order_totals');
+    expect(totals.paused.reason).toBe('maintenance window');
+    expect(totals.behind).toBeGreaterThan(0);
+    await post('/api/v1/projections/order_totals/resume');
+    await waitUntil(
+      async () => (await fx.projections.documents('order_totals').get('p-1')) !== undefined,
+      10_000,
+    );
+    expect((await post('/api/v1/projections/nope/pause')).status).toBe(404);
   });
 
   it('rebuilds a projection as an operation whose progress streams over SSE to done', async () => {
