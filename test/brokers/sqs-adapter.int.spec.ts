@@ -212,9 +212,9 @@ describe.skipIf(!elasticmq.available)('SQS adapter on ElasticMQ', () => {
   it('refuses, before sending anything, an event over 256 KiB or with a character SQS cannot carry', async () => {
     const broker = await open();
     await broker.declareGroup({ group: 'g' });
-    const [ok, big, odd] = interleaved(['order-1'], 3) as [StoredEvent, StoredEvent, StoredEvent];
-    big.data = { blob: 'x'.repeat(262_144) };
-    odd.data = { text: 'not carried: \uFFFF' };
+    const [ok, two, three] = interleaved(['order-1'], 3) as [StoredEvent, StoredEvent, StoredEvent];
+    const big: StoredEvent = { ...two, data: { blob: 'x'.repeat(262_144) } };
+    const odd: StoredEvent = { ...three, data: { text: 'not carried: \uFFFF' } };
     for (const bad of [big, odd]) {
       const error = await broker.publish([ok, bad]).catch((e: unknown) => e);
       expect(isFactumError(error, ErrorCodes.INVALID_EVENT)).toBe(true);
