@@ -1,7 +1,8 @@
 export { DEAD_LETTER_ATTRIBUTE, DeadLetterHeaders as SqsDeadLetterHeaders } from './dead-letters.js';
 export { messageGroupId, topicName as snsTopicName } from './names.js';
-export type { SqsBrokerOptions, SqsConsumeOptions, SqsGroupOptions } from './sqs-broker.js';
+export type { SqsBrokerOptions, SqsConsumeOptions } from './sqs-broker.js';
 export { createSqsBroker, SqsBroker } from './sqs-broker.js';
+export type { SqsGroupOptions } from './topology.js';
 export {
   CE_PREFIX as SQS_CLOUDEVENTS_PREFIX,
   cloudEventAttributes,
