@@ -287,6 +287,21 @@ describe.skipIf(!fauxqs.available)('SNS fan-out on fauxqs', () => {
     expect(seen.get('payments')).toEqual(['payment-1:PaymentTaken']);
   });
 
+  it('fans out through standard topics to standard queues (fifo: false)', async () => {
+    const broker = await open({ fifo: false });
+    const a = new Set<string>();
+    const b = new Set<string>();
+    await broker.consume({ group: 'a' }, (e) => {
+      a.add(e.id);
+    });
+    await broker.consume({ group: 'b', types: ['OrderPlaced'] }, (e) => {
+      b.add(e.id);
+    });
+    const events = interleaved(['order-1', 'order-2'], 4);
+    await broker.publish(events);
+    await until('both groups have their events', () => a.size === 8 && b.size === 2);
+  });
+
   it('subscribes a group declared without categories to the topics created after it', async () => {
     const prefix = uniquePrefix('fs');
     const consumerSide = await open({}, prefix);
