@@ -73,6 +73,7 @@ export class SqsTopology {
     this.#topics.delete(category);
   }
 
+  /** The prefix's group queues with their filters: where 'direct' fan-out sends. */
   async readRoutes(): Promise<Route[]> {
     const routes: Route[] = [];
     for (const url of await this.#listGroupQueues()) {
@@ -108,6 +109,10 @@ export class SqsTopology {
     return urls;
   }
 
+  /**
+   * Creates (or finds) the group's queue and dead-letter queue, widens its filter tag, sets the redrive
+   * policy, and with SNS fan-out subscribes the queue to its topics.
+   */
   async declare(options: SqsGroupOptions): Promise<GroupQueues> {
     assertGroup(this.names, options.group);
     const wanted: Filter = {
