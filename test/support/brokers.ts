@@ -8,7 +8,8 @@ import { destroyKafkaNamespace, probeKafka } from './kafka.js';
 import { probeService, services } from './services.js';
 import { destroySqsNamespace, openSqsBroker, probeSqs } from './sqs.js';
 
-export type BrokerKind = 'rabbitmq' | 'nats' | 'kafka' | 'sqs';
+/** 'sqs': ElasticMQ with direct fan-out; 'sns': fauxqs with SNS fan-out. */
+export type BrokerKind = 'rabbitmq' | 'nats' | 'kafka' | 'sqs' | 'sns';
 
 /** Probes both brokers once per test file. */
 export async function probeBrokers(): Promise<Record<BrokerKind, boolean>> {
@@ -22,12 +23,20 @@ export async function probeBrokers(): Promise<Record<BrokerKind, boolean>> {
   });
   const kafka = await probeKafka();
   const sqs = await probeSqs('elasticmq');
-  return { rabbitmq: rabbit.available, nats: nats.available, kafka: kafka.available, sqs: sqs.available };
+  const sns = await probeSqs('fauxqs');
+  return {
+    rabbitmq: rabbit.available,
+    nats: nats.available,
+    kafka: kafka.available,
+    sqs: sqs.available,
+    sns: sns.available,
+  };
 }
 
 /** A broker of the given kind on its own namespace (exchange / subject prefix). */
 export function openBroker(kind: BrokerKind, namespace: string): Promise<Broker> {
-  if (kind === 'sqs') return openSqsBroker('elasticmq', namespace);
+  if (kind === 'sqs' || kind === 'sns')
+    return openSqsBroker(kind === 'sqs' ? 'elasticmq' : 'fauxqs', namespace);
   if (kind === 'kafka') {
     return createKafkaBroker({ brokers: services.kafka, topic: namespace, groupIdPrefix: `${namespace}.` });
   }
@@ -42,8 +51,8 @@ export async function destroyNamespace(kind: BrokerKind, namespace: string, grou
     await destroyKafkaNamespace(namespace);
     return;
   }
-  if (kind === 'sqs') {
-    await destroySqsNamespace('elasticmq', namespace);
+  if (kind === 'sqs' || kind === 'sns') {
+    await destroySqsNamespace(kind === 'sqs' ? 'elasticmq' : 'fauxqs', namespace);
     return;
   }
   if (kind === 'nats') {
