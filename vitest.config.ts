@@ -15,6 +15,7 @@ const alias = [
   { find: /^factum\/rabbitmq$/, replacement: src('brokers/rabbitmq/index.ts') },
   { find: /^factum\/nats$/, replacement: src('brokers/nats/index.ts') },
   { find: /^factum\/kafka$/, replacement: src('brokers/kafka/index.ts') },
+  { find: /^factum\/sqs$/, replacement: src('brokers/sqs/index.ts') },
   { find: /^factum\/messaging$/, replacement: src('messaging/index.ts') },
   { find: /^factum\/sagas$/, replacement: src('sagas/index.ts') },
   { find: /^factum\/server$/, replacement: src('server/index.ts') },

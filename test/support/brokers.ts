@@ -6,8 +6,10 @@ import { createNatsBroker, type NatsBroker } from 'factum/nats';
 import { createRabbitMqBroker, type RabbitMqBroker } from 'factum/rabbitmq';
 import { destroyKafkaNamespace, probeKafka } from './kafka.js';
 import { probeService, services } from './services.js';
+import { destroySqsNamespace, openSqsBroker, probeSqs } from './sqs.js';
 
-export type BrokerKind = 'rabbitmq' | 'nats' | 'kafka';
+/** 'sqs': ElasticMQ with direct fan-out; 'sns': fauxqs with SNS fan-out. */
+export type BrokerKind = 'rabbitmq' | 'nats' | 'kafka' | 'sqs' | 'sns';
 
 /** Probes both brokers once per test file. */
 export async function probeBrokers(): Promise<Record<BrokerKind, boolean>> {
@@ -20,11 +22,21 @@ export async function probeBrokers(): Promise<Record<BrokerKind, boolean>> {
     await nc.close();
   });
   const kafka = await probeKafka();
-  return { rabbitmq: rabbit.available, nats: nats.available, kafka: kafka.available };
+  const sqs = await probeSqs('elasticmq');
+  const sns = await probeSqs('fauxqs');
+  return {
+    rabbitmq: rabbit.available,
+    nats: nats.available,
+    kafka: kafka.available,
+    sqs: sqs.available,
+    sns: sns.available,
+  };
 }
 
 /** A broker of the given kind on its own namespace (exchange / subject prefix). */
 export function openBroker(kind: BrokerKind, namespace: string): Promise<Broker> {
+  if (kind === 'sqs' || kind === 'sns')
+    return openSqsBroker(kind === 'sqs' ? 'elasticmq' : 'fauxqs', namespace);
   if (kind === 'kafka') {
     return createKafkaBroker({ brokers: services.kafka, topic: namespace, groupIdPrefix: `${namespace}.` });
   }
@@ -37,6 +49,10 @@ export function openBroker(kind: BrokerKind, namespace: string): Promise<Broker>
 export async function destroyNamespace(kind: BrokerKind, namespace: string, groups: string[]): Promise<void> {
   if (kind === 'kafka') {
     await destroyKafkaNamespace(namespace);
+    return;
+  }
+  if (kind === 'sqs' || kind === 'sns') {
+    await destroySqsNamespace(kind === 'sqs' ? 'elasticmq' : 'fauxqs', namespace);
     return;
   }
   if (kind === 'nats') {

@@ -9,6 +9,8 @@ export const services = {
   nats: process.env.FACTUM_NATS_URL ?? 'nats://127.0.0.1:4222',
   kafka: process.env.FACTUM_KAFKA_BROKERS ?? '127.0.0.1:9092',
   sqs: process.env.FACTUM_SQS_URL ?? 'http://127.0.0.1:9324',
+  /** An SNS endpoint whose SQS it delivers to on the same address (fauxqs). */
+  sns: process.env.FACTUM_SNS_URL ?? 'http://127.0.0.1:4566',
 } as const;
 
 export const servicesRequired = process.env.FACTUM_REQUIRE_SERVICES === '1';

@@ -1,0 +1,6 @@
+import { openSqsBroker } from '../support/sqs.js';
+
+/** The broker the conformance suite's crash test builds in its child process: fauxqs, SNS fan-out. */
+export function createBroker(namespace: string) {
+  return openSqsBroker('fauxqs', namespace);
+}
