@@ -8,3 +8,5 @@ import '../messaging/postgres/migrations/index.js';
 import '../messaging/sqlite/migrations/index.js';
 import '../projections/postgres/migrations/index.js';
 import '../projections/sqlite/migrations/index.js';
+import '../server/browse/postgres/migrations.js';
+import '../server/browse/sqlite/migrations.js';

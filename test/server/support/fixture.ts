@@ -85,6 +85,7 @@ export async function startFixture(
     const [status] = await projections.status('order_totals');
     return one?.status === 'completed' && two?.status === 'compensated' && (status?.deadLetters ?? 0) >= 1;
   }, 20_000);
+  // #region serve
   const server = await serve({
     store,
     projections,
@@ -97,6 +98,7 @@ export async function startFixture(
       sha256: hashToken(token),
     })),
   });
+  // #endregion serve
   return {
     server,
     url: server.url,
