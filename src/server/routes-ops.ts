@@ -276,6 +276,33 @@ export function opsRoutes(api: Hono<Env>, deps: ServerDeps): void {
     return c.json({ relays, consumers });
   });
 
+  // Dead letters of the broker's groups, read without taking them (where the broker can peek).
+  api.get('/broker-dead-letters', async (c) => {
+    need(c, 'reader');
+    const limit = Math.min(intParam(c.req.query('limit'), 'limit') ?? 100, 1_000);
+    const only = c.req.query('group');
+    const groups = [];
+    if (deps.broker !== undefined) {
+      for (const group of deps.groups) {
+        if (only !== undefined && only !== '' && group !== only) continue;
+        try {
+          groups.push({
+            group,
+            deadLetters: plain(await deps.broker.deadLetters(group, { limit })),
+            error: null,
+          });
+        } catch (error) {
+          groups.push({
+            group,
+            deadLetters: [],
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+    }
+    return dataJson(c, { broker: deps.broker !== undefined, groups });
+  });
+
   // ---- sagas ----------------------------------------------------------------------------------
   api.get('/sagas', async (c) => {
     need(c, 'viewer');

@@ -90,6 +90,8 @@ describe.skipIf(!postgres.available)('PostgreSQL projection storage: session loc
     expect(pid).toBeTypeOf('number');
     await pool.query('SELECT pg_terminate_backend($1)', [pid]);
     expect(await held!.alive()).toBe(false);
+    // pg_terminate_backend signals the backend; it frees its locks as it exits, a moment later.
+    await waitUntil(async () => (await holderPid(schema, 'projection:a')) === undefined, 5_000);
     const taken = await two.sessionLocks!.tryLock('projection:a');
     expect(taken).toBeDefined();
     await held!.release();

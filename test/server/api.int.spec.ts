@@ -55,6 +55,7 @@ const routes: Route[] = [
   { method: 'GET', path: () => '/api/v1/log/tail?limit=5', role: 'reader' },
   { method: 'GET', path: () => `/api/v1/correlations/${placedId}`, role: 'reader' },
   { method: 'GET', path: () => '/api/v1/dead-letters', role: 'reader' },
+  { method: 'GET', path: () => '/api/v1/broker-dead-letters', role: 'reader' },
   { method: 'GET', path: () => '/api/v1/sagas/order_fulfilment/o-1', role: 'reader' },
   { method: 'GET', path: () => '/api/v1/audit', role: 'admin' },
   {
