@@ -42,6 +42,29 @@ function Stat({ label, value, testid, href, tone }) {
     : html`<div class=${`stat ${tone ?? ''}`}>${body}</div>`;
 }
 
+/** The application's checks (business invariants): shown only when the application has some. */
+function ChecksCard() {
+  const state = useApi('/checks', { interval: POLL_MS });
+  const checks = state.data?.checks ?? [];
+  if (checks.length === 0) return null;
+  const failing = checks.filter((c) => !c.ok).length;
+  return html`<div class="card checks" data-testid="checks">
+    <h2>
+      Invariants
+      ${' '}<${Badge} value=${failing === 0 ? 'all hold' : `${failing} broken`} kind=${failing === 0 ? 'ok' : 'bad'} />
+    </h2>
+    <ul class="check-list">
+      ${checks.map(
+        (c) => html`<li key=${c.name} data-testid=${`check-${c.name}`} data-ok=${String(c.ok)}>
+          <${Badge} value=${c.ok ? 'holds' : 'broken'} kind=${c.ok ? 'ok' : 'bad'} />
+          <span class="check-name">${c.name}</span>
+          ${c.detail ? html`<span class="muted small check-detail">${c.detail}</span>` : null}
+        </li>`,
+      )}
+    </ul>
+  </div>`;
+}
+
 export function OverviewPage({ user }) {
   const state = useApi('/overview', { interval: POLL_MS });
   const previous = useRef(null);
@@ -118,6 +141,7 @@ export function OverviewPage({ user }) {
             }
           </div>
         </div>
+        <${ChecksCard} />
         <p class="muted small">Server time <${DateTime} value=${d.now} /> · refreshes every ${POLL_MS / 1000} s</p>`}
     </${Loaded}>
   </section>`;

@@ -8,7 +8,6 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import {
   ErrorCodes,
   ForbiddenError,
-  isFactumError,
   NotFoundError,
   UnauthenticatedError,
   ValidationError,
@@ -19,7 +18,7 @@ import type { Relay } from '../messaging/relay.js';
 import type { MetricsRegistry } from '../observability/index.js';
 import type { Projections } from '../projections/index.js';
 import { type Principal, Sessions, type TokenSet } from './auth.js';
-import type { Env, ServerDeps } from './context.js';
+import type { AppCheck, Env, ServerDeps } from './context.js';
 import { dashboardRoutes } from './dashboard.js';
 import { httpError } from './http-errors.js';
 import { LiveLog } from './live.js';
@@ -40,6 +39,11 @@ export interface AppOptions {
   /** A broker and the consumer groups whose lag is shown. */
   broker?: Broker;
   groups?: readonly string[];
+  /**
+   * The application's own checks (business invariants, health), shown on the dashboard's overview
+   * and at `GET /api/v1/checks`; each call runs them.
+   */
+  checks?: () => Promise<readonly AppCheck[]>;
   /** The prom-client registry `/metrics` serves (none: `/metrics` answers 404). */
   metrics?: MetricsRegistry;
   /** How long a dashboard session lasts (default 12 hours). */
@@ -77,6 +81,7 @@ export function createOperatorApp(options: AppOptions): OperatorApp {
     relays: options.relays ?? ['relay'],
     broker: options.broker,
     groups: options.groups ?? [],
+    checks: options.checks,
     metrics: options.metrics,
     live: new LiveLog(options.store),
     operations: new Operations(),

@@ -9,6 +9,14 @@ import { allows, type Principal, type Role } from './auth.js';
 import type { LiveLog } from './live.js';
 import type { Operations } from './operations.js';
 
+/** One of the application's checks: a business invariant or a health condition, and whether it holds. */
+export interface AppCheck {
+  name: string;
+  ok: boolean;
+  /** What was measured, in a few words ("charged − refunded = 1,240.00 = shipped"). */
+  detail?: string;
+}
+
 /** What every route sees. */
 export interface ServerDeps {
   store: EventStore;
@@ -16,6 +24,7 @@ export interface ServerDeps {
   relays: readonly (Relay | string)[];
   broker: Broker | undefined;
   groups: readonly string[];
+  checks: (() => Promise<readonly AppCheck[]>) | undefined;
   metrics: MetricsRegistry | undefined;
   live: LiveLog;
   operations: Operations;

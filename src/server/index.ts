@@ -16,6 +16,7 @@ export type {
   StreamSummary,
 } from './browse/index.js';
 export { storeBrowser } from './browse/index.js';
+export type { AppCheck } from './context.js';
 export type { EventJson } from './json.js';
 export { eventJson } from './json.js';
 export type { OperatorServer, ServeOptions } from './serve.js';

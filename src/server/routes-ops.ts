@@ -70,6 +70,12 @@ export function opsRoutes(api: Hono<Env>, deps: ServerDeps): void {
     });
   });
 
+  api.get('/checks', async (c) => {
+    need(c, 'viewer');
+    const checks = deps.checks === undefined ? [] : await deps.checks();
+    return c.json({ checks, at: new Date().toISOString() });
+  });
+
   // ---- projections ----------------------------------------------------------------------------
   api.get('/projections', async (c) => {
     need(c, 'viewer');

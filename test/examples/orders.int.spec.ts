@@ -82,7 +82,7 @@ describe('orders example', () => {
     expect((await raw.readStream('order-7')).version).toBe(4);
   });
 
-  it('runs as `npm start` does, on a fresh SQLite file, twice', () => {
+  it('runs as `npm run example:orders` does, on a fresh SQLite file, twice', () => {
     const env = { ...process.env, FACTUM_STORE_URL: `sqlite:${join(dir, 'start.db')}` };
     const run = () =>
       execFileSync(process.execPath, ['--import', 'tsx', 'examples/orders/main.ts'], {

@@ -4,24 +4,14 @@
  * live tail, event data shown as text only, and a viewer's 403s. A screenshot of each page goes to
  * .factum/screenshots/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { servicesRequired } from '../support/services.js';
+import { chromiumAvailable, launchChromium, SHOTS } from '../support/browser.js';
 import { type Fixture, startFixture, TOKENS } from './support/fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('../../.factum/screenshots/', import.meta.url));
 const XSS = '<script>window.__xss=1</script>';
 
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  const reason = `Chromium is not installed at ${CHROMIUM}`;
-  if (servicesRequired)
-    throw new Error(`${reason} (FACTUM_REQUIRE_SERVICES=1, so this fails instead of skipping)`);
-  console.warn(`[skip] ${reason}; the dashboard tests are skipped`);
-}
+const hasChromium = chromiumAvailable('the dashboard tests');
 
 describe.skipIf(!hasChromium)('dashboard in a browser', () => {
   let fixture: Fixture;
@@ -59,22 +49,7 @@ describe.skipIf(!hasChromium)('dashboard in a browser', () => {
   };
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    [fixture, browser] = await Promise.all([
-      startFixture(),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      }),
-    ]);
+    [fixture, browser] = await Promise.all([startFixture(), launchChromium()]);
     admin = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     page = await newPage(admin);
   });
