@@ -46,23 +46,28 @@ export function logRoutes(api: Hono<Env>, deps: ServerDeps): void {
     const q = c.req.query();
     const streamId = c.req.param('streamId');
     const direction = oneOf(q.direction, ['forward', 'backward'] as const, 'direction') ?? 'forward';
-    const limit = intParam(q.limit, 'limit') ?? 100;
-    const read = await store.readStream(streamId, {
-      direction,
-      fromVersion: intParam(q.from, 'from'),
-      limit: Math.min(limit, 1_000),
-    });
-    const last = read.events.at(-1)?.version;
-    const next =
+    const limit = Math.min(intParam(q.limit, 'limit') ?? 100, 1_000);
+    const fromVersion = intParam(q.from, 'from');
+    const nextOf = (last: number | undefined, version: number) =>
       last === undefined
         ? null
         : direction === 'forward'
-          ? last < read.version
+          ? last < version
             ? last + 1
             : null
           : last > 1
             ? last - 1
             : null;
+    if (browser.readStreamJson !== undefined) {
+      const page = await browser.readStreamJson(streamId, { direction, fromVersion, limit });
+      c.header('Cache-Control', 'no-store');
+      c.header('Content-Type', 'application/json');
+      return c.body(
+        `{"streamId":${JSON.stringify(streamId)},"version":${page.version},"exists":${page.version > 0},"events":${page.json},"next":${nextOf(page.lastVersion, page.version)}}`,
+      );
+    }
+    const read = await store.readStream(streamId, { direction, fromVersion, limit });
+    const next = nextOf(read.events.at(-1)?.version, read.version);
     return dataJson(c, {
       streamId,
       version: read.version,
@@ -83,12 +88,19 @@ export function logRoutes(api: Hono<Env>, deps: ServerDeps): void {
   api.get('/log', async (c) => {
     need(c, 'reader');
     const q = c.req.query();
-    const page = await store.readAll({
+    const options = {
       after: positionParam(q.after, 'after'),
       limit: Math.min(intParam(q.limit, 'limit') ?? 100, 1_000),
       types: listParam(q.types),
       categories: listParam(q.categories),
-    });
+    };
+    if (browser.readLogJson !== undefined) {
+      const page = await browser.readLogJson(options);
+      c.header('Cache-Control', 'no-store');
+      c.header('Content-Type', 'application/json');
+      return c.body(`{"events":${page.json},"next":"${page.last}"}`);
+    }
+    const page = await store.readAll(options);
     return dataJson(c, { events: page.events.map(eventJson), next: page.last.toString() });
   });
 

@@ -44,6 +44,7 @@ const routes: Route[] = [
   { method: 'GET', path: () => '/metrics', role: 'viewer' },
   { method: 'GET', path: () => '/api/v1/session', role: 'viewer' },
   { method: 'GET', path: () => '/api/v1/overview', role: 'viewer' },
+  { method: 'GET', path: () => '/api/v1/checks', role: 'viewer' },
   { method: 'GET', path: () => '/api/v1/projections', role: 'viewer' },
   { method: 'GET', path: () => '/api/v1/operations', role: 'viewer' },
   { method: 'GET', path: () => '/api/v1/messaging', role: 'viewer' },

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createMemoryStore, type EventStore } from 'factum';
 import { createPostgresStore } from 'factum/postgres';
-import { storeBrowser } from 'factum/server';
+import { eventJson, storeBrowser } from 'factum/server';
 import { createSqliteStore } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
@@ -78,6 +78,34 @@ function describeBrowser(name: string, skip: boolean, open: (migrate: boolean) =
         'PaymentSucceeded',
         'OrderShipped',
       ]);
+      await store.close();
+    });
+
+    it('writes a log page as JSON text equal to the events read and written again, where it splices stored JSON', async () => {
+      const store = await open(true);
+      const tricky = {
+        text: 'line\nbreak "quoted" \u2028 é 😀 <script>',
+        n: 1.5,
+        deep: { list: [null, true, 'x'] },
+      };
+      await store.append('odd "stream"', [
+        { type: 'Tricky', data: tricky, metadata: { correlationId: 'c-9' } },
+      ]);
+      await store.append('plain-1', [
+        { type: 'Plain', data: {} },
+        { type: 'Other', data: { list: [1, 2] } },
+      ]);
+      const browser = storeBrowser(store);
+      if (browser.readLogJson === undefined) return;
+      const page = await browser.readLogJson({ after: 0n, limit: 2 });
+      const read = await store.readAll({ after: 0n, limit: 2 });
+      expect(JSON.parse(page.json)).toEqual(read.events.map(eventJson));
+      expect(page.last).toBe(read.last);
+      const filtered = await browser.readLogJson({ after: 0n, types: ['Other'] });
+      expect(JSON.parse(filtered.json).map((e: { type: string }) => e.type)).toEqual(['Other']);
+      await expect(browser.readLogJson({ after: -1n })).rejects.toMatchObject({
+        code: 'FACTUM_INVALID_ARGUMENT',
+      });
       await store.close();
     });
 

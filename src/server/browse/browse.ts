@@ -6,6 +6,7 @@
 import type { StoredEvent } from '../../core/envelope.js';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { formatValue } from '../../core/format.js';
+import type { ReadAllOptions } from '../../core/store.js';
 
 /** One stream as the stream browser lists it. */
 export interface StreamSummary {
@@ -55,6 +56,33 @@ export interface StoreBrowser {
   readCorrelation(id: string, query?: CorrelationQuery): Promise<StoredEvent[]>;
   /** The last `limit` events of the log (at most 1,000), oldest first: where a tail starts. */
   tail(limit: number): Promise<StoredEvent[]>;
+  /**
+   * Where the database keeps each event's data and metadata as the JSON text that was appended: a
+   * page of the log (as `readAll` reads it) already written as the API's JSON array of events, the
+   * stored JSON spliced in rather than parsed and written again.
+   */
+  readLogJson?(options: ReadAllOptions): Promise<{ json: string; last: bigint }>;
+  /** The same for a stream's events (as `readStream` reads them, without `until`). */
+  readStreamJson?(
+    streamId: string,
+    options: { direction: 'forward' | 'backward'; fromVersion?: number; limit: number },
+  ): Promise<{ json: string; version: number; count: number; lastVersion: number | undefined }>;
+}
+
+/** One event of the API (see eventJson) from its columns, the stored data and metadata spliced in as they are. */
+export function eventJsonText(
+  id: string,
+  streamId: string,
+  category: string,
+  version: number,
+  position: bigint | number,
+  type: string,
+  schemaVersion: number,
+  recordedAt: number,
+  data: string,
+  metadata: string,
+): string {
+  return `{"id":"${id}","streamId":${JSON.stringify(streamId)},"category":${JSON.stringify(category)},"version":${version},"position":"${position}","type":${JSON.stringify(type)},"schemaVersion":${schemaVersion},"timestamp":"${new Date(recordedAt).toISOString()}","data":${data},"metadata":${metadata}}`;
 }
 
 export const MAX_TAIL = 1_000;

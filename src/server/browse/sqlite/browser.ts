@@ -1,8 +1,11 @@
 import type { StoredEvent } from '../../../core/envelope.js';
 import { ErrorCodes, isFactumError } from '../../../core/errors.js';
+import { checkReadAllOptions } from '../../../core/store.js';
+import { assertStreamId } from '../../../core/validation.js';
 import { databaseOf, type SqliteEventStore, statement, translate } from '../../../stores/sqlite/kit.js';
 import {
   type CorrelationQuery,
+  eventJsonText,
   MAX_CORRELATION_PAGE,
   MAX_STREAM_PAGE,
   MAX_TAIL,
@@ -99,6 +102,62 @@ export function sqliteStoreBrowser(store: SqliteEventStore): StoreBrowser {
           .raw(true)
           .get(id) as Row | undefined;
         return row === undefined ? undefined : toEvent(row);
+      });
+    },
+    async readLogJson(options) {
+      const { after, limit, types, categories } = checkReadAllOptions(options);
+      return read('read the log', () => {
+        const clauses = ['position > ?'];
+        const params: unknown[] = [after];
+        if (types !== undefined) {
+          clauses.push(`type IN (${types.map(() => '?').join(', ')})`);
+          params.push(...types);
+        }
+        if (categories !== undefined) {
+          clauses.push(`category IN (${categories.map(() => '?').join(', ')})`);
+          params.push(...categories);
+        }
+        const rows = statement(
+          db,
+          `SELECT ${EVENT_COLUMNS} FROM factum_events WHERE ${clauses.join(' AND ')} ORDER BY position LIMIT ?`,
+        )
+          .raw(true)
+          .all(...params, limit) as Row[];
+        const parts = rows.map((r) =>
+          eventJsonText(r[1], r[2], r[4], r[3], r[0], r[5], r[6], r[9], r[7], r[8]),
+        );
+        const last = rows.at(-1);
+        return { json: `[${parts.join(',')}]`, last: last === undefined ? after : BigInt(last[0]) };
+      });
+    },
+    async readStreamJson(streamId, options) {
+      assertStreamId(streamId);
+      return read('read a stream', () => {
+        const backward = options.direction === 'backward';
+        const clauses = ['stream_id = ?'];
+        const params: unknown[] = [streamId];
+        if (options.fromVersion !== undefined) {
+          clauses.push(backward ? 'version <= ?' : 'version >= ?');
+          params.push(options.fromVersion);
+        }
+        const rows = statement(
+          db,
+          `SELECT ${EVENT_COLUMNS} FROM factum_events WHERE ${clauses.join(' AND ')} ORDER BY version ${backward ? 'DESC' : 'ASC'} LIMIT ?`,
+        )
+          .raw(true)
+          .all(...params, options.limit) as Row[];
+        const head = statement(db, 'SELECT max(version) FROM factum_events WHERE stream_id = ?')
+          .pluck(true)
+          .get(streamId) as number | null;
+        const parts = rows.map((r) =>
+          eventJsonText(r[1], r[2], r[4], r[3], r[0], r[5], r[6], r[9], r[7], r[8]),
+        );
+        return {
+          json: `[${parts.join(',')}]`,
+          version: head ?? 0,
+          count: rows.length,
+          lastVersion: rows.at(-1)?.[3],
+        };
       });
     },
     async tail(limit: number) {
