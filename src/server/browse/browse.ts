@@ -75,7 +75,7 @@ export function eventJsonText(
   streamId: string,
   category: string,
   version: number,
-  position: bigint | number,
+  position: bigint | number | string,
   type: string,
   schemaVersion: number,
   recordedAt: number,

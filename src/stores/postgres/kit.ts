@@ -16,6 +16,7 @@ export type { PostgresAppendHook, PostgresEventStore } from './postgres-store.js
 export type { SchemaNames } from './schema.js';
 export { DEFAULT_SCHEMA, schemaNames } from './schema.js';
 export { EVENT_COLUMNS, FACTUM_TYPES, toStoredEvent } from './sql/event-row.js';
+export { readAllSql } from './sql/read-all.js';
 export { isPostgresStore } from './store-guard.js';
 export type { OpenTransaction, TransactionControl, TransactionOptions } from './transaction.js';
 export { beginTransaction, withTransaction } from './transaction.js';

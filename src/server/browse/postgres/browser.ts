@@ -1,16 +1,21 @@
+import type { CustomTypesConfig } from 'pg';
 import type { StoredEvent } from '../../../core/envelope.js';
 import { ErrorCodes, isFactumError } from '../../../core/errors.js';
+import { checkReadAllOptions } from '../../../core/store.js';
+import { assertStreamId } from '../../../core/validation.js';
 import {
   EVENT_COLUMNS,
   ensureMigrations,
   FACTUM_TYPES,
   type PostgresEventStore,
+  readAllSql,
   schemaNames,
   toStoredEvent,
   translate,
 } from '../../../stores/postgres/kit.js';
 import {
   type CorrelationQuery,
+  eventJsonText,
   MAX_CORRELATION_PAGE,
   MAX_STREAM_PAGE,
   MAX_TAIL,
@@ -20,6 +25,31 @@ import {
   streamRange,
 } from '../browse.js';
 import { CORRELATION_OF } from './migrations.js';
+
+const JSON_OID = 114;
+/** Factum's parsers, except that json stays the text it was stored as. */
+const TEXT_JSON: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === JSON_OID
+      ? (value: string) => value
+      : FACTUM_TYPES.getTypeParser(oid, format as never)) as CustomTypesConfig['getTypeParser'],
+};
+
+/** The API's JSON of the event columns of `row` starting at `at` (EVENT_COLUMNS' order), stored JSON spliced in. */
+function jsonOf(row: readonly unknown[], at: number): string {
+  return eventJsonText(
+    row[at + 1] as string,
+    row[at + 2] as string,
+    row[at + 4] as string,
+    row[at + 3] as number,
+    row[at] as string,
+    row[at + 5] as string,
+    row[at + 6] as number,
+    Math.round(row[at + 9] as number),
+    row[at + 7] as string,
+    row[at + 8] as string,
+  );
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -34,6 +64,16 @@ export function postgresStoreBrowser(store: PostgresEventStore): StoreBrowser {
       if (!isFactumError(error, ErrorCodes.MIGRATION_REQUIRED)) throw error;
     });
     return indexed;
+  };
+  const logSql = readAllSql(names);
+  /** Rows with json columns as their text (not parsed). */
+  const textRows = async (what: string, text: string, values: unknown[]): Promise<unknown[][]> => {
+    try {
+      const result = await pool.query<unknown[]>({ text, values, rowMode: 'array', types: TEXT_JSON });
+      return result.rows;
+    } catch (error) {
+      throw translate(error, what);
+    }
   };
   const rows = async (what: string, text: string, values: unknown[]): Promise<unknown[][]> => {
     try {
@@ -87,6 +127,51 @@ export function postgresStoreBrowser(store: PostgresEventStore): StoreBrowser {
         [id],
       );
       return found[0] === undefined ? undefined : toStoredEvent(found[0]);
+    },
+    async readLogJson(options) {
+      const { after, limit, types, categories } = checkReadAllOptions(options);
+      // The store's own page of the log (only below the oldest running transaction, so a cursor never
+      // skips an event that commits late), with data and metadata as the stored JSON text.
+      const found = await textRows('read the log', logSql, [
+        after.toString(),
+        limit,
+        types ?? null,
+        categories ?? null,
+      ]);
+      const parts: string[] = [];
+      let last = after;
+      for (const r of found) {
+        if (r[2] === null) continue;
+        parts.push(jsonOf(r, 2));
+        last = BigInt(r[2] as string);
+      }
+      return { json: `[${parts.join(',')}]`, last };
+    },
+    async readStreamJson(streamId, options) {
+      assertStreamId(streamId);
+      const backward = options.direction === 'backward';
+      const values: unknown[] = [streamId, options.limit];
+      let from = '';
+      if (options.fromVersion !== undefined) {
+        values.push(options.fromVersion);
+        from = backward ? ' AND version <= $3' : ' AND version >= $3';
+      }
+      const found = await textRows(
+        'read a stream',
+        `SELECT (SELECT max(version) FROM ${names.events} WHERE stream_id = $1), e.* FROM (
+           SELECT ${EVENT_COLUMNS} FROM ${names.events} WHERE stream_id = $1${from}
+           ORDER BY version ${backward ? 'DESC' : 'ASC'} LIMIT $2
+         ) AS e RIGHT JOIN (SELECT 1) AS one ON true`,
+        values,
+      );
+      const version = (found[0]?.[0] as number | null) ?? 0;
+      const events = found.filter((r) => r[1] !== null);
+      return {
+        json: `[${events.map((r) => jsonOf(r, 1)).join(',')}]`,
+        version,
+        count: events.length,
+        lastVersion: events.at(-1)?.[4] as number | undefined,
+      };
     },
     async tail(limit: number) {
       const n = pageLimit(limit, 20, MAX_TAIL);
