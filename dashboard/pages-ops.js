@@ -586,6 +586,14 @@ export function MessagingPage({ user }) {
                 </table>`
           }
         </div>
+        ${
+          d.outbox
+            ? html`<div class="card" data-testid="outbox">
+                <h2>Outbox</h2>
+                <p><strong data-testid="outbox-pending">${formatNumber(d.outbox.pending)}</strong> rows not published yet</p>
+              </div>`
+            : null
+        }
         <div class="card">
           <h2>Consumer groups <span class="count">${d.consumers.length}</span></h2>
           ${

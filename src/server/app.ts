@@ -39,6 +39,8 @@ export interface AppOptions {
   /** A broker and the consumer groups whose lag is shown. */
   broker?: Broker;
   groups?: readonly string[];
+  /** The state-based outbox (sqliteOutbox, postgresOutbox) whose unpublished rows are counted. */
+  outbox?: { pending(): Promise<number> };
   /**
    * The application's own checks (business invariants, health), shown on the dashboard's overview
    * and at `GET /api/v1/checks`; each call runs them.
@@ -82,6 +84,7 @@ export function createOperatorApp(options: AppOptions): OperatorApp {
     broker: options.broker,
     groups: options.groups ?? [],
     checks: options.checks,
+    outbox: options.outbox,
     metrics: options.metrics,
     live: new LiveLog(options.store),
     operations: new Operations(),

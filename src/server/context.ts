@@ -25,6 +25,7 @@ export interface ServerDeps {
   broker: Broker | undefined;
   groups: readonly string[];
   checks: (() => Promise<readonly AppCheck[]>) | undefined;
+  outbox: { pending(): Promise<number> } | undefined;
   metrics: MetricsRegistry | undefined;
   live: LiveLog;
   operations: Operations;

@@ -279,7 +279,8 @@ export function opsRoutes(api: Hono<Env>, deps: ServerDeps): void {
         }
       }
     }
-    return c.json({ relays, consumers });
+    const outbox = deps.outbox === undefined ? null : { pending: await deps.outbox.pending() };
+    return c.json({ relays, consumers, outbox });
   });
 
   // Dead letters of the broker's groups, read without taking them (where the broker can peek).

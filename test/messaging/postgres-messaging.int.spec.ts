@@ -67,6 +67,8 @@ describe.skipIf(!pg.available)('PostgreSQL messaging storage', () => {
     expect(rows.rows).toEqual([{ stream_id: 'order-42', version: 1 }]);
     const orders = await pool.query(`SELECT id FROM "${handle.schema}".orders`);
     expect(orders.rows).toEqual([{ id: '42' }]);
+    // The committed row is the one waiting for a relay.
+    expect(await outbox.pending()).toBe(1);
   });
 
   it('concurrent writers of one stream get consecutive versions in commit order', async () => {

@@ -39,6 +39,8 @@ export interface PostgresOutbox {
    * on pooled connections only, so it works behind PgBouncer. Resolves with the rows deleted.
    */
   prune(options: PruneOptions): Promise<number>;
+  /** Rows not published yet: how far the relays are behind the writers. */
+  pending(): Promise<number>;
 }
 
 /** The transactional outbox in `<schema>.factum_outbox` (PostgreSQL migration 0012). */
@@ -59,6 +61,15 @@ export function postgresOutbox(handle: PostgresHandle): PostgresOutbox {
   };
   return {
     prune,
+    async pending() {
+      await ensureMessagingMigrations(handle);
+      return guard('count the unpublished outbox rows', async () => {
+        const { rows } = await handle.pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM ${names.outbox} WHERE published_at IS NULL`,
+        );
+        return Number(rows[0]?.n ?? 0);
+      });
+    },
     async enqueue(tx, message) {
       const status = (tx as { getTransactionStatus?: () => string | null }).getTransactionStatus?.();
       if (status !== undefined && status !== 'T') {

@@ -3,7 +3,13 @@ import type { StoredEvent } from '../../core/envelope.js';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { prepareAppend } from '../../core/validation.js';
 import { sqliteFollowStorage } from '../../follow/index.js';
-import { databaseOf, type SqliteHandle, translate, writeTransaction } from '../../stores/sqlite/kit.js';
+import {
+  databaseOf,
+  type SqliteHandle,
+  statement,
+  translate,
+  writeTransaction,
+} from '../../stores/sqlite/kit.js';
 import {
   checkConsumer,
   type InboxPruneOptions,
@@ -74,6 +80,8 @@ export interface SqliteOutbox {
    * stream continues its version). Resolves with the number of rows deleted.
    */
   prune(options: PruneOptions): Promise<number>;
+  /** Rows not published yet: how far the relay is behind the writers. */
+  pending(): Promise<number>;
 }
 
 /** The transactional outbox in `factum_outbox` (migration 0012). */
@@ -107,6 +115,11 @@ export function sqliteOutbox(handle: SqliteHandle): SqliteOutbox {
   };
   return {
     prune,
+    async pending() {
+      return statement(db, 'SELECT count(*) FROM factum_outbox WHERE published_at IS NULL')
+        .pluck(true)
+        .get() as number;
+    },
     enqueue(tx, message) {
       if (tx !== db) {
         throw new ValidationError(
