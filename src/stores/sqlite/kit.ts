@@ -10,6 +10,8 @@ export type { SqliteHandle } from './area-migrations.js';
 export { databaseOf, ensureMigrations, registerMigrations } from './area-migrations.js';
 export { translate } from './errors.js';
 export type { Migration as SqliteMigration } from './migrations/index.js';
+export { EVENT_COLUMNS, type EventRow, toStoredEvent } from './sql/event-row.js';
+export { readAllQuery } from './sql/read-all.js';
 export type { SqliteAppendHook, SqliteEventStore } from './sqlite-store.js';
 export { forgetStatements, statement } from './statement.js';
 export { isSqliteStore } from './store-guard.js';

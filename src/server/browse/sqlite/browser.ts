@@ -2,7 +2,16 @@ import type { StoredEvent } from '../../../core/envelope.js';
 import { ErrorCodes, isFactumError } from '../../../core/errors.js';
 import { checkReadAllOptions } from '../../../core/store.js';
 import { assertStreamId } from '../../../core/validation.js';
-import { databaseOf, type SqliteEventStore, statement, translate } from '../../../stores/sqlite/kit.js';
+import {
+  databaseOf,
+  EVENT_COLUMNS,
+  type EventRow,
+  readAllQuery,
+  type SqliteEventStore,
+  statement,
+  toStoredEvent,
+  translate,
+} from '../../../stores/sqlite/kit.js';
 import {
   type CorrelationQuery,
   eventJsonText,
@@ -17,25 +26,8 @@ import {
 } from '../browse.js';
 import { CORRELATION_OF, ensureMigrations } from './migrations.js';
 
-const EVENT_COLUMNS =
-  'position, event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at';
-
-type Row = [number, string, string, number, string, string, number, string, string, number];
-
-function toEvent(row: Row): StoredEvent {
-  return {
-    id: row[1],
-    type: row[5],
-    streamId: row[2],
-    category: row[4],
-    version: row[3],
-    position: BigInt(row[0]),
-    schemaVersion: row[6],
-    timestamp: new Date(row[9]),
-    data: JSON.parse(row[7]) as unknown,
-    metadata: JSON.parse(row[8]) as StoredEvent['metadata'],
-  };
-}
+type Row = EventRow;
+const toEvent = toStoredEvent;
 
 /** The store browser of a SQLite store: plain reads on its connection, the correlation index (0025) applied on first use. */
 export function sqliteStoreBrowser(store: SqliteEventStore): StoreBrowser {
@@ -107,22 +99,10 @@ export function sqliteStoreBrowser(store: SqliteEventStore): StoreBrowser {
     async readLogJson(options) {
       const { after, limit, types, categories } = checkReadAllOptions(options);
       return read('read the log', () => {
-        const clauses = ['position > ?'];
-        const params: unknown[] = [after];
-        if (types !== undefined) {
-          clauses.push(`type IN (${types.map(() => '?').join(', ')})`);
-          params.push(...types);
-        }
-        if (categories !== undefined) {
-          clauses.push(`category IN (${categories.map(() => '?').join(', ')})`);
-          params.push(...categories);
-        }
-        const rows = statement(
-          db,
-          `SELECT ${EVENT_COLUMNS} FROM factum_events WHERE ${clauses.join(' AND ')} ORDER BY position LIMIT ?`,
-        )
+        const { sql, params } = readAllQuery(after, limit, types, categories);
+        const rows = statement(db, sql)
           .raw(true)
-          .all(...params, limit) as Row[];
+          .all(...params) as Row[];
         const parts = rows.map((r) =>
           eventJsonText(r[1], r[2], r[4], r[3], r[0], r[5], r[6], r[9], r[7], r[8]),
         );

@@ -13,6 +13,22 @@ export function readAllRows(
   types: readonly string[] | undefined,
   categories: readonly string[] | undefined,
 ): EventRow[] {
+  const { sql, params } = readAllQuery(after, limit, types, categories);
+  let statement = cache.get(sql);
+  if (statement === undefined) {
+    statement = db.prepare<unknown[], EventRow>(sql).raw();
+    cache.set(sql, statement);
+  }
+  return statement.all(...params);
+}
+
+/** The SQL and parameters of one page of the log (EVENT_COLUMNS, in position order). */
+export function readAllQuery(
+  after: bigint,
+  limit: number,
+  types: readonly string[] | undefined,
+  categories: readonly string[] | undefined,
+): { sql: string; params: unknown[] } {
   const clauses = ['position > ?'];
   const params: unknown[] = [after];
   if (types !== undefined) {
@@ -25,10 +41,5 @@ export function readAllRows(
   }
   params.push(limit);
   const sql = `SELECT ${EVENT_COLUMNS} FROM factum_events WHERE ${clauses.join(' AND ')} ORDER BY position LIMIT ?`;
-  let statement = cache.get(sql);
-  if (statement === undefined) {
-    statement = db.prepare<unknown[], EventRow>(sql).raw();
-    cache.set(sql, statement);
-  }
-  return statement.all(...params);
+  return { sql, params };
 }
