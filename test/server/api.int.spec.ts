@@ -73,6 +73,12 @@ const routes: Route[] = [
   },
   {
     method: 'POST',
+    path: () => '/api/v1/projections/order_totals/pause',
+    role: 'operator',
+    body: { reason: 'check' },
+  },
+  {
+    method: 'POST',
     path: () => '/api/v1/projections/order_totals/resume',
     role: 'operator',
     body: { reason: 'check' },
