@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { isRetriable } from '../../core/errors.js';
+import { retry } from '../../core/retry.js';
+import { Waker } from '../../follow/kit.js';
+import type { Consumer, MessageHandler } from '../broker.js';
+import { type Outcome, type ResolvedConsumeOptions, runDelivery } from '../delivery.js';
+import type { SqliteBrokerHost } from './host.js';
+import { type ClaimedRow, claim, hasFreeDelivery } from './sql/claim.js';
+import { ack, deadLetter, release, renew } from './sql/settle.js';
+import { listen, notify } from './wakers.js';
+import { decode } from './wire.js';
+
+/** How often a settle (ack, dead letter) is tried again when the database is busy. */
+const SETTLE_RETRIES = 5;
+
+/**
+ * One consumer of a group: claims up to `prefetch` free deliveries in one short write transaction
+ * (a lease of `leaseMs`, renewed every third of it while it works), handles them one at a time in
+ * publish order, acknowledges each once its handler succeeded (deleting the delivery row), and claims
+ * again. With nothing to claim it waits until a publish or an acknowledgement in this process wakes
+ * it, or `pollMs` passes (for other processes' writes and leases that ran out).
+ */
+export class SqliteConsumer implements Consumer {
+  readonly group: string;
+  readonly #host: SqliteBrokerHost;
+  readonly #options: ResolvedConsumeOptions;
+  readonly #handler: MessageHandler;
+  readonly #abort = new AbortController();
+  readonly #waker = new Waker();
+  readonly #owner = `${process.pid}-${randomUUID()}`;
+  #unlisten: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(host: SqliteBrokerHost, options: ResolvedConsumeOptions, handler: MessageHandler) {
+    this.#host = host;
+    this.group = options.group;
+    this.#options = options;
+    this.#handler = handler;
+  }
+
+  start(): void {
+    this.#unlisten = listen(this.#host.wakeKey, this.#waker.wake);
+    this.#loop = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!this.#stopped) {
+      this.#waker.reset();
+      let batch: ClaimedRow[] = [];
+      try {
+        batch = await this.#claim();
+      } catch (error) {
+        this.#host.emitter.emit('broker.disconnected', { error: error instanceof Error ? error : undefined });
+      }
+      if (batch.length === 0) {
+        await this.#waker.idle(this.#host.pollMs, signal);
+        continue;
+      }
+      await this.#work(batch);
+    }
+  }
+
+  async #claim(): Promise<ClaimedRow[]> {
+    const { namespace } = this.#host;
+    const now = Date.now();
+    const free = await this.#host.read('look for deliveries', (db) =>
+      hasFreeDelivery(db, namespace, this.group, now),
+    );
+    if (!free || this.#stopped) return [];
+    return this.#host.write(
+      `claim deliveries of ${this.group}`,
+      (db) =>
+        claim(
+          db,
+          namespace,
+          this.group,
+          this.#owner,
+          this.#options.prefetch,
+          Date.now(),
+          Date.now() + this.#host.leaseMs,
+        ),
+      false,
+    );
+  }
+
+  async #work(batch: ClaimedRow[]): Promise<void> {
+    const { namespace, leaseMs } = this.#host;
+    const heartbeat = setInterval(
+      () => {
+        this.#host
+          .write('renew a lease', (db) => renew(db, this.#owner, Date.now() + leaseMs), false)
+          .catch(() => {});
+      },
+      Math.max(10, Math.floor(leaseMs / 3)),
+    );
+    let next = 0;
+    let abandoned = false;
+    try {
+      for (; next < batch.length && !this.#stopped; next++) {
+        const row = batch[next]!;
+        const outcome = await runDelivery(
+          { decode: () => decode(row.body), deliveryCount: row.deliveryCount },
+          this.#options,
+          this.#handler,
+          this.#abort.signal,
+          this.#host.emitter,
+        );
+        if (outcome.kind === 'abandon') {
+          abandoned = true;
+          break;
+        }
+        await this.#settle(row, outcome);
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+    if (next < batch.length) {
+      // Stopping: what the handler never saw goes back uncounted; an abandoned one keeps its count.
+      const unseen = batch.slice(next + (abandoned ? 1 : 0)).map((r) => r.seq);
+      await this.#host
+        .write('give deliveries back', (db) => release(db, this.#owner, namespace, this.group, unseen), false)
+        .catch(() => {});
+      notify(this.#host.wakeKey);
+    }
+  }
+
+  async #settle(row: ClaimedRow, outcome: Exclude<Outcome, { kind: 'abandon' }>): Promise<void> {
+    const { namespace } = this.#host;
+    if (outcome.kind === 'dead-letter') {
+      let eventId = outcome.event?.id;
+      if (eventId === undefined) {
+        try {
+          eventId = (JSON.parse(row.headers) as Record<string, string | undefined>)['factum-id'];
+        } catch {
+          eventId = undefined;
+        }
+      }
+      this.#host.emitter.emit('consumer.dead-lettered', {
+        group: this.group,
+        eventId,
+        reason: outcome.reason,
+        error: outcome.error,
+      });
+    }
+    try {
+      await retry(
+        () =>
+          outcome.kind === 'ack'
+            ? this.#host.write(
+                `acknowledge ${row.seq}`,
+                (db) => ack(db, namespace, this.group, row.seq, this.#owner),
+                false,
+              )
+            : this.#host.write(`dead-letter ${row.seq}`, (db) =>
+                deadLetter(db, namespace, this.group, row.seq, this.#owner, outcome, Date.now()),
+              ),
+        { retries: SETTLE_RETRIES, initialDelayMs: 20, isRetriable: (error) => isRetriable(error) },
+      );
+    } catch {
+      // Not settled: the lease runs out and the message comes again (at least once).
+      return;
+    }
+    // The stream's next delivery is free now: wake the group's idle consumers in this process.
+    notify(this.#host.wakeKey);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#abort.abort();
+    this.#waker.wake();
+    await this.#loop;
+    this.#unlisten?.();
+    this.#host.forget(this);
+  }
+}
