@@ -46,13 +46,19 @@ export class SqliteConsumer implements Consumer {
 
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
+    let failures = 0;
     while (!this.#stopped) {
       this.#waker.reset();
       let batch: ClaimedRow[] = [];
       try {
         batch = await this.#claim();
+        if (failures > 0) this.#host.emitter.emit('broker.reconnected', { attempts: failures });
+        failures = 0;
       } catch (error) {
-        this.#host.emitter.emit('broker.disconnected', { error: error instanceof Error ? error : undefined });
+        // The database is busy or failing: say so once, keep trying every pollMs.
+        if (failures++ === 0) {
+          this.#host.emitter.emit('broker.disconnected', error instanceof Error ? { error } : {});
+        }
       }
       if (batch.length === 0) {
         await this.#waker.idle(this.#host.pollMs, signal);

@@ -21,7 +21,8 @@ export interface SqliteBrokerHost {
  * A host on a SQLite event store's connection. Every task of the broker is synchronous: while no
  * transaction is open on the connection it runs in a write transaction that begins and commits in
  * the same tick (so another connection of this process never waits on a lock held across an await);
- * while the store's own transaction is open, it waits its turn through `store.transaction`.
+ * while the store's own transaction is open, it waits its turn through `store.transaction`, and
+ * called from inside that transaction it joins it (a publish then commits or rolls back with it).
  * Non-durable writes commit with synchronous=NORMAL (losing one on power loss only redelivers).
  */
 export function storeAccess(store: SqliteEventStore): Pick<SqliteBrokerHost, 'write' | 'read'> {
@@ -32,7 +33,15 @@ export function storeAccess(store: SqliteEventStore): Pick<SqliteBrokerHost, 'wr
   return {
     async write(operation, task, durable = true) {
       try {
-        if (db.inTransaction) return await store.transaction((tx) => task(tx), { durable });
+        if (db.inTransaction) {
+          try {
+            return await store.transaction((tx) => task(tx), { durable });
+          } catch (error) {
+            // Called inside the store's own transaction (an inbox handler, say): join it.
+            if (isFactumError(error, ErrorCodes.NESTED_TRANSACTION) && db.inTransaction) return task(db);
+            throw error;
+          }
+        }
         const relax = !durable && full;
         if (relax) relaxed.run();
         try {
