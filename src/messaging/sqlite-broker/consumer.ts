@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
 import { isRetriable } from '../../core/errors.js';
 import { retry } from '../../core/retry.js';
 import { Waker } from '../../follow/kit.js';
 import type { Consumer, MessageHandler } from '../broker.js';
-import { type Outcome, type ResolvedConsumeOptions, runDelivery } from '../delivery.js';
+import { type DeadLetterOutcome, type ResolvedConsumeOptions, runDelivery } from '../delivery.js';
 import type { SqliteBrokerHost } from './host.js';
 import { type ClaimedRow, claim, hasFreeDelivery } from './sql/claim.js';
 import { ack, deadLetter, release, renew } from './sql/settle.js';
@@ -12,12 +13,15 @@ import { decode } from './wire.js';
 
 /** How often a settle (ack, dead letter) is tried again when the database is busy. */
 const SETTLE_RETRIES = 5;
+/** How long a handled delivery may wait for its acknowledgement to share a transaction with the next. */
+const ACK_FLUSH_MS = 20;
 
 /**
  * One consumer of a group: claims up to `prefetch` free deliveries in one short write transaction
  * (a lease of `leaseMs`, renewed every third of it while it works), handles them one at a time in
- * publish order, acknowledges each once its handler succeeded (deleting the delivery row), and claims
- * again. With nothing to claim it waits until a publish or an acknowledgement in this process wakes
+ * publish order, acknowledges each once its handler succeeded (deleting the delivery row; the
+ * acknowledgements of handlers that finish within ACK_FLUSH_MS of each other share one transaction,
+ * and none waits past the batch), and claims again. With nothing to claim it waits until a publish or an acknowledgement in this process wakes
  * it, or `pollMs` passes (for other processes' writes and leases that ran out).
  */
 export class SqliteConsumer implements Consumer {
@@ -101,6 +105,9 @@ export class SqliteConsumer implements Consumer {
       },
       Math.max(10, Math.floor(leaseMs / 3)),
     );
+    // Acknowledgements wait (at most ACK_FLUSH_MS, and never past the batch) to share a transaction.
+    const acks: bigint[] = [];
+    let firstAck = 0;
     let next = 0;
     let abandoned = false;
     try {
@@ -117,8 +124,15 @@ export class SqliteConsumer implements Consumer {
           abandoned = true;
           break;
         }
-        await this.#settle(row, outcome);
+        if (outcome.kind === 'ack') {
+          if (acks.push(row.seq) === 1) firstAck = performance.now();
+          if (performance.now() - firstAck >= ACK_FLUSH_MS) await this.#acknowledge(acks.splice(0));
+        } else {
+          await this.#acknowledge(acks.splice(0));
+          await this.#deadLetter(row, outcome);
+        }
       }
+      await this.#acknowledge(acks.splice(0));
     } finally {
       clearInterval(heartbeat);
     }
@@ -132,43 +146,53 @@ export class SqliteConsumer implements Consumer {
     }
   }
 
-  async #settle(row: ClaimedRow, outcome: Exclude<Outcome, { kind: 'abandon' }>): Promise<void> {
+  /** Acknowledges handled deliveries in one transaction (deleting their rows). */
+  async #acknowledge(seqs: readonly bigint[]): Promise<void> {
+    if (seqs.length === 0) return;
     const { namespace } = this.#host;
-    if (outcome.kind === 'dead-letter') {
-      let eventId = outcome.event?.id;
-      if (eventId === undefined) {
-        try {
-          eventId = (JSON.parse(row.headers) as Record<string, string | undefined>)['factum-id'];
-        } catch {
-          eventId = undefined;
-        }
+    await this.#settle(`acknowledge ${seqs.length} deliveries of ${this.group}`, false, (db) => {
+      for (const seq of seqs) ack(db, namespace, this.group, seq, this.#owner);
+    });
+  }
+
+  async #deadLetter(row: ClaimedRow, outcome: DeadLetterOutcome): Promise<void> {
+    let eventId = outcome.event?.id;
+    if (eventId === undefined) {
+      try {
+        eventId = (JSON.parse(row.headers) as Record<string, string | undefined>)['factum-id'];
+      } catch {
+        eventId = undefined;
       }
-      this.#host.emitter.emit('consumer.dead-lettered', {
-        group: this.group,
-        eventId,
-        reason: outcome.reason,
-        error: outcome.error,
-      });
     }
+    this.#host.emitter.emit('consumer.dead-lettered', {
+      group: this.group,
+      eventId,
+      reason: outcome.reason,
+      error: outcome.error,
+    });
+    const { namespace } = this.#host;
+    await this.#settle(`dead-letter delivery ${row.seq} of ${this.group}`, true, (db) =>
+      deadLetter(db, namespace, this.group, row.seq, this.#owner, outcome, Date.now()),
+    );
+  }
+
+  /** One settling write, tried again while the database is busy; then the group's next deliveries are free. */
+  async #settle(
+    operation: string,
+    durable: boolean,
+    task: (db: Database.Database) => unknown,
+  ): Promise<void> {
     try {
-      await retry(
-        () =>
-          outcome.kind === 'ack'
-            ? this.#host.write(
-                `acknowledge ${row.seq}`,
-                (db) => ack(db, namespace, this.group, row.seq, this.#owner),
-                false,
-              )
-            : this.#host.write(`dead-letter ${row.seq}`, (db) =>
-                deadLetter(db, namespace, this.group, row.seq, this.#owner, outcome, Date.now()),
-              ),
-        { retries: SETTLE_RETRIES, initialDelayMs: 20, isRetriable: (error) => isRetriable(error) },
-      );
+      await retry(() => this.#host.write(operation, task, durable), {
+        retries: SETTLE_RETRIES,
+        initialDelayMs: 20,
+        isRetriable: (error) => isRetriable(error),
+      });
     } catch {
-      // Not settled: the lease runs out and the message comes again (at least once).
+      // Not settled: the lease runs out and the messages come again (at least once).
       return;
     }
-    // The stream's next delivery is free now: wake the group's idle consumers in this process.
+    // The streams' next deliveries are free now: wake the group's idle consumers in this process.
     notify(this.#host.wakeKey);
   }
 

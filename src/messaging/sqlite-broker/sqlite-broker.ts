@@ -43,7 +43,7 @@ export interface SqliteBrokerOptions {
   store?: SqliteEventStore;
   /** Keeps brokers apart in one file (default 'factum'). */
   namespace?: string;
-  /** How often an idle consumer looks for messages published by other processes (ms, default 100). */
+  /** How often an idle consumer looks for messages published by other processes (ms, default 50). */
   pollMs?: number;
   /**
    * How long a claimed message stays with its consumer without a renewal (ms, default 30,000): a
@@ -58,7 +58,7 @@ export interface SqliteBrokerOptions {
   retention?: SqliteBrokerRetentionOptions | false;
 }
 
-const DEFAULT_POLL_MS = 100;
+const DEFAULT_POLL_MS = 50;
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_RETENTION_EVERY_MS = 60_000;
 const DEFAULT_RETENTION_BATCH = 1_000;

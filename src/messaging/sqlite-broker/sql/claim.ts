@@ -9,32 +9,40 @@ export interface ClaimedRow {
   body: string;
 }
 
-/**
- * A delivery is free when nobody holds it (or its holder's lease ran out) and it is the oldest of its
- * stream in the group: the next one of a stream waits until this one is acknowledged or dead-lettered.
- */
-const FREE_HEADS = `SELECT d.seq AS seq, d.stream_id AS streamId FROM factum_broker_deliveries d
-  WHERE d.namespace = @namespace AND d.grp = @group AND (d.lease_until IS NULL OR d.lease_until < @now)
-    AND NOT EXISTS (SELECT 1 FROM factum_broker_deliveries e
-                    WHERE e.namespace = d.namespace AND e.grp = d.grp AND e.stream_id = d.stream_id
-                      AND e.seq < d.seq)
-  ORDER BY d.seq LIMIT @limit`;
+/** Free deliveries looked at per claim at most (those behind streams other consumers hold are skipped). */
+const MAX_SCANNED = 5_000;
 
-/** Whether the group has a delivery a consumer could claim now (a read: takes no write lock). */
+/**
+ * Whether the group has a delivery a consumer could claim now (a read: takes no write lock): one
+ * nobody holds (or whose holder's lease ran out) that is the oldest of its stream in the group,
+ * among the oldest MAX_SCANNED free ones.
+ */
 export function hasFreeDelivery(
   db: Database.Database,
   namespace: string,
   group: string,
   now: number,
 ): boolean {
-  return statement(db, FREE_HEADS).safeIntegers(true).get({ namespace, group, now, limit: 1 }) !== undefined;
+  const found = statement(
+    db,
+    `SELECT 1 FROM (SELECT seq, stream_id FROM factum_broker_deliveries
+                    WHERE namespace = @namespace AND grp = @group AND (lease_until IS NULL OR lease_until < @now)
+                    ORDER BY seq LIMIT ${MAX_SCANNED}) d
+     WHERE NOT EXISTS (SELECT 1 FROM factum_broker_deliveries e
+                       WHERE e.namespace = @namespace AND e.grp = @group AND e.stream_id = d.stream_id
+                         AND e.seq < d.seq)
+     LIMIT 1`,
+  ).get({ namespace, group, now });
+  return found !== undefined;
 }
 
 /**
  * Claims up to `limit` deliveries of the group for `owner` until `leaseUntil`, inside the caller's
- * write transaction: the free head of each stream, then the deliveries right behind it in that
- * stream, oldest first overall. What one consumer holds of a stream is always the stream's oldest
- * deliveries, so the stream's order holds across competing consumers. Returns them in sequence order.
+ * write transaction. It walks the free deliveries oldest first and takes one when it is its stream's
+ * oldest in the group, or follows one it just took of that stream; a stream whose oldest delivery
+ * someone else holds is skipped. So what one consumer holds of a stream is always the stream's
+ * oldest deliveries, and each stream's order holds across competing consumers. Returns them in
+ * sequence order.
  */
 export function claim(
   db: Database.Database,
@@ -45,35 +53,44 @@ export function claim(
   now: number,
   leaseUntil: number,
 ): ClaimedRow[] {
-  const heads = statement<{ seq: bigint; streamId: string }>(db, FREE_HEADS)
-    .safeIntegers(true)
-    .all({ namespace, group, now, limit });
-  if (heads.length === 0) return [];
-  const behind = statement<{ seq: bigint; free: bigint }>(
+  const free = statement<{ seq: bigint; streamId: string }>(
     db,
-    `SELECT seq, (lease_until IS NULL OR lease_until < @now) AS free FROM factum_broker_deliveries
-     WHERE namespace = @namespace AND grp = @group AND stream_id = @streamId AND seq > @after
-     ORDER BY seq LIMIT @limit`,
+    `SELECT seq, stream_id AS streamId FROM factum_broker_deliveries
+     WHERE namespace = @namespace AND grp = @group AND seq > @after
+       AND (lease_until IS NULL OR lease_until < @now)
+     ORDER BY seq LIMIT @window`,
   ).safeIntegers(true);
-  const chosen: bigint[] = [];
-  for (const head of heads) {
-    chosen.push(head.seq);
-    if (limit === 1) continue;
-    for (const row of behind.all({
-      namespace,
-      group,
-      now,
-      streamId: head.streamId,
-      after: head.seq,
-      limit: limit - 1,
-    })) {
-      if (row.free === 0n) break;
-      chosen.push(row.seq);
+  const earlier = statement(
+    db,
+    `SELECT 1 FROM factum_broker_deliveries
+     WHERE namespace = ? AND grp = ? AND stream_id = ? AND seq < ? LIMIT 1`,
+  ).safeIntegers(true);
+  const window = Math.max(100, limit * 4);
+  const mine = new Set<string>();
+  const blocked = new Set<string>();
+  const take: bigint[] = [];
+  let after = 0n;
+  let scanned = 0;
+  while (take.length < limit && scanned < MAX_SCANNED) {
+    const rows = free.all({ namespace, group, after, now, window });
+    for (const row of rows) {
+      if (take.length === limit) break;
+      if (mine.has(row.streamId)) {
+        take.push(row.seq);
+      } else if (!blocked.has(row.streamId)) {
+        if (earlier.get(namespace, group, row.streamId, row.seq) === undefined) {
+          mine.add(row.streamId);
+          take.push(row.seq);
+        } else {
+          blocked.add(row.streamId);
+        }
+      }
     }
+    scanned += rows.length;
+    if (rows.length < window) break;
+    after = rows.at(-1)!.seq;
   }
-  // Oldest first; a prefix of that order keeps a prefix of each stream.
-  chosen.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const take = chosen.slice(0, limit);
+  if (take.length === 0) return [];
   const mark = statement(
     db,
     `UPDATE factum_broker_deliveries SET owner = ?, lease_until = ?, delivery_count = delivery_count + 1
