@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 import { BrokerClosedError, ValidationError } from 'factum';
-import { createSqliteBroker, type SqliteBroker } from 'factum/messaging';
+import {
+  consume,
+  createSqliteBroker,
+  eventLogSource,
+  type SqliteBroker,
+  sqliteInbox,
+  startRelay,
+} from 'factum/messaging';
 import { createSqliteStore } from 'factum/sqlite';
 import { interleaved } from 'factum/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,6 +38,36 @@ const count = (file: string, table: string) => {
 };
 
 describe('the SQLite transport', () => {
+  it('wires a store, a relay and an idempotent consumer on one file (the docs sample)', async () => {
+    // #region sqlite-broker
+    // One SQLite file holds the events, the queues, and the billing service's rows.
+    const store = createSqliteStore(join(dir, 'shop.db'));
+    const broker = createSqliteBroker({ store });
+    await broker.declareGroup({ group: 'billing', categories: ['order'] });
+    const relay = startRelay({ source: eventLogSource(store), broker });
+
+    // The billing service: in this process, or in another one that opens the same file.
+    store.database.exec('CREATE TABLE IF NOT EXISTS invoices (order_id TEXT PRIMARY KEY, total INTEGER)');
+    const consumer = await consume(
+      broker,
+      (event, tx) => {
+        const { orderId, total } = event.data as { orderId: string; total: number };
+        tx.prepare('INSERT INTO invoices (order_id, total) VALUES (?, ?)').run(orderId, total);
+      },
+      { group: 'billing', categories: ['order'], inbox: sqliteInbox(store) },
+    );
+
+    await store.append('order-42', [{ type: 'OrderPlaced', data: { orderId: '42', total: 4999 } }]);
+    // #endregion sqlite-broker
+    const invoices = () => store.database.prepare('SELECT order_id, total FROM invoices').all();
+    await waitUntil(() => invoices().length === 1, 5000);
+    expect(invoices()).toEqual([{ order_id: '42', total: 4999 }]);
+    await consumer.stop();
+    await relay.stop();
+    await broker.close();
+    await store.close();
+  });
+
   it('deletes a message once every group has handled it, in batches', async () => {
     const { broker, file } = open();
     await broker.declareGroup({ group: 'a' });
