@@ -21,8 +21,9 @@ const ACK_FLUSH_MS = 20;
  * (a lease of `leaseMs`, renewed every third of it while it works), handles them one at a time in
  * publish order, acknowledges each once its handler succeeded (deleting the delivery row; the
  * acknowledgements of handlers that finish within ACK_FLUSH_MS of each other share one transaction,
- * and none waits past the batch), and claims again. With nothing to claim it waits until a publish or an acknowledgement in this process wakes
- * it, or `pollMs` passes (for other processes' writes and leases that ran out).
+ * and none waits past the batch), and claims again. With nothing to claim it waits until a publish
+ * or an acknowledgement in this process wakes it, or `pollMs` passes (for other processes' writes and
+ * leases that ran out).
  */
 export class SqliteConsumer implements Consumer {
   readonly group: string;
@@ -68,7 +69,12 @@ export class SqliteConsumer implements Consumer {
         await this.#waker.idle(this.#host.pollMs, signal);
         continue;
       }
-      await this.#work(batch);
+      try {
+        await this.#work(batch);
+      } catch {
+        // Whatever was not settled comes again once the lease runs out (at least once).
+        await this.#waker.idle(this.#host.pollMs, signal);
+      }
     }
   }
 
