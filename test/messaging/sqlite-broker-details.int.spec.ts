@@ -163,6 +163,50 @@ describe('the SQLite transport', () => {
     expect(handled).toEqual([]);
   });
 
+  it('renews the lease while a handler runs past it: no other consumer takes the message meanwhile', async () => {
+    const file = join(dir, `lease-${++n}.db`);
+    const slow = createSqliteBroker({ file, pollMs: 20, leaseMs: 300, retention: false });
+    const other = createSqliteBroker({ file, pollMs: 20, leaseMs: 300, retention: false });
+    opened.push(slow, other);
+    await slow.declareGroup({ group: 'g' });
+    const [event] = interleaved(['order-1'], 1);
+    await slow.publish([event!]);
+    const calls: string[] = [];
+    await slow.consume({ group: 'g' }, async () => {
+      calls.push('slow');
+      await sleep(1200);
+    });
+    await waitUntil(() => calls.length === 1, 5000);
+    await other.consume({ group: 'g' }, () => {
+      calls.push('other');
+    });
+    await waitUntil(async () => (await slow.lag('g')).lag === 0, 5000);
+    await sleep(100);
+    expect(calls).toEqual(['slow']);
+  });
+
+  it('gives back what a stopped consumer held but never handled, without counting it as delivered', async () => {
+    const { broker, file } = open();
+    await broker.declareGroup({ group: 'g' });
+    const events = interleaved(['order-1', 'order-2'], 5);
+    await broker.publish(events);
+    let first = 0;
+    const stopping = await broker.consume({ group: 'g', prefetch: 10 }, async () => {
+      first++;
+      await sleep(100);
+    });
+    await waitUntil(() => first === 1, 5000);
+    await stopping.stop();
+    const other = open(file).broker;
+    const counts: number[] = [];
+    await other.consume({ group: 'g' }, (_e, ctx) => {
+      counts.push(ctx.deliveryCount);
+    });
+    await waitUntil(async () => (await other.lag('g')).lag === 0, 5000);
+    // The first consumer acknowledged the one it handled; the other nine arrive as first deliveries.
+    expect(counts).toEqual(Array(events.length - 1).fill(1));
+  });
+
   it('refuses bad options and calls after close with typed errors', async () => {
     const store = createSqliteStore(':memory:');
     expect(() => createSqliteBroker({ store, file: join(dir, 'x.db') })).toThrow(ValidationError);
