@@ -40,5 +40,7 @@ export {
 } from './retention.js';
 export type { SqliteHandle, SqliteOutbox } from './sqlite/sqlite-storage.js';
 export { sqliteInbox, sqliteOutbox } from './sqlite/sqlite-storage.js';
+export type { SqliteBrokerOptions, SqliteBrokerRetentionOptions } from './sqlite-broker/index.js';
+export { createSqliteBroker, SqliteBroker } from './sqlite-broker/index.js';
 export type { Inbox, OutboxMessage, PrunableInbox, RelayPage, RelaySource } from './storage.js';
 export { relayLeaseName } from './storage.js';

@@ -41,7 +41,7 @@ describe('SQLite migrations, owned per area', () => {
     expect(tables(store.database)).toEqual(
       expect.arrayContaining(['factum_inbox', 'factum_outbox', 'factum_checkpoints', 'factum_leases']),
     );
-    expect(ledger(store.database)).toEqual([1, 2, 3, 4, 10, 11, 12, 13, 15]);
+    expect(ledger(store.database)).toEqual([1, 2, 3, 4, 10, 11, 12, 13, 14, 15]);
     await store.close();
   });
 
@@ -94,7 +94,7 @@ describe('SQLite migrations, owned per area', () => {
     }
     expect(refused).toBeInstanceOf(StoreCorruptError);
     expect((refused as Error).message).toMatch(
-      /migration 20 of messaging, newer than this version of Factum knows \(13\)/,
+      /migration 20 of messaging, newer than this version of Factum knows \(14\)/,
     );
     expect(() => migrate(store.database)).toThrow(StoreCorruptError);
     await store.close();
