@@ -130,7 +130,8 @@ function describeRunnerProcesses(
       await store.close();
 
       let midBatch = 0;
-      for (let round = 0; round < 5; round++) {
+      // Five kills at random moments, more (up to 20) until one has landed inside a batch.
+      for (let round = 0; round < 20 && (round < 5 || midBatch === 0); round++) {
         const runner = startRunner(db.target, 60_000);
         // Kill it once it has committed a few batches, at a random moment.
         await runner.waitFor(/^commit /);
