@@ -1,0 +1,24 @@
+import { APPLY_SCRIPT, APPLY_SHA, type ScriptOps } from './script.js';
+
+/**
+ * What the Redis storage needs of a client: raw commands. A connected node-redis client
+ * (`createClient({ url }).connect()`, v4 or v5) fits; the caller creates, connects and closes it.
+ */
+export interface RedisCommands {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+export async function command<T = unknown>(client: RedisCommands, args: string[]): Promise<T> {
+  return (await client.sendCommand(args)) as T;
+}
+
+/** Runs the apply script (by its hash; loaded again after a Redis restart emptied the script cache). */
+export async function applyOps(client: RedisCommands, ops: ScriptOps): Promise<string> {
+  const json = JSON.stringify(ops);
+  try {
+    return await command<string>(client, ['EVALSHA', APPLY_SHA, '0', json]);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return command<string>(client, ['EVAL', APPLY_SCRIPT, '0', json]);
+  }
+}
