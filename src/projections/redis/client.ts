@@ -8,8 +8,20 @@ export interface RedisCommands {
   sendCommand(args: string[]): Promise<unknown>;
 }
 
+/** A Redis command failed (connection lost, server error): a storage failure, never the handler's. */
+export class RedisCommandError extends Error {
+  constructor(command: string, cause: unknown) {
+    super(`Redis ${command} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'RedisCommandError';
+  }
+}
+
 export async function command<T = unknown>(client: RedisCommands, args: string[]): Promise<T> {
-  return (await client.sendCommand(args)) as T;
+  try {
+    return (await client.sendCommand(args)) as T;
+  } catch (error) {
+    throw new RedisCommandError(args[0] ?? '?', error);
+  }
 }
 
 /** Runs the apply script (by its hash; loaded again after a Redis restart emptied the script cache). */
@@ -18,7 +30,7 @@ export async function applyOps(client: RedisCommands, ops: ScriptOps): Promise<s
   try {
     return await command<string>(client, ['EVALSHA', APPLY_SHA, '0', json]);
   } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    if (!(error instanceof RedisCommandError) || !error.message.includes('NOSCRIPT')) throw error;
     return command<string>(client, ['EVAL', APPLY_SCRIPT, '0', json]);
   }
 }

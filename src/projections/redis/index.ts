@@ -1,3 +1,3 @@
-export type { RedisCommands } from './client.js';
+export { RedisCommandError, type RedisCommands } from './client.js';
 export type { RedisProjectionStorage, RedisProjectionStorageOptions } from './storage.js';
 export { redisProjectionStorage, StaleBatchError } from './storage.js';

@@ -18,7 +18,7 @@ import {
   type StorageTx,
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
-import { applyOps, command, type RedisCommands } from './client.js';
+import { applyOps, command, RedisCommandError, type RedisCommands } from './client.js';
 import { type DocumentScope, type GenerationHandle, RedisProjectionTx } from './documents.js';
 import {
   checkpointKey,
@@ -121,12 +121,23 @@ class RedisStorage implements RedisProjectionStorage {
   async batch<T>(scope: string, steps: BatchSteps<T>): Promise<BatchResult<T>> {
     const pending = new Pending();
     const outside = new RedisStorageTx(this, undefined, pending, true);
+    // A handler call that failed because Redis did is not the handler's failure (it would be retried
+    // and dead-lettered): it stops the batch, whose commit then fails with it, and the runner starts
+    // again from the stored checkpoint.
+    let failed: RedisCommandError | undefined;
     const wrap = (base: BatchTx): BatchTx => ({
       projectionTx: (layout) => outside.projectionTx(layout),
       blockedKeys: (projection, generation) => base.blockedKeys(projection, generation),
       addDeadLetter: (letter) => base.addDeadLetter(letter),
       async call(handler) {
-        await handler();
+        if (failed !== undefined) throw failed;
+        try {
+          await handler();
+        } catch (error) {
+          if (!(error instanceof RedisCommandError)) throw error;
+          failed = error;
+          return 'deferred';
+        }
         return 'done';
       },
     });
@@ -135,6 +146,7 @@ class RedisStorage implements RedisProjectionStorage {
         check: (base) => steps.check(new RedisStorageTx(this, base, undefined, true)),
         work: (base) => steps.work(wrap(base)),
         commit: async (base, value, direct) => {
+          if (failed !== undefined) throw failed;
           const tx = new RedisStorageTx(this, base, pending, true);
           try {
             await steps.commit(tx, value, wrap(direct));
