@@ -26,11 +26,12 @@ export async function command<T = unknown>(client: RedisCommands, args: string[]
 
 /** Runs the apply script (by its hash; loaded again after a Redis restart emptied the script cache). */
 export async function applyOps(client: RedisCommands, ops: ScriptOps): Promise<string> {
-  const json = JSON.stringify(ops);
+  const { args, ...header } = ops;
+  const json = JSON.stringify(header);
   try {
-    return await command<string>(client, ['EVALSHA', APPLY_SHA, '0', json]);
+    return await command<string>(client, ['EVALSHA', APPLY_SHA, '0', json, ...args]);
   } catch (error) {
     if (!(error instanceof RedisCommandError) || !error.message.includes('NOSCRIPT')) throw error;
-    return command<string>(client, ['EVAL', APPLY_SCRIPT, '0', json]);
+    return command<string>(client, ['EVAL', APPLY_SCRIPT, '0', json, ...args]);
   }
 }

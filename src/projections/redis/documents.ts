@@ -189,6 +189,7 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
   }
 
   #write(handle: GenerationHandle, id: string, json: string): void {
-    this.#writes(handle).docs.set(id, { json, doc: JSON.parse(json) as object });
+    const writes = this.#writes(handle);
+    this.#scope.pending?.put(writes, id, json);
   }
 }

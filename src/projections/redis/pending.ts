@@ -2,12 +2,12 @@ import { fieldValue } from '../filter.js';
 import { docsKey, indexOfKey, indexSetKey } from './keys.js';
 import type { ScriptOps } from './script.js';
 
-/** A collection's writes in one transaction: id → document (parsed and as JSON), or null (deleted). */
+/** A collection's writes in one transaction: id → document JSON and its index sets, or null (deleted). */
 export interface CollectionWrites {
   gen: string;
   collection: string;
   indexes: readonly (readonly string[])[];
-  docs: Map<string, { json: string; doc: object } | null>;
+  docs: Map<string, { json: string; sets: string[] } | null>;
 }
 
 /**
@@ -23,6 +23,19 @@ export class Pending {
   hashFields: [string, string, string][] = [];
   /** Generation prefixes to delete in the background once the transaction committed. */
   drops: string[] = [];
+
+  /** Writes a document of the collection, with its index sets (from the stored JSON, as readers see it). */
+  put(writes: CollectionWrites, id: string, json: string): void {
+    if (writes.indexes.length === 0) {
+      writes.docs.set(id, { json, sets: [] });
+      return;
+    }
+    const doc: unknown = JSON.parse(json);
+    const sets = writes.indexes.map((fields, n) =>
+      indexSetKey(writes.gen, writes.collection, n, indexValues(doc, fields)),
+    );
+    writes.docs.set(id, { json, sets });
+  }
 
   collection(gen: string, collection: string, indexes: readonly (readonly string[])[]): CollectionWrites {
     const key = docsKey(gen, collection);
@@ -66,21 +79,17 @@ export class Pending {
 
   ops(pad: (position: bigint) => string): ScriptOps {
     const w: ScriptOps['w'] = [];
+    const args: string[] = [];
     for (const c of this.collections.values()) {
-      const docs = docsKey(c.gen, c.collection);
-      const ix = indexOfKey(c.gen, c.collection);
+      if (c.docs.size === 0) continue;
       for (const [id, entry] of c.docs) {
-        if (entry === null) {
-          w.push([docs, ix, id, false, '[]', []]);
-          continue;
-        }
-        const sets = c.indexes.map((fields, n) =>
-          indexSetKey(c.gen, c.collection, n, indexValues(entry.doc, fields)),
-        );
-        w.push([docs, ix, id, entry.json, JSON.stringify(sets), sets]);
+        if (entry === null) args.push(id, '', '[]', '0');
+        else args.push(id, entry.json, JSON.stringify(entry.sets), String(entry.sets.length), ...entry.sets);
       }
+      w.push([docsKey(c.gen, c.collection), indexOfKey(c.gen, c.collection), c.docs.size]);
     }
     return {
+      args,
       g: [...this.guards].map(([k, p]) => [k, pad(p)]),
       w,
       c: [

@@ -253,6 +253,7 @@ class RedisStorageTx implements StorageTx, DocumentScope {
   #ended = false;
   /** Generation prefix → collection → indexes, as read from (or written to) its meta hash. */
   readonly #meta = new Map<string, Map<string, string[][]>>();
+  readonly #epochs = new Map<string, string | null>();
 
   constructor(
     storage: RedisStorage,
@@ -311,7 +312,13 @@ class RedisStorageTx implements StorageTx, DocumentScope {
     const key = epochKey(this.#base_(projection), generation);
     const pending = this.pending?.keys.get(key);
     if (pending !== undefined) return pending ?? undefined;
-    return (await command<string | null>(this.client, ['GET', key])) ?? undefined;
+    // Epochs change only in transactions of the projection's scope: one read per transaction.
+    let epoch = this.#epochs.get(key);
+    if (epoch === undefined) {
+      epoch = await command<string | null>(this.client, ['GET', key]);
+      this.#epochs.set(key, epoch);
+    }
+    return epoch ?? undefined;
   }
 
   async #metaOf(gen: string): Promise<Map<string, string[][]>> {
@@ -412,8 +419,12 @@ class RedisStorageTx implements StorageTx, DocumentScope {
       writes.indexes = merged;
       const flat = await command<string[]>(this.client, ['HGETALL', docsKey(gen, collection)]);
       for (let i = 0; i < flat.length; i += 2) {
-        if (!writes.docs.has(flat[i]!))
-          writes.docs.set(flat[i]!, { json: flat[i + 1]!, doc: JSON.parse(flat[i + 1]!) as object });
+        const [id, json] = [flat[i]!, flat[i + 1]!];
+        if (!writes.docs.has(id)) pending.put(writes, id, json);
+      }
+      // This transaction's own earlier writes get the new indexes too.
+      for (const [id, entry] of writes.docs) {
+        if (entry !== null) pending.put(writes, id, entry.json);
       }
     }
   }
