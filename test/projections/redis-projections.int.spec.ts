@@ -2,7 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { EventStore } from 'factum';
-import { createProjections, type ProjectionStorage, readDocuments } from 'factum/projections';
+import {
+  createProjections,
+  defineProjection,
+  type ProjectionStorage,
+  readDocuments,
+} from 'factum/projections';
 import { type RedisProjectionStorage, redisProjectionStorage } from 'factum/redis';
 import { createSqliteStore } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
@@ -86,6 +91,40 @@ describe.skipIf(!redis.available)('async projections into Redis', () => {
   const { client, nextPrefix, ready } = testRedis();
   const storageOf = (store: EventStore, prefix: string): RedisProjectionStorage =>
     redisProjectionStorage({ client: client(), store, prefix });
+
+  it('runs a projection into Redis in a few lines (docs/projections.md)', async () => {
+    await ready;
+    const redisClient = client();
+    const file = join(dir, 'docs.db');
+    const prefix = nextPrefix();
+    // #region redis-read-model
+    // import { createClient } from 'redis';
+    // import { redisProjectionStorage } from 'factum/redis';
+    // const redisClient = await createClient({ url: 'redis://127.0.0.1:6379' }).connect();
+    const store = createSqliteStore(file);
+    const customers = defineProjection({
+      name: 'customers',
+      handles: ['CustomerRegistered'],
+      documents: { customers: { indexes: ['country'] } },
+      async handle(event, tx) {
+        const { id, name, country } = event.data as { id: string; name: string; country: string };
+        await tx.documents('customers').upsert(id, { name, country });
+      },
+    });
+    // Documents and checkpoints in Redis; leases, dead letters and the registry in the store's database.
+    const storage = redisProjectionStorage({ client: redisClient, store, prefix });
+    const projections = await createProjections(store, { async: [customers], storage });
+    projections.start();
+    const { position } = await store.append('customer-1', [
+      { type: 'CustomerRegistered', data: { id: 'c1', name: 'Ada', country: 'UK' } },
+    ]);
+    await projections.waitFor('customers', position);
+    const british = await projections.documents('customers').find({ country: 'UK' });
+    // #endregion redis-read-model
+    expect(british).toEqual([{ name: 'Ada', country: 'UK' }]);
+    await projections.stop();
+    await store.close();
+  });
 
   it('resumes exactly where it stopped after being killed mid-batch: the read model equals one built from scratch', async () => {
     await ready;
