@@ -9,6 +9,7 @@ const alias = [
   { find: /^factum\/sqlite$/, replacement: src('stores/sqlite/index.ts') },
   { find: /^factum\/projections$/, replacement: src('projections/index.ts') },
   { find: /^factum\/follow$/, replacement: src('follow/index.ts') },
+  { find: /^factum\/redis$/, replacement: src('projections/redis/index.ts') },
   { find: /^factum\/postgres$/, replacement: src('stores/postgres/index.ts') },
   { find: /^factum\/testing$/, replacement: src('testing/index.ts') },
   { find: /^factum\/observability$/, replacement: src('observability/index.ts') },

@@ -64,8 +64,8 @@ export interface ProjectionTx {
   sql<R = Record<string, unknown>>(query: string, params?: readonly unknown[]): Promise<R[]>;
   /** A raw statement in the store's own SQL dialect; returns the number of rows changed. */
   exec(query: string, params?: readonly unknown[]): Promise<number>;
-  /** Which SQL dialect `sql`/`exec` speak ('memory' has none). */
-  readonly dialect: 'sqlite' | 'postgres' | 'memory';
+  /** Which SQL dialect `sql`/`exec` speak ('memory' and 'redis' have none). */
+  readonly dialect: 'sqlite' | 'postgres' | 'memory' | 'redis';
 }
 
 export interface CollectionOptions {

@@ -11,6 +11,7 @@ export const services = {
   sqs: process.env.FACTUM_SQS_URL ?? 'http://127.0.0.1:9324',
   /** An SNS endpoint whose SQS it delivers to on the same address (fauxqs). */
   sns: process.env.FACTUM_SNS_URL ?? 'http://127.0.0.1:4566',
+  redis: process.env.FACTUM_REDIS_URL ?? 'redis://127.0.0.1:6379',
 } as const;
 
 export const servicesRequired = process.env.FACTUM_REQUIRE_SERVICES === '1';

@@ -1,0 +1,108 @@
+import { fieldValue } from '../filter.js';
+import { docsKey, indexOfKey, indexSetKey } from './keys.js';
+import type { ScriptOps } from './script.js';
+
+/** A collection's writes in one transaction: id → document JSON and its index sets, or null (deleted). */
+export interface CollectionWrites {
+  gen: string;
+  collection: string;
+  indexes: readonly (readonly string[])[];
+  docs: Map<string, { json: string; sets: string[] } | null>;
+}
+
+/**
+ * Everything a transaction writes to Redis, held until it commits (readers see committed state
+ * only; the transaction's own reads see these writes), then sent as one script.
+ */
+export class Pending {
+  collections = new Map<string, CollectionWrites>();
+  /** Checkpoint key → position (null: delete); `guards` are strict (a batch's). */
+  checkpoints = new Map<string, bigint | null>();
+  guards = new Map<string, bigint>();
+  keys = new Map<string, string | null>();
+  hashFields: [string, string, string][] = [];
+  /** Generation prefixes to delete in the background once the transaction committed. */
+  drops: string[] = [];
+
+  /** Writes a document of the collection, with its index sets (from the stored JSON, as readers see it). */
+  put(writes: CollectionWrites, id: string, json: string): void {
+    if (writes.indexes.length === 0) {
+      writes.docs.set(id, { json, sets: [] });
+      return;
+    }
+    const doc: unknown = JSON.parse(json);
+    const sets = writes.indexes.map((fields, n) =>
+      indexSetKey(writes.gen, writes.collection, n, indexValues(doc, fields)),
+    );
+    writes.docs.set(id, { json, sets });
+  }
+
+  collection(gen: string, collection: string, indexes: readonly (readonly string[])[]): CollectionWrites {
+    const key = docsKey(gen, collection);
+    let writes = this.collections.get(key);
+    if (writes === undefined) {
+      writes = { gen, collection, indexes, docs: new Map() };
+      this.collections.set(key, writes);
+    }
+    return writes;
+  }
+
+  get empty(): boolean {
+    return (
+      this.collections.size === 0 &&
+      this.checkpoints.size === 0 &&
+      this.guards.size === 0 &&
+      this.keys.size === 0 &&
+      this.hashFields.length === 0
+    );
+  }
+
+  snapshot(): Pending {
+    const copy = new Pending();
+    for (const [k, c] of this.collections) copy.collections.set(k, { ...c, docs: new Map(c.docs) });
+    copy.checkpoints = new Map(this.checkpoints);
+    copy.guards = new Map(this.guards);
+    copy.keys = new Map(this.keys);
+    copy.hashFields = [...this.hashFields];
+    copy.drops = [...this.drops];
+    return copy;
+  }
+
+  restore(from: Pending): void {
+    this.collections = from.collections;
+    this.checkpoints = from.checkpoints;
+    this.guards = from.guards;
+    this.keys = from.keys;
+    this.hashFields = from.hashFields;
+    this.drops = from.drops;
+  }
+
+  ops(pad: (position: bigint) => string): ScriptOps {
+    const w: ScriptOps['w'] = [];
+    const args: string[] = [];
+    for (const c of this.collections.values()) {
+      if (c.docs.size === 0) continue;
+      for (const [id, entry] of c.docs) {
+        if (entry === null) args.push(id, '', '[]', '0');
+        else args.push(id, entry.json, JSON.stringify(entry.sets), String(entry.sets.length), ...entry.sets);
+      }
+      w.push([docsKey(c.gen, c.collection), indexOfKey(c.gen, c.collection), c.docs.size]);
+    }
+    return {
+      args,
+      g: [...this.guards].map(([k, p]) => [k, pad(p)]),
+      w,
+      c: [
+        ...[...this.checkpoints].map(([k, p]): [string, string | false] => [k, p === null ? false : pad(p)]),
+        ...[...this.guards].map(([k, p]): [string, string] => [k, pad(p)]),
+      ],
+      h: this.hashFields,
+      s: [...this.keys].map(([k, v]) => [k, v ?? false]),
+    };
+  }
+}
+
+/** The values of an index's fields in a document, as the key of its index set. */
+export function indexValues(doc: unknown, fields: readonly string[]): string {
+  return JSON.stringify(fields.map((f) => fieldValue(doc, f)));
+}

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The one write of a transaction, run as a Lua script so it applies whole or not at all:
+ * 1. guards (a batch's checkpoint): if the stored checkpoint is not below the batch's position,
+ *    nothing is written and the script answers `stale` (the batch was applied already);
+ * 2. document writes, per collection: each id moves between index sets (its old sets are read
+ *    from the ix hash) when its indexed values changed, then the documents are written, with as few
+ *    commands as the key count allows;
+ * 3. checkpoints (a lower position never replaces a higher one), hash fields and plain keys.
+ * Positions are zero-padded decimal strings compared as strings: Lua numbers lose precision past 2^53.
+ */
+export const APPLY_SCRIPT = `
+local ops = cjson.decode(ARGV[1])
+for _, g in ipairs(ops.g) do
+  local cur = redis.call('GET', g[1])
+  if cur and cur >= g[2] then return 'stale:' .. g[1] .. ':' .. cur end
+end
+local function chunked(cmd, key, list)
+  for i = 1, #list, 4000 do redis.call(cmd, key, unpack(list, i, math.min(i + 3999, #list))) end
+end
+local function push(groups, key, id)
+  local g = groups[key]
+  if not g then g = {}; groups[key] = g end
+  g[#g + 1] = id
+end
+-- Documents follow the header in ARGV, per collection: id, JSON ('' deletes), ix JSON, set count, sets.
+local at = 2
+for _, w in ipairs(ops.w) do
+  local docs, ix, n = w[1], w[2], w[3]
+  local ids, jsons, ixs, sets = {}, {}, {}, {}
+  for i = 1, n do
+    ids[i] = ARGV[at]
+    local json = ARGV[at + 1]
+    if json == '' then jsons[i] = false else jsons[i] = json end
+    ixs[i] = ARGV[at + 2]
+    local count = tonumber(ARGV[at + 3])
+    local keys = {}
+    for k = 1, count do keys[k] = ARGV[at + 3 + k] end
+    sets[i] = keys
+    at = at + 4 + count
+  end
+  local olds = {}
+  for i = 1, #ids, 4000 do
+    local part = redis.call('HMGET', ix, unpack(ids, i, math.min(i + 3999, #ids)))
+    for k = 1, #part do olds[i + k - 1] = part[k] end
+  end
+  local srem, sadd, hset, hdel, ixset, ixdel = {}, {}, {}, {}, {}, {}
+  for i = 1, #ids do
+    local id, old, json = ids[i], olds[i], jsons[i]
+    local moved = (not json) or old ~= ixs[i]
+    if old and moved then
+      for _, k in ipairs(cjson.decode(old)) do push(srem, k, id) end
+    end
+    if json then
+      hset[#hset + 1] = id
+      hset[#hset + 1] = json
+      if moved then
+        for _, k in ipairs(sets[i]) do push(sadd, k, id) end
+        if #sets[i] > 0 then
+          ixset[#ixset + 1] = id
+          ixset[#ixset + 1] = ixs[i]
+        elseif old then
+          ixdel[#ixdel + 1] = id
+        end
+      end
+    else
+      hdel[#hdel + 1] = id
+      if old then ixdel[#ixdel + 1] = id end
+    end
+  end
+  for k, g in pairs(srem) do chunked('SREM', k, g) end
+  for k, g in pairs(sadd) do chunked('SADD', k, g) end
+  chunked('HSET', docs, hset)
+  chunked('HDEL', docs, hdel)
+  chunked('HSET', ix, ixset)
+  chunked('HDEL', ix, ixdel)
+end
+for _, c in ipairs(ops.c) do
+  if c[2] then
+    local cur = redis.call('GET', c[1])
+    if (not cur) or cur < c[2] then redis.call('SET', c[1], c[2]) end
+  else
+    redis.call('DEL', c[1])
+  end
+end
+for _, h in ipairs(ops.h) do redis.call('HSET', h[1], h[2], h[3]) end
+for _, s in ipairs(ops.s) do
+  if s[2] then redis.call('SET', s[1], s[2]) else redis.call('DEL', s[1]) end
+end
+return 'ok'
+`;
+
+export const APPLY_SHA = createHash('sha1').update(APPLY_SCRIPT).digest('hex');
+
+/** What one transaction writes, as the script reads it: a JSON header, then the documents' arguments. */
+export interface ScriptOps {
+  /** Per document: id, JSON ('' deletes), ix JSON, set count, then the index set keys. */
+  args: string[];
+  /** [checkpoint key, padded position]: apply only if the stored checkpoint is below. */
+  g: [string, string][];
+  /** Per collection: [docs key, ix key, how many documents follow in `args`]. */
+  w: [string, string, number][];
+  /** [checkpoint key, padded position, or false to delete]. */
+  c: [string, string | false][];
+  /** [hash key, field, value]. */
+  h: [string, string, string][];
+  /** [key, value, or false to delete]. */
+  s: [string, string | false][];
+}
