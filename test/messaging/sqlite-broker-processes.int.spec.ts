@@ -1,53 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createSqliteBroker } from 'factum/messaging';
 import { createSqliteStore } from 'factum/sqlite';
 import { interleaved } from 'factum/testing';
 import { describe, expect, it } from 'vitest';
+import { type Child, startChild } from '../support/child-process.js';
 import { sleep, waitUntil } from '../support/helpers.js';
 import { tempDir } from '../support/temp.js';
 
 const script = new URL('./sqlite-broker-child.ts', import.meta.url).pathname;
 const dir = tempDir('factum-sqlite-broker-processes-');
 let n = 0;
-
-interface Child {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<void>;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
-}
-
-function start(file: string, namespace: string, group: string, hangAt = 0): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, file, namespace, group, String(hangAt)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let stderr = '';
-  let buffer = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const waitFor = async (pattern: RegExp, timeoutMs = 15_000) => {
-    await waitUntil(() => lines.some((l) => pattern.test(l)), timeoutMs).catch(() => {
-      throw new Error(`child did not print ${pattern}; stderr: ${stderr}`);
-    });
-    return lines.find((l) => pattern.test(l))!;
-  };
-  return { child, lines, exited, waitFor };
-}
-
-async function kill(c: Child): Promise<void> {
-  c.child.kill('SIGKILL');
-  await c.exited;
-}
+const start = (file: string, namespace: string, group: string, hangAt = 0): Child =>
+  startChild(script, [file, namespace, group, String(hangAt)], 15_000);
+const kill = (c: Child) => c.kill();
 
 /** A store file with the effects table the children write, and a broker on it in this process. */
 function setup() {

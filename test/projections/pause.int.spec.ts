@@ -29,7 +29,7 @@ const counted = () =>
     name: 'counted',
     handles: ['Counted'],
     documents: { counts: {} },
-    async handle(event, tx) {
+    async handle(_event, tx) {
       const counts = tx.documents<{ n: number }>('counts');
       const now = (await counts.get('all'))?.n ?? 0;
       await counts.upsert('all', { n: now + 1 });

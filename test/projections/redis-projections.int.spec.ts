@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { EventStore } from 'factum';
@@ -13,6 +12,7 @@ import { createSqliteStore } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
 import { projectionCheckpoint } from '../../src/projections/status.js';
 import { type StreamTally, tallyProjection } from '../fixtures/tally-projection.js';
+import { startChild } from '../support/child-process.js';
 import { sleep } from '../support/helpers.js';
 import { connectRedis, probeRedis, testRedis } from '../support/redis.js';
 import { tempDir } from '../support/temp.js';
@@ -20,6 +20,7 @@ import { tempDir } from '../support/temp.js';
 const redis = await probeRedis();
 const dir = tempDir('factum-redis-projections-');
 const runnerScript = new URL('../fixtures/redis-projection-runner.ts', import.meta.url).pathname;
+const startRunner = (file: string, prefix: string) => startChild(runnerScript, [file, prefix]);
 
 async function appendCounted(store: EventStore, from: number, count: number): Promise<void> {
   for (let i = from; i < from + count; i += 10) {
@@ -46,45 +47,6 @@ async function checkpointOf(storage: ProjectionStorage): Promise<{ position: big
   });
   const upto = (await storage.countEventsAfter(0n)) - (await storage.countEventsAfter(position));
   return { position, upto };
-}
-
-interface Runner {
-  lines: string[];
-  kill(): Promise<void>;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
-}
-
-function startRunner(file: string, prefix: string): Runner {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', runnerScript, file, prefix], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let buffer = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return {
-    lines,
-    async kill() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-    async waitFor(pattern, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!lines.some((l) => pattern.test(l))) {
-        if (Date.now() > deadline) throw new Error(`runner did not print ${pattern}; stderr: ${stderr}`);
-        await sleep(5);
-      }
-    },
-  };
 }
 
 describe.skipIf(!redis.available)('async projections into Redis', () => {

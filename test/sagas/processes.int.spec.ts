@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { type EventStore, openStore } from 'factum';
 import { readSagaInstance } from 'factum/sagas';
 import { describe, expect, it } from 'vitest';
+import { type Child, startChild } from '../support/child-process.js';
 import { sleep, waitUntil } from '../support/helpers.js';
 import { probePostgres, schemaNamer, testPool } from '../support/postgres.js';
 import { services } from '../support/services.js';
@@ -10,44 +10,8 @@ import { tempDir } from '../support/temp.js';
 import { commands, put, sagaEvents, types } from './support/harness.js';
 
 const script = new URL('./support/saga-process.ts', import.meta.url).pathname;
-
-interface Child {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<void>;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
-}
-
-function start(url: string, ...args: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, url, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let stderr = '';
-  let buffer = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const waitFor = async (pattern: RegExp, timeoutMs = 30_000) => {
-    await waitUntil(() => lines.some((l) => pattern.test(l)), timeoutMs).catch(() => {
-      throw new Error(`child did not print ${pattern}; stderr: ${stderr}`);
-    });
-    return lines.find((l) => pattern.test(l))!;
-  };
-  return { child, lines, exited, waitFor };
-}
-
-async function kill(c: Child): Promise<void> {
-  c.child.kill('SIGKILL');
-  await c.exited;
-}
+const start = (url: string, ...args: string[]): Child => startChild(script, [url, ...args]);
+const kill = (c: Child) => c.kill();
 
 function describeProcesses(
   name: string,
