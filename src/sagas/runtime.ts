@@ -46,7 +46,6 @@ import {
   evolve,
   FINAL_STATUSES,
   foldSaga,
-  initialState,
   type OperatorAction,
   SagaEvents,
   type SagaInput,
@@ -55,7 +54,6 @@ import {
 import { derivedEventId } from './ids.js';
 import {
   INSTANCES,
-  SAGA_INDEX,
   type SagaSummary,
   sagaIndexProjection,
   sagaOfStream,

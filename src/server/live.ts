@@ -39,7 +39,6 @@ export class LiveLog {
   readonly #maxQueue: number;
   readonly #members = new Set<Member>();
   #subscription: Subscription | undefined;
-  #last = 0n;
 
   constructor(store: EventStore, options: LiveLogOptions = {}) {
     this.#store = store;
@@ -120,9 +119,7 @@ export class LiveLog {
 
   #subscribe(after: bigint): void {
     if (this.#subscription !== undefined) return;
-    this.#last = after;
     this.#subscription = this.#store.subscribe({ after, batchSize: 500 }, (event) => {
-      this.#last = event.position;
       for (const m of this.#members) {
         if (m.closed) continue;
         m.queue.push(event);
@@ -148,10 +145,5 @@ export class LiveLog {
     const subscription = this.#subscription;
     this.#subscription = undefined;
     await subscription?.unsubscribe();
-  }
-
-  /** The last position the subscription delivered. */
-  get position(): bigint {
-    return this.#last;
   }
 }

@@ -116,7 +116,8 @@ export function logRoutes(api: Hono<Env>, deps: ServerDeps): void {
     // Resume after the last event the client saw (EventSource sends it back as Last-Event-ID).
     const resume =
       positionParam(c.req.header('last-event-id'), 'Last-Event-ID') ?? positionParam(q.after, 'after');
-    const after = resume ?? (await headOf(deps));
+    // Without one: from the head, the position of the log's last event.
+    const after = resume ?? (await browser.tail(1))[0]?.position ?? 0n;
     const types = listParam(q.types);
     const categories = listParam(q.categories);
     const filter = (e: StoredEvent) =>
@@ -167,18 +168,6 @@ export function logRoutes(api: Hono<Env>, deps: ServerDeps): void {
       next: flow.next?.toString() ?? null,
     });
   });
-}
-
-/** The head of the log: where a live tail without a position starts. */
-async function headOf(deps: ServerDeps): Promise<bigint> {
-  const storage = projectionStorageOf(deps);
-  if (storage !== undefined) return storage.head();
-  let head = 0n;
-  for (;;) {
-    const page = await deps.store.readAll({ after: head, limit: 5_000 });
-    if (page.events.length === 0) return head;
-    head = page.last;
-  }
 }
 
 /** The runtime's projection storage, else the store's own; undefined for a bare memory store. */
