@@ -140,22 +140,16 @@ export const fulfilmentBoard = defineProjection({
         totals.cancelledRefunded += order.refunded;
         totals.openCharged -= order.charged - order.refunded;
         break;
-      case 'StockShort':
-        totals.stockShort++;
-        break;
       default: {
+        // Every event of a SKU's stock stream: its totals, and the stream version they include.
         const sku = data.sku as string;
         const stock = totals.stock[sku] ?? { initial: 0, restocked: 0, reserved: 0, released: 0, version: 0 };
         const field = STOCK_FIELDS[event.type];
         if (field !== undefined) stock[field] += data.qty ?? 0;
+        if (event.type === 'StockShort') totals.stockShort++;
         stock.version = event.version;
         totals.stock[sku] = stock;
       }
-    }
-    if (event.type === 'StockShort') {
-      const sku = data.sku as string;
-      const stock = totals.stock[sku];
-      if (stock !== undefined) stock.version = event.version;
     }
     await totalsDocs.upsert('all', totals);
   },
