@@ -17,7 +17,7 @@ export const fulfilmentSaga = defineSaga({
       name: 'payment',
       action: ({ start }) => ({
         type: 'ChargePayment',
-        data: { orderId: start.data.orderId, amount: start.data.total },
+        data: { orderId: start.data.orderId, amount: start.data.total, lines: start.data.lines },
       }),
       awaits: { success: ['PaymentSucceeded'], failure: ['PaymentFailed'], timeout: '10s' },
       compensate: {

@@ -92,11 +92,11 @@ export async function placeOrder(store: EventStore, data: OrderPlacedData): Prom
 // ---- payments -------------------------------------------------------------------------------------
 
 export type PaymentEvent =
-  | Event<'PaymentSucceeded', { orderId: string; amount: number }>
+  | Event<'PaymentSucceeded', { orderId: string; amount: number; lines: Line[] }>
   | Event<'PaymentFailed', { orderId: string; reason: string }>
   | Event<'PaymentRefunded', { orderId: string; amount: number }>;
 type PaymentCommand =
-  | { type: 'Charge'; orderId: string; amount: number; decline: boolean }
+  | { type: 'Charge'; orderId: string; amount: number; lines: Line[]; decline: boolean }
   | { type: 'Refund'; orderId: string };
 interface PaymentState {
   charged: number;
@@ -115,12 +115,16 @@ export const paymentDecider: Decider<PaymentCommand, PaymentEvent, PaymentState>
   decide: (c, s) => {
     if (c.type === 'Charge') {
       // Charged or declined already: a retried command, nothing new (the first answer stands).
-      if (s.charged > 0 || s.failed) return [];
+      // Refunded already: the saga gave up on this charge (its step timed out), so a late charge
+      // command must not take money it will never give back.
+      if (s.charged > 0 || s.failed || s.refunded) return [];
       return c.decline
         ? { type: 'PaymentFailed', data: { orderId: c.orderId, reason: 'card declined' } }
-        : { type: 'PaymentSucceeded', data: { orderId: c.orderId, amount: c.amount } };
+        : { type: 'PaymentSucceeded', data: { orderId: c.orderId, amount: c.amount, lines: c.lines } };
     }
-    if (s.refunded || s.charged === 0) return [];
+    if (s.refunded) return [];
+    // Nothing charged (declined, or the charge not arrived yet): a refund of nothing, so the
+    // compensating saga hears its answer, and the order is closed to a late charge.
     return { type: 'PaymentRefunded', data: { orderId: c.orderId, amount: s.charged } };
   },
 };
@@ -143,10 +147,12 @@ export interface StockState {
   held: Record<string, number>;
   /** Orders that were refused: a retried reserve answers the same. */
   short: Record<string, true>;
+  /** Orders released (compensated): a late reserve for them holds nothing. */
+  released: Record<string, true>;
 }
 
 export const stockDecider: Decider<StockCommand, StockEvent, StockState> = {
-  initialState: () => ({ available: 0, held: {}, short: {} }),
+  initialState: () => ({ available: 0, held: {}, short: {}, released: {} }),
   evolve: (s, e) => {
     switch (e.type) {
       case 'StockInitialised':
@@ -162,14 +168,19 @@ export const stockDecider: Decider<StockCommand, StockEvent, StockState> = {
         return { ...s, short: { ...s.short, [e.data.orderId]: true } };
       case 'StockReleased': {
         const { [e.data.orderId]: _, ...held } = s.held;
-        return { ...s, available: s.available + e.data.qty, held };
+        return {
+          ...s,
+          available: s.available + e.data.qty,
+          held,
+          released: { ...s.released, [e.data.orderId]: true },
+        };
       }
     }
   },
   decide: (c, s) => {
     switch (c.type) {
       case 'Reserve':
-        if (s.held[c.orderId] !== undefined || s.short[c.orderId] === true) return [];
+        if (s.held[c.orderId] !== undefined || s.short[c.orderId] || s.released[c.orderId]) return [];
         return c.qty <= s.available
           ? { type: 'StockReserved', data: { sku: c.sku, orderId: c.orderId, qty: c.qty } }
           : {
@@ -177,10 +188,11 @@ export const stockDecider: Decider<StockCommand, StockEvent, StockState> = {
               data: { sku: c.sku, orderId: c.orderId, qty: c.qty, available: s.available },
             };
       case 'Release': {
-        const qty = s.held[c.orderId];
-        return qty === undefined
-          ? []
-          : { type: 'StockReleased', data: { sku: c.sku, orderId: c.orderId, qty } };
+        if (s.released[c.orderId]) return [];
+        // Nothing held (refused, or the reserve not arrived yet: the saga's step timed out): a
+        // release of nothing answers the saga and closes the order to a late reserve.
+        const qty = s.held[c.orderId] ?? 0;
+        return { type: 'StockReleased', data: { sku: c.sku, orderId: c.orderId, qty } };
       }
       case 'Restock':
         return { type: 'StockRestocked', data: { sku: c.sku, qty: c.qty } };
@@ -247,13 +259,19 @@ export function orchestratedServices(options: ServiceOptions = {}) {
       name: 'payments',
       on: ['ChargePayment', 'RefundPayment'],
       handle: (event, ctx) => {
-        const { orderId, amount } = event.data as { orderId: string; amount: number };
+        const { orderId, amount, lines } = event.data as { orderId: string; amount: number; lines: Line[] };
         return decideOn(
           ctx,
           paymentDecider,
           paymentStream(orderId),
           event.type === 'ChargePayment'
-            ? { type: 'Charge', orderId, amount, decline: unitHash(`decline:${orderId}`) < declineRate }
+            ? {
+                type: 'Charge',
+                orderId,
+                amount,
+                lines,
+                decline: unitHash(`decline:${orderId}`) < declineRate,
+              }
             : { type: 'Refund', orderId },
         );
       },
@@ -324,11 +342,13 @@ export function orchestratedServices(options: ServiceOptions = {}) {
 
 // ---- the same flow choreographed: each service reacts to the others' events ------------------------
 
-/** The same four services with no orchestrator: each reacts to the events of the one before. */
-export function choreographedServices(store: EventStore, options: ServiceOptions = {}) {
+/**
+ * The same four services with no orchestrator: each reacts to the events of the one before, and
+ * each event carries what the next service needs (the lines paid for, the units reserved), so no
+ * service reads another's store.
+ */
+export function choreographedServices(options: ServiceOptions = {}) {
   const declineRate = options.declineRate ?? 0.05;
-  const placed = async (orderId: string) =>
-    (await store.readStream(orderStream(orderId), { limit: 1 })).events[0]?.data as OrderPlacedData;
   return [
     reactor({
       name: 'payments',
@@ -336,12 +356,13 @@ export function choreographedServices(store: EventStore, options: ServiceOptions
       async handle(event, ctx) {
         const orderId = orderIdOf(event.data);
         if (event.type === 'OrderPlaced') {
-          const { total } = event.data as OrderPlacedData;
+          const { total, lines } = event.data as OrderPlacedData;
           const decline = unitHash(`decline:${orderId}`) < declineRate;
           return decideOn(ctx, paymentDecider, paymentStream(orderId), {
             type: 'Charge',
             orderId,
             amount: total,
+            lines,
             decline,
           });
         }
@@ -354,7 +375,7 @@ export function choreographedServices(store: EventStore, options: ServiceOptions
       attempts: 30,
       async handle(event, ctx) {
         const orderId = orderIdOf(event.data);
-        const { sku, qty } = (await placed(orderId)).lines[0] as Line;
+        const { sku, qty } = line(event.data);
         return decideOn(ctx, stockDecider, stockStream(sku), { type: 'Reserve', sku, orderId, qty });
       },
     }),
@@ -362,8 +383,8 @@ export function choreographedServices(store: EventStore, options: ServiceOptions
       name: 'shipping',
       on: ['StockReserved'],
       async handle(event, ctx) {
-        const orderId = orderIdOf(event.data);
-        const { lines } = await placed(orderId);
+        const { orderId, sku, qty } = event.data as { orderId: string; sku: string; qty: number };
+        const lines = [{ sku, qty, price: CATALOG[sku]?.price ?? 0 }];
         const stream = shipmentStream(orderId);
         const events = await ctx.read(stream);
         if (events.some((e) => e.type === 'ShipmentDispatched')) return;

@@ -11,7 +11,7 @@ export type BrokerUrl =
   | { kind: 'sqlite'; file: string; namespace?: string }
   | { kind: 'rabbitmq'; url: string; exchange?: string }
   | { kind: 'nats'; servers: string; prefix?: string }
-  | { kind: 'kafka'; brokers: string[]; topic?: string }
+  | { kind: 'kafka'; brokers: string[]; topic?: string; groupIdPrefix?: string }
   | {
       kind: 'sqs';
       endpoint?: string;
@@ -32,7 +32,7 @@ const PARAMETERS: Record<BrokerKind, readonly string[]> = {
   sqlite: ['namespace'],
   rabbitmq: ['exchange', 'heartbeat', 'frameMax', 'channelMax', 'locale'],
   nats: ['prefix'],
-  kafka: ['topic'],
+  kafka: ['topic', 'groupIdPrefix'],
   sqs: ['region', 'prefix', 'fifo', 'fanOut', 'sns', 'tls'],
 };
 
@@ -80,7 +80,13 @@ export function parseBrokerUrl(url: string): BrokerUrl {
       .filter((h) => h !== '');
     if (brokers.length === 0) refuse(url, 'names no bootstrap server');
     const topic = params.get('topic');
-    return { kind: 'kafka', brokers, ...(topic === null ? {} : { topic }) };
+    const groupIdPrefix = params.get('groupIdPrefix');
+    return {
+      kind: 'kafka',
+      brokers,
+      ...(topic === null ? {} : { topic }),
+      ...(groupIdPrefix === null ? {} : { groupIdPrefix }),
+    };
   }
   let parsed: URL;
   try {
@@ -154,7 +160,7 @@ export interface OpenBrokerOptions {
  * - `sqlite:<path>` — the SQLite transport in that file (no server; processes of one machine share it);
  * - `amqp://…` — RabbitMQ (`?exchange=`);
  * - `nats://host:port` — NATS JetStream (`?prefix=`);
- * - `kafka://host:port[,host:port]` — Kafka (`?topic=`);
+ * - `kafka://host:port[,host:port]` — Kafka (`?topic=`, `?groupIdPrefix=` before each consumer group's id);
  * - `sqs://[host:port]` — SQS (`?region=`, `?prefix=`, `?fifo=`, `?fanOut=sns|direct`, `?sns=<endpoint>`),
  *   credentials from the SDK's provider chain.
  */
@@ -180,7 +186,11 @@ export async function openBroker(url: string, options: OpenBrokerOptions = {}): 
     case 'kafka': {
       const { createKafkaBroker } = await import('./kafka/index.js');
       const topic = target.topic ?? name;
-      return createKafkaBroker({ brokers: target.brokers, ...(topic === undefined ? {} : { topic }) });
+      return createKafkaBroker({
+        brokers: target.brokers,
+        ...(topic === undefined ? {} : { topic }),
+        ...(target.groupIdPrefix === undefined ? {} : { groupIdPrefix: target.groupIdPrefix }),
+      });
     }
     case 'sqs': {
       const { createSqsBroker } = await import('./sqs/index.js');

@@ -36,6 +36,12 @@ export interface AppOptions {
   projections?: Projections;
   /** Relays (or their names) whose checkpoints and lag are shown (default: the relay named 'relay'). */
   relays?: readonly (Relay | string)[];
+  /**
+   * The store the application's sagas run on, where operator actions on sagas are recorded and their
+   * outcome read (default: `store`). Set it when `store` holds a copy of the saga streams (a board
+   * fed by the broker): an action recorded on a copy would never reach the saga.
+   */
+  sagaStore?: EventStore;
   /** A broker and the consumer groups whose lag is shown. */
   broker?: Broker;
   groups?: readonly string[];
@@ -80,6 +86,7 @@ export function createOperatorApp(options: AppOptions): OperatorApp {
   const deps: ServerDeps = {
     store: options.store,
     projections: options.projections,
+    sagaStore: options.sagaStore ?? options.store,
     relays: options.relays ?? ['relay'],
     broker: options.broker,
     groups: options.groups ?? [],

@@ -21,6 +21,8 @@ export interface AppCheck {
 export interface ServerDeps {
   store: EventStore;
   projections: Projections | undefined;
+  /** Where saga actions are recorded and applied (the store the sagas run on). */
+  sagaStore: EventStore;
   relays: readonly (Relay | string)[];
   broker: Broker | undefined;
   groups: readonly string[];

@@ -343,7 +343,8 @@ export function opsRoutes(api: Hono<Env>, deps: ServerDeps): void {
       typeof body.waitMs === 'number' && body.waitMs >= 0 ? body.waitMs : 5_000,
       MAX_WAIT_MS,
     );
-    if ((await readSagaInstance(store, name, correlationId)) === undefined) {
+    const sagaStore = deps.sagaStore;
+    if ((await readSagaInstance(sagaStore, name, correlationId)) === undefined) {
       throw new NotFoundError(`saga ${name} instance ${correlationId}`);
     }
     const audit = await recordAction(store, by, {
@@ -351,8 +352,11 @@ export function opsRoutes(api: Hono<Env>, deps: ServerDeps): void {
       target: `saga:${name}/${correlationId}`,
       reason,
     });
-    const request = await requestSagaAction(store, name, correlationId, action, { actor: by.name, reason });
-    const outcome = await awaitOutcome(store, name, correlationId, request.id, {
+    const request = await requestSagaAction(sagaStore, name, correlationId, action, {
+      actor: by.name,
+      reason,
+    });
+    const outcome = await awaitOutcome(sagaStore, name, correlationId, request.id, {
       waitMs,
       signal: c.req.raw.signal,
     });

@@ -35,6 +35,12 @@ describe('parseBrokerUrl', () => {
       brokers: ['a:9092', 'b:9092'],
       topic: 'shop.events',
     });
+    expect(parseBrokerUrl('kafka://a:9092?topic=shop&groupIdPrefix=shop.')).toEqual({
+      kind: 'kafka',
+      brokers: ['a:9092'],
+      topic: 'shop',
+      groupIdPrefix: 'shop.',
+    });
     expect(parseBrokerUrl('sqs://127.0.0.1:9324?region=eu-west-1&prefix=shop&fifo=true')).toEqual({
       kind: 'sqs',
       region: 'eu-west-1',

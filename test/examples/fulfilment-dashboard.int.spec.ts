@@ -6,27 +6,29 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashToken, serve } from 'factum/server';
-import { createSqliteStore } from 'factum/sqlite';
 import { describe, expect, it } from 'vitest';
-import { startFulfilment } from '../../examples/fulfilment/system.js';
+import { ALL_GROUPS } from '../../examples/fulfilment/service.js';
 import { chromiumAvailable, launchChromium, SHOTS } from '../support/browser.js';
 import { waitUntil } from '../support/helpers.js';
 import { tempDir } from '../support/temp.js';
+import { startTestSystem } from './fulfilment-support.js';
 
 const hasChromium = chromiumAvailable('the fulfilment dashboard test');
 const dir = tempDir('factum-fulfilment-ui-');
 
 describe.skipIf(!hasChromium)('the fulfilment dashboard', () => {
   it('shows orders flowing through the saga, some compensated, with every invariant holding', async () => {
-    const store = createSqliteStore(join(dir, 'fulfilment.db'));
-    const system = await startFulfilment(store, {
-      declineRate: 0.08,
-      runtime: { lease: { strategy: 'row', ttlMs: 2_000, renewEveryMs: 200, acquireEveryMs: 50 } },
-    });
+    const system = await startTestSystem(dir, `sqlite:${join(dir, 'bus.db')}`, { declineRate: 0.08 });
+    const board = system.board!;
+    // As `npm start` serves it: the board's copy of every stream, saga actions on the orders service.
     const server = await serve({
-      store,
-      projections: system.projections,
-      checks: () => system.checks(),
+      store: board.store,
+      projections: board.projections,
+      sagaStore: system.stores.orders,
+      broker: system.broker,
+      groups: ALL_GROUPS,
+      relays: [],
+      checks: () => board.checks(),
       port: 0,
       tokensFromEnv: false,
       tokens: [{ name: 'ops', role: 'admin', sha256: hashToken('fulfilment-admin-token') }],
@@ -35,7 +37,7 @@ describe.skipIf(!hasChromium)('the fulfilment dashboard', () => {
     const generating = system.generate({ perSecond: 40, signal: stop.signal });
     const browser = await launchChromium();
     try {
-      await waitUntil(async () => (await system.totals())?.cancelled > 3, 20_000);
+      await waitUntil(async () => ((await board.totals())?.cancelled ?? 0) > 3, 20_000);
       const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
       await page.goto(`${server.url}/#/`);
       await page.getByTestId('login-token').fill('fulfilment-admin-token');
@@ -63,8 +65,7 @@ describe.skipIf(!hasChromium)('the fulfilment dashboard', () => {
       await generating;
       await browser.close();
       await server.close();
-      await system.stop();
-      await store.close();
+      await system.close();
     }
   }, 60_000);
 });

@@ -1,72 +1,168 @@
+/**
+ * The main job end to end: 500 orders with 10% declines and stock-outs through the four services,
+ * each on its own store, on the SQLite transport (both styles), RabbitMQ and Kafka; every invariant
+ * holds at the end and no order is charged or refunded twice.
+ */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createSqliteStore } from 'factum/sqlite';
-import { describe, expect, it } from 'vitest';
-import { startFulfilment } from '../../examples/fulfilment/system.js';
+import amqplib from 'amqplib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { destroyNamespace, uniqueName } from '../support/brokers.js';
 import { waitUntil } from '../support/helpers.js';
+import { probeKafka } from '../support/kafka.js';
+import { probeService, services } from '../support/services.js';
 import { tempDir } from '../support/temp.js';
+import { paymentsPerOrder, startTestSystem } from './fulfilment-support.js';
 
 const dir = tempDir('factum-fulfilment-');
 const root = new URL('../../', import.meta.url).pathname;
-const lease = { strategy: 'row' as const, ttlMs: 2_000, renewEveryMs: 200, acquireEveryMs: 50 };
 
-describe.each(['orchestrated', 'choreographed'] as const)('order fulfilment (%s, SQLite)', (mode) => {
-  it('runs 500 orders with 10% declines and stock-outs to the end, every invariant holding', async () => {
-    const store = createSqliteStore(join(dir, `${mode}.db`));
-    const system = await startFulfilment(store, {
-      mode,
-      declineRate: 0.1,
-      carrierDelayRate: 0.05,
-      // Little restocking: desks (and more) run out, so some orders find no stock.
-      restockScale: 0.2,
-      restockEveryMs: 1_000,
-      runtime: { lease },
-    });
-    try {
-      expect(await system.generate({ perSecond: 200, count: 500 })).toBe(500);
-      await waitUntil(() => system.settled(), 60_000);
-      const checks = await system.checks();
-      for (const check of checks) expect(check.ok, `${check.name}: ${check.detail}`).toBe(true);
-      expect(checks.length).toBe(mode === 'orchestrated' ? 6 : 5);
-      const t = await system.totals();
-      expect(t.placed).toBe(500);
-      expect(t.shipped + t.cancelled).toBe(500);
-      // The failures happened: declines (no charge) and stock-outs (charged, then refunded).
-      expect(t.cancelled).toBeGreaterThan(50);
-      expect(t.stockShort).toBeGreaterThan(0);
-      expect(t.refunded).toBeGreaterThan(0);
-      expect(t.cancelledRefunded).toBe(t.cancelledCharged);
-      if (mode === 'orchestrated') {
-        // Late carriers timed the shipping step out; it was sent again and the order still shipped.
-        const timedOut = await store.readAll({ types: ['SagaTimeoutFired'], limit: 1_000 });
-        expect(timedOut.events.length).toBeGreaterThan(0);
+const rabbit = await probeService('RabbitMQ', services.amqp, async () => {
+  await (await amqplib.connect(services.amqp)).close();
+});
+const kafka = await probeKafka();
+const namespaces: { kind: 'rabbitmq' | 'kafka'; name: string }[] = [];
+afterAll(async () => {
+  for (const { kind, name } of namespaces) await destroyNamespace(kind, name, []).catch(() => {});
+});
+
+interface Case {
+  transport: string;
+  mode: 'orchestrated' | 'choreographed';
+  available: boolean;
+  brokerUrl: (run: string) => string;
+}
+
+const cases: Case[] = [
+  {
+    transport: 'SQLite transport',
+    mode: 'orchestrated',
+    available: true,
+    brokerUrl: (run) => `sqlite:${join(dir, run, 'bus.db')}`,
+  },
+  {
+    transport: 'SQLite transport',
+    mode: 'choreographed',
+    available: true,
+    brokerUrl: (run) => `sqlite:${join(dir, run, 'bus.db')}`,
+  },
+  {
+    transport: 'RabbitMQ',
+    mode: 'orchestrated',
+    available: rabbit.available,
+    brokerUrl: (run) => {
+      namespaces.push({ kind: 'rabbitmq', name: run });
+      return `${services.amqp}?exchange=${run}`;
+    },
+  },
+  {
+    transport: 'Kafka',
+    mode: 'orchestrated',
+    available: kafka.available,
+    brokerUrl: (run) => {
+      namespaces.push({ kind: 'kafka', name: run });
+      return `kafka://${services.kafka}?topic=${run}&groupIdPrefix=${run}.`;
+    },
+  },
+];
+
+describe.each(cases)('order fulfilment ($mode, $transport)', ({ mode, available, brokerUrl }) => {
+  it.skipIf(!available)(
+    'runs 500 orders with 10% declines and stock-outs to the end, every invariant holding, each order charged and refunded at most once',
+    async () => {
+      const run = uniqueName(`f${mode.slice(0, 4)}`);
+      const system = await startTestSystem(join(dir, run), brokerUrl(run), {
+        mode,
+        declineRate: 0.1,
+        carrierDelayRate: 0.05,
+        // Little restocking: desks (and more) run out, so some orders find no stock.
+        restockScale: 0.2,
+        restockEveryMs: 1_000,
+      });
+      const board = system.board!;
+      try {
+        expect(await system.generate({ perSecond: 200, count: 500 })).toBe(500);
+        await waitUntil(() => board.settled(), 90_000);
+        const checks = await board.checks();
+        for (const check of checks) expect(check.ok, `${check.name}: ${check.detail}`).toBe(true);
+        expect(checks.length).toBe(mode === 'orchestrated' ? 6 : 5);
+        const t = (await board.totals())!;
+        expect(t.placed).toBe(500);
+        expect(t.shipped + t.cancelled).toBe(500);
+        // The failures happened: declines (no charge) and stock-outs (charged, then refunded).
+        expect(t.cancelled).toBeGreaterThan(50);
+        expect(t.stockShort).toBeGreaterThan(0);
+        expect(t.refunded).toBeGreaterThan(0);
+        expect(t.cancelledRefunded).toBe(t.cancelledCharged);
+        if (mode === 'orchestrated') {
+          // Late carriers timed the shipping step out; it was sent again and the order still shipped.
+          const timedOut = await system.stores.orders.readAll({ types: ['SagaTimeoutFired'], limit: 1_000 });
+          expect(timedOut.events.length).toBeGreaterThan(0);
+        }
+        // Counted in the payments service's own store, not the board's copy.
+        const perOrder = await paymentsPerOrder(system.stores.payments);
+        expect(perOrder.size).toBeGreaterThan(400);
+        for (const [stream, counts] of perOrder) {
+          expect(counts.charged, stream).toBeLessThanOrEqual(1);
+          expect(counts.refunded, stream).toBeLessThanOrEqual(1);
+        }
+      } finally {
+        await system.close();
       }
-    } finally {
-      await system.stop();
-      await store.close();
-    }
-  });
+    },
+    150_000,
+  );
 });
 
 describe('npm start', () => {
   it('runs the system with its dashboard, stops on its own after --orders, and carries on at the next start', async () => {
-    const url = `sqlite:${join(dir, 'main.db')}`;
+    const data = join(dir, 'main');
     const run = async () => {
       const { stdout } = await promisify(execFile)(
         process.execPath,
         ['--import', 'tsx', 'examples/fulfilment/main.ts', '--orders', '60', '--rate', '100', '--port', '0'],
-        { cwd: root, env: { ...process.env, FACTUM_STORE_URL: url, FACTUM_TOKENS: '' }, timeout: 60_000 },
+        {
+          cwd: root,
+          env: { ...process.env, FACTUM_STORE_URL: `sqlite:${data}`, FACTUM_TOKENS: '' },
+          timeout: 60_000,
+        },
       );
       return stdout;
     };
     const first = await run();
     expect(first).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+/);
     expect(first).toMatch(/sign in with this admin token/);
+    expect(first).toContain(`broker sqlite:${data}/bus.db`);
     expect(first).toMatch(/ok {2}every order ends shipped or cancelled within its SLA: 60 placed/);
     expect(first).not.toContain('BROKEN');
     const second = await run();
     expect(second).toMatch(/ok {2}every order ends shipped or cancelled within its SLA: 120 placed/);
     expect(second).not.toContain('BROKEN');
   }, 120_000);
+
+  it('refuses an unknown service and a PostgreSQL store without a broker, saying what it takes', async () => {
+    const fail = async (args: string[], env: Record<string, string> = {}) => {
+      try {
+        await promisify(execFile)(
+          process.execPath,
+          ['--import', 'tsx', 'examples/fulfilment/main.ts', ...args],
+          {
+            cwd: root,
+            env: { ...process.env, ...env },
+            timeout: 30_000,
+          },
+        );
+      } catch (error) {
+        return error as { code: number; stderr: string };
+      }
+      throw new Error('it started');
+    };
+    const unknown = await fail(['--service', 'billing']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown service: billing');
+    const noBroker = await fail([], { FACTUM_STORE_URL: services.postgres, FACTUM_BROKER_URL: '' });
+    expect(noBroker.code).toBe(2);
+    expect(noBroker.stderr).toContain('FACTUM_BROKER_URL is needed');
+  }, 60_000);
 });

@@ -14,11 +14,34 @@ export interface Child {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** SIGKILL, and resolves once it exited. */
   kill(): Promise<void>;
+  /** SIGTERM (a clean stop), and resolves with the exit code once it exited. */
+  terminate(): Promise<number | null>;
+  /** What it printed to stderr so far. */
+  stderr(): string;
 }
 
-export function startChild(script: string, args: readonly string[], defaultTimeoutMs = 30_000): Child {
+export interface ChildOptions {
+  /** How long waitFor waits by default (30 s). */
+  timeoutMs?: number;
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export function startChild(
+  script: string,
+  args: readonly string[],
+  options: ChildOptions | number = {},
+): Child {
+  const {
+    timeoutMs: defaultTimeoutMs = 30_000,
+    env,
+    cwd,
+  } = typeof options === 'number' ? { timeoutMs: options } : options;
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+    ...(cwd === undefined ? {} : { cwd }),
   });
   const lines: string[] = [];
   let stderr = '';
@@ -32,7 +55,13 @@ export function startChild(script: string, args: readonly string[], defaultTimeo
     buffer = parts.pop() ?? '';
     lines.push(...parts);
   });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  let code: number | null = null;
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', (c) => {
+      code = c;
+      resolve();
+    }),
+  );
   return {
     child,
     lines,
@@ -47,5 +76,11 @@ export function startChild(script: string, args: readonly string[], defaultTimeo
       child.kill('SIGKILL');
       await exited;
     },
+    async terminate() {
+      child.kill('SIGTERM');
+      await exited;
+      return code;
+    },
+    stderr: () => stderr,
   };
 }
