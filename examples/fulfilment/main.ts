@@ -59,6 +59,10 @@ if (brokerUrl === undefined) {
 }
 const mode = values.choreography ? 'choreographed' : 'orchestrated';
 const opened = await openSystem(roles, storeBase, brokerUrl);
+// A message no handler could take is set aside on the broker: say so where the operator looks.
+opened.topology.broker.on('consumer.dead-lettered', ({ group, eventId, error }) =>
+  process.stderr.write(`dead-lettered in ${group}: event ${eventId ?? '?'}: ${error}\n`),
+);
 const system = await startFulfilment(opened.topology, { mode, declineRate: Number(values['decline-rate']) });
 const board = system.board;
 

@@ -8,11 +8,16 @@ import type { OrderPlacedData } from './domain.js';
 
 export interface OrderDoc {
   orderId: string;
-  status: 'placed' | 'shipped' | 'cancelled';
+  /** 'unseen': the payment's events arrived before the order's (they come from different services). */
+  status: 'unseen' | 'placed' | 'shipped' | 'cancelled';
   total: number;
   charged: number;
   refunded: number;
-  /** Milliseconds since the epoch. */
+  charges: number;
+  refunds: number;
+  /** Ended with its money right: shipped and charged its total, or cancelled and refunded all (null while open). */
+  balanced: boolean | null;
+  /** Milliseconds since the epoch (0 while unseen). */
   placedAt: number;
   endedAt: number | null;
 }
@@ -39,6 +44,8 @@ export interface Totals {
   cancelledRefunded: number;
   duplicateCharges: number;
   duplicateRefunds: number;
+  /** Orders ended whose money is not right yet: a payment event still on its way to the board. */
+  unbalanced: number;
   stockShort: number;
   stock: Record<string, StockTotals>;
 }
@@ -58,6 +65,7 @@ const emptyTotals = (): Totals => ({
   cancelledRefunded: 0,
   duplicateCharges: 0,
   duplicateRefunds: 0,
+  unbalanced: 0,
   stockShort: 0,
   stock: {},
 });
@@ -69,8 +77,63 @@ const STOCK_FIELDS: Record<string, keyof Omit<StockTotals, 'version'>> = {
   StockReleased: 'released',
 };
 
+/** What one order adds to the totals: summed over orders, in whatever order their events arrive. */
+function contribution(o: OrderDoc | undefined): Omit<Totals, 'stockShort' | 'stock'> {
+  const none = {
+    placed: 0,
+    shipped: 0,
+    cancelled: 0,
+    charged: 0,
+    refunded: 0,
+    shippedValue: 0,
+    openCharged: 0,
+    cancelledCharged: 0,
+    cancelledRefunded: 0,
+    duplicateCharges: 0,
+    duplicateRefunds: 0,
+    unbalanced: 0,
+  };
+  if (o === undefined) return none;
+  const shipped = o.status === 'shipped';
+  const cancelled = o.status === 'cancelled';
+  return {
+    placed: o.status === 'unseen' ? 0 : 1,
+    shipped: shipped ? 1 : 0,
+    cancelled: cancelled ? 1 : 0,
+    charged: o.charged,
+    refunded: o.refunded,
+    shippedValue: shipped ? o.total : 0,
+    openCharged: shipped || cancelled ? 0 : o.charged - o.refunded,
+    cancelledCharged: cancelled ? o.charged : 0,
+    cancelledRefunded: cancelled ? o.refunded : 0,
+    duplicateCharges: Math.max(0, o.charges - 1),
+    duplicateRefunds: Math.max(0, o.refunds - 1),
+    unbalanced: o.balanced === false ? 1 : 0,
+  };
+}
+
+const unseen = (orderId: string): OrderDoc => ({
+  orderId,
+  status: 'unseen',
+  total: 0,
+  charged: 0,
+  refunded: 0,
+  charges: 0,
+  refunds: 0,
+  balanced: null,
+  placedAt: 0,
+  endedAt: null,
+});
+
+/**
+ * The board's projection. Its events come from four services through the broker, so an order's
+ * payment may arrive before the order itself: each event updates its order's document whatever came
+ * first, and the totals move by the difference the event made to that order's contribution, so they
+ * are the same sums in any arrival order.
+ */
 export const fulfilmentBoard = defineProjection({
   name: 'fulfilment_board',
+  version: 2,
   handles: [
     'OrderPlaced',
     'OrderShipped',
@@ -83,7 +146,7 @@ export const fulfilmentBoard = defineProjection({
     'StockReleased',
     'StockShort',
   ],
-  documents: { [ORDERS]: { indexes: ['status', 'placedAt'] }, [TOTALS]: {} },
+  documents: { [ORDERS]: { indexes: ['status', 'placedAt', 'balanced', 'endedAt'] }, [TOTALS]: {} },
   sla: { maxLagMs: 5_000 },
   async handle(event, tx) {
     const orders = tx.documents<OrderDoc>(ORDERS);
@@ -95,62 +158,48 @@ export const fulfilmentBoard = defineProjection({
       sku?: string;
       qty?: number;
     };
-    const order = data.orderId === undefined ? undefined : await orders.get(data.orderId);
+    if (event.type.startsWith('Stock')) {
+      // Every event of a SKU's stock stream (one stream, so in order): its totals, and the version they include.
+      const sku = data.sku as string;
+      const stock = totals.stock[sku] ?? { initial: 0, restocked: 0, reserved: 0, released: 0, version: 0 };
+      const field = STOCK_FIELDS[event.type];
+      if (field !== undefined) stock[field] += data.qty ?? 0;
+      if (event.type === 'StockShort') totals.stockShort++;
+      stock.version = event.version;
+      totals.stock[sku] = stock;
+      await totalsDocs.upsert('all', totals);
+      return;
+    }
+    const orderId = data.orderId as string;
+    const before = (await orders.get(orderId)) ?? undefined;
+    const order = { ...(before ?? unseen(orderId)) };
+    const at = event.timestamp.getTime();
     switch (event.type) {
-      case 'OrderPlaced': {
-        const placed = event.data as OrderPlacedData;
-        await orders.upsert(placed.orderId, {
-          orderId: placed.orderId,
-          status: 'placed',
-          total: placed.total,
-          charged: 0,
-          refunded: 0,
-          placedAt: event.timestamp.getTime(),
-          endedAt: null,
-        });
-        totals.placed++;
-        break;
-      }
-      case 'PaymentSucceeded':
-        if (order === undefined) break;
-        if (order.charged > 0) totals.duplicateCharges++;
-        await orders.patch(order.orderId, { charged: order.charged + (data.amount ?? 0) });
-        totals.charged += data.amount ?? 0;
-        totals.openCharged += data.amount ?? 0;
-        break;
-      case 'PaymentRefunded':
-        if (order === undefined) break;
-        if (order.refunded > 0) totals.duplicateRefunds++;
-        await orders.patch(order.orderId, { refunded: order.refunded + (data.amount ?? 0) });
-        totals.refunded += data.amount ?? 0;
-        totals.openCharged -= data.amount ?? 0;
+      case 'OrderPlaced':
+        order.status = order.status === 'unseen' ? 'placed' : order.status;
+        order.total = (event.data as OrderPlacedData).total;
+        order.placedAt = at;
         break;
       case 'OrderShipped':
-        if (order === undefined) break;
-        await orders.patch(order.orderId, { status: 'shipped', endedAt: event.timestamp.getTime() });
-        totals.shipped++;
-        totals.shippedValue += order.total;
-        totals.openCharged -= order.charged - order.refunded;
-        break;
       case 'OrderCancelled':
-        if (order === undefined) break;
-        await orders.patch(order.orderId, { status: 'cancelled', endedAt: event.timestamp.getTime() });
-        totals.cancelled++;
-        totals.cancelledCharged += order.charged;
-        totals.cancelledRefunded += order.refunded;
-        totals.openCharged -= order.charged - order.refunded;
+        order.status = event.type === 'OrderShipped' ? 'shipped' : 'cancelled';
+        order.endedAt = at;
         break;
-      default: {
-        // Every event of a SKU's stock stream: its totals, and the stream version they include.
-        const sku = data.sku as string;
-        const stock = totals.stock[sku] ?? { initial: 0, restocked: 0, reserved: 0, released: 0, version: 0 };
-        const field = STOCK_FIELDS[event.type];
-        if (field !== undefined) stock[field] += data.qty ?? 0;
-        if (event.type === 'StockShort') totals.stockShort++;
-        stock.version = event.version;
-        totals.stock[sku] = stock;
-      }
+      case 'PaymentSucceeded':
+        order.charged += data.amount ?? 0;
+        order.charges++;
+        break;
+      case 'PaymentRefunded':
+        order.refunded += data.amount ?? 0;
+        order.refunds++;
+        break;
     }
+    if (order.status === 'shipped') order.balanced = order.charged - order.refunded === order.total;
+    if (order.status === 'cancelled') order.balanced = order.charged === order.refunded;
+    const was = contribution(before);
+    const now = contribution(order);
+    for (const key of Object.keys(now) as (keyof typeof now)[]) totals[key] += now[key] - was[key];
+    await orders.upsert(orderId, order);
     await totalsDocs.upsert('all', totals);
   },
 });

@@ -145,7 +145,9 @@ export async function openSystem(
   const open = async (role: Role) => {
     const url = storeUrlOf(storeBase, role);
     if (url.startsWith('sqlite:')) mkdirSync(dirname(url.slice('sqlite:'.length)), { recursive: true });
-    return openStore(url, { migrate: true });
+    // The board's store is a copy of what the services keep (and its read models): it commits
+    // without waiting for the disk, as derived state does (still atomic; a process crash loses nothing).
+    return openStore(url, { migrate: true, ...(role === 'board' ? { synchronous: 'NORMAL' as const } : {}) });
   };
   if (brokerUrl.startsWith('sqlite:'))
     mkdirSync(dirname(brokerUrl.slice('sqlite:'.length).split('?')[0]!), { recursive: true });

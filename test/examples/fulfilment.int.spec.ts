@@ -83,7 +83,10 @@ describe.each(cases)('order fulfilment ($mode, $transport)', ({ mode, available,
       const board = system.board!;
       try {
         expect(await system.generate({ perSecond: 200, count: 500 })).toBe(500);
-        await waitUntil(() => board.settled(), 90_000);
+        await waitUntil(
+          async () => (await board.totals())?.placed === 500 && (await board.settled()),
+          120_000,
+        );
         const checks = await board.checks();
         for (const check of checks) expect(check.ok, `${check.name}: ${check.detail}`).toBe(true);
         expect(checks.length).toBe(mode === 'orchestrated' ? 6 : 5);
