@@ -66,6 +66,8 @@ export interface ServiceNodeOptions extends ServiceOptions {
   mode?: Mode;
   /** The inventory service: how often the warehouse restocks what runs low (default 5 s), and how much (default 1). */
   restockEveryMs?: number;
+  /** The inventory service: its initial stock, times this (default 1). */
+  stockScale?: number;
   restockScale?: number;
   /** Passed to the sagas runtime (lease timing in tests). */
   runtime?: Pick<ProjectionsOptions, 'lease'>;
@@ -94,7 +96,7 @@ export async function startService(
   options: ServiceNodeOptions = {},
 ): Promise<ServiceNode> {
   const mode = options.mode ?? 'orchestrated';
-  if (name === 'inventory') await initialiseStock(store);
+  if (name === 'inventory') await initialiseStock(store, options.stockScale ?? 1);
   const reactors = reactorsOf(name, options);
   const sagas = await createSagas(store, {
     sagas: name === 'orders' && mode === 'orchestrated' ? [fulfilmentSaga] : [],

@@ -200,15 +200,15 @@ export const stockDecider: Decider<StockCommand, StockEvent, StockState> = {
   },
 };
 
-/** Creates each SKU's stock stream with its initial level (once: a store that has them keeps them). */
-export async function initialiseStock(store: EventStore): Promise<void> {
+/** Creates each SKU's stock stream with its initial level, times `scale` (once: a store that has them keeps them). */
+export async function initialiseStock(store: EventStore, scale = 1): Promise<void> {
   for (const sku of SKUS) {
     const read = await store.readStream(stockStream(sku), { limit: 1 });
     if (read.exists) continue;
     await store
       .append(
         stockStream(sku),
-        [{ type: 'StockInitialised', data: { sku, qty: CATALOG[sku]?.initialStock ?? 0 } }],
+        [{ type: 'StockInitialised', data: { sku, qty: Math.ceil((CATALOG[sku]?.initialStock ?? 0) * scale) } }],
         {
           expectedVersion: 'no_stream',
         },

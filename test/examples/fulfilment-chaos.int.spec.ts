@@ -9,16 +9,14 @@ import { join } from 'node:path';
 import amqplib from 'amqplib';
 import type { EventStore } from 'factum';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ORDERS, type OrderDoc } from '../../examples/fulfilment/read-model.js';
-import { ALL_GROUPS, groupOf } from '../../examples/fulfilment/service.js';
-import { ROLES, type Role } from '../../examples/fulfilment/system.js';
+import type { Role } from '../../examples/fulfilment/system.js';
 import { destroyNamespace, uniqueName } from '../support/brokers.js';
 import { type Child, startChild } from '../support/child-process.js';
-import { sleep, waitUntil } from '../support/helpers.js';
+import { sleep } from '../support/helpers.js';
 import { probeService, services } from '../support/services.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { tempDir } from '../support/temp.js';
-import { paymentsPerOrder, startTestSystem } from './fulfilment-support.js';
+import { paymentsPerOrder, startTestSystem, waitForAllEnded } from './fulfilment-support.js';
 
 const dir = tempDir('factum-fulfilment-chaos-');
 const root = new URL('../../', import.meta.url).pathname;
@@ -44,43 +42,9 @@ async function countOf(store: EventStore, type: string): Promise<number> {
 /** Every order ended, every invariant holds, each order charged and refunded at most once. */
 async function expectSound(system: Awaited<ReturnType<typeof startTestSystem>>, minimumOrders: number) {
   const board = system.board!;
-  const retries = new Map<string, number>();
-  system.broker.on('consumer.retry', ({ group, error }) => {
-    const key = `${group}: ${error.message.slice(0, 160)}`;
-    retries.set(key, (retries.get(key) ?? 0) + 1);
-  });
   const placed = await countOf(system.stores.orders, 'OrderPlaced');
   expect(placed).toBeGreaterThanOrEqual(minimumOrders);
-  await waitUntil(
-    async () => (await board.totals())?.placed === placed && (await board.settled()),
-    180_000,
-  ).catch(async (error) => {
-    // What did not end, and where its events are: the failure says it.
-    const open = await board.projections
-      .documents<OrderDoc>(ORDERS)
-      .find({ status: { in: ['placed', 'unseen'] } }, { limit: 3 });
-    const trail: string[] = [];
-    for (const o of open)
-      for (const role of ROLES)
-        for (const stream of [
-          `order-${o.orderId}`,
-          `payment-${o.orderId}`,
-          `shipment-${o.orderId}`,
-          `saga_fulfilment-${o.orderId}`,
-        ]) {
-          const { events } = await system.stores[role].readStream(stream);
-          if (events.length > 0) trail.push(`${role} ${stream}: ${events.map((e) => e.type).join(' ')}`);
-        }
-    const lags = await Promise.all(ALL_GROUPS.map(async (g) => `${g} ${(await system.broker.lag(g)).lag}`));
-    trail.push(...[...retries].slice(0, 5).map(([k, n]) => `${n} retries of ${k}`));
-    const dead = await system.broker.deadLetters(groupOf('board'), { limit: 5 });
-    trail.push(
-      ...dead.map((d) => `dead letter ${d.event?.streamId}@${d.event?.version} ${d.event?.type}: ${d.error}`),
-    );
-    throw new Error(
-      `${(error as Error).message}\nplaced ${placed}; totals ${JSON.stringify(await board.totals())}\nlag ${lags.join(', ')}\n${trail.join('\n')}`,
-    );
-  });
+  await waitForAllEnded(system, placed, 180_000);
   for (const check of await board.checks()) expect(check.ok, `${check.name}: ${check.detail}`).toBe(true);
   const perOrder = await paymentsPerOrder(system.stores.payments);
   expect(perOrder.size).toBeGreaterThan(minimumOrders / 2);

@@ -9,11 +9,10 @@ import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { destroyNamespace, uniqueName } from '../support/brokers.js';
-import { waitUntil } from '../support/helpers.js';
 import { probeKafka } from '../support/kafka.js';
 import { probeService, services } from '../support/services.js';
 import { tempDir } from '../support/temp.js';
-import { paymentsPerOrder, startTestSystem } from './fulfilment-support.js';
+import { paymentsPerOrder, startTestSystem, waitForAllEnded } from './fulfilment-support.js';
 
 const dir = tempDir('factum-fulfilment-');
 const root = new URL('../../', import.meta.url).pathname;
@@ -76,17 +75,15 @@ describe.each(cases)('order fulfilment ($mode, $transport)', ({ mode, available,
         mode,
         declineRate: 0.1,
         carrierDelayRate: 0.05,
-        // Little restocking: desks (and more) run out, so some orders find no stock.
+        // Little stock and little restocking: desks (and more) run out, so some orders find none.
+        stockScale: 0.2,
         restockScale: 0.2,
-        restockEveryMs: 1_000,
+        restockEveryMs: 5_000,
       });
       const board = system.board!;
       try {
         expect(await system.generate({ perSecond: 200, count: 500 })).toBe(500);
-        await waitUntil(
-          async () => (await board.totals())?.placed === 500 && (await board.settled()),
-          120_000,
-        );
+        await waitForAllEnded(system, 500, 120_000);
         const checks = await board.checks();
         for (const check of checks) expect(check.ok, `${check.name}: ${check.detail}`).toBe(true);
         expect(checks.length).toBe(mode === 'orchestrated' ? 6 : 5);
