@@ -91,6 +91,30 @@ describe('the SQLite transport', () => {
     expect(count(file, 'factum_broker_messages')).toBe(0);
   });
 
+  it('lets timers and sockets run while deliveries keep waiting (its database calls never yield on their own)', async () => {
+    const { broker } = open();
+    await broker.declareGroup({ group: 'busy' });
+    const events = interleaved(['order-1', 'order-2', 'order-3', 'order-4'], 1_000);
+    await broker.publish(events);
+    let handled = 0;
+    let handledAtFirstTick: number | undefined;
+    const tick = setTimeout(() => {
+      handledAtFirstTick = handled;
+    }, 0);
+    try {
+      // A synchronous handler: each delivery settles without any I/O of its own.
+      await broker.consume({ group: 'busy', prefetch: 50 }, () => {
+        handled++;
+      });
+      await waitUntil(() => handled === events.length, 20_000);
+      // The timer ran between batches, not after the last one.
+      expect(handledAtFirstTick).toBeDefined();
+      expect(handledAtFirstTick!).toBeLessThan(events.length);
+    } finally {
+      clearTimeout(tick);
+    }
+  });
+
   it('gives a group only the types it declared, and keeps nothing no group is declared for', async () => {
     const { broker, file } = open();
     await broker.publish(interleaved(['order-0'], 3));

@@ -11,6 +11,8 @@ import { ack, deadLetter, release, renew } from './sql/settle.js';
 import { listen, notify } from './wakers.js';
 import { decode } from './wire.js';
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** How often a settle (ack, dead letter) is tried again when the database is busy. */
 const SETTLE_RETRIES = 5;
 /** How long a handled delivery may wait for its acknowledgement to share a transaction with the next. */
@@ -75,6 +77,9 @@ export class SqliteConsumer implements Consumer {
         // Whatever was not settled comes again once the lease runs out (at least once).
         await this.#waker.idle(this.#host.pollMs, signal);
       }
+      // The database calls are synchronous and their promises resolve at once: with deliveries always
+      // waiting, this loop would never let timers and sockets (an HTTP server in this process) run.
+      await yieldToEventLoop();
     }
   }
 
