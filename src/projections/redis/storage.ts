@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { StoredEvent } from '../../core/envelope.js';
-import { NotSupportedError, ProjectionNotFoundError, TransactionClosedError } from '../../core/errors.js';
+import {
+  NotSupportedError,
+  ProjectionNotFoundError,
+  RedisCommandError,
+  StaleBatchError,
+  TransactionClosedError,
+} from '../../core/errors.js';
 import type { LeaseRecord, SessionLocks } from '../../follow/index.js';
 import { type ProjectionsTarget, projectionStorageFor } from '../admin.js';
 import {
@@ -18,7 +24,7 @@ import {
   type StorageTx,
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
-import { applyOps, command, RedisCommandError, type RedisCommands } from './client.js';
+import { applyOps, command, type RedisCommands } from './client.js';
 import { type DocumentScope, type GenerationHandle, RedisProjectionTx } from './documents.js';
 import {
   checkpointKey,
@@ -55,14 +61,6 @@ export interface RedisProjectionStorage extends ProjectionStorage {
   readonly prefix: string;
   /** Resolves once the background removal of dropped generations has finished. */
   drained(): Promise<void>;
-}
-
-/** A batch found its checkpoint at or past its own position: it was applied already, and is not again. */
-export class StaleBatchError extends Error {
-  constructor(key: string, stored: string, position: bigint) {
-    super(`Batch up to position ${position} not applied: checkpoint ${key} is already at ${BigInt(stored)}`);
-    this.name = 'StaleBatchError';
-  }
 }
 
 /**
@@ -299,7 +297,7 @@ class RedisStorageTx implements StorageTx, DocumentScope {
     if (result !== 'ok') {
       const [, key, stored] = /^stale:(.*):(\d+)$/.exec(result) ?? [];
       const position = pending.guards.get(key ?? '') ?? 0n;
-      throw new StaleBatchError(key ?? '?', stored ?? '0', position);
+      throw new StaleBatchError(key ?? '?', parsePosition(stored ?? '0'), position);
     }
   }
 
