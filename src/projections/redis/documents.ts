@@ -74,7 +74,7 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
   async upsert(id: string, doc: T): Promise<void> {
     assertDocumentId(id, this.#collection);
     const json = documentJson(doc, this.#collection, id);
-    this.#write(await this.#scope.generation(this.#layout), id, json);
+    this.#write(await this.#scope.generation(this.#layout), id, json, doc);
   }
 
   async patch(id: string, changes: Partial<T>): Promise<boolean> {
@@ -84,11 +84,8 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
     const json = await this.#json(handle, id);
     if (json === undefined) return false;
     if (entries.length === 0) return true;
-    this.#write(
-      handle,
-      id,
-      JSON.stringify({ ...(JSON.parse(json) as object), ...Object.fromEntries(entries) }),
-    );
+    const doc = { ...(JSON.parse(json) as object), ...Object.fromEntries(entries) };
+    this.#write(handle, id, JSON.stringify(doc), doc);
     return true;
   }
 
@@ -188,8 +185,8 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
     return pending.collection(handle.gen, this.#collection, handle.indexes(this.#collection));
   }
 
-  #write(handle: GenerationHandle, id: string, json: string): void {
+  #write(handle: GenerationHandle, id: string, json: string, doc: object): void {
     const writes = this.#writes(handle);
-    this.#scope.pending?.put(writes, id, json);
+    this.#scope.pending?.put(writes, id, json, doc);
   }
 }
