@@ -226,7 +226,7 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   FACTUM_STALE_BATCH: {
     retriable: false,
     description:
-      'A projection batch was refused whole: its read model is already checkpointed at or past the batch (it was applied before).',
+      'A projection batch was refused whole: its read model is already checkpointed at or past the batch (it was applied before), or its generation changed after the batch read it.',
   },
 };
 
@@ -760,16 +760,22 @@ export class RedisCommandError extends FactumError {
   }
 }
 
-/** A batch found its checkpoint at or past its own position: it was applied already, and is not again. */
+/**
+ * A read-model batch refused whole, nothing written: its checkpoint was at or past the batch's own
+ * position (it was applied already, and is not again), or, with no positions, the generation it
+ * wrote (`key`: its epoch or meta) changed after the batch read it.
+ */
 export class StaleBatchError extends FactumError {
   readonly key: string;
-  readonly stored: bigint;
-  readonly position: bigint;
+  readonly stored: bigint | undefined;
+  readonly position: bigint | undefined;
 
-  constructor(key: string, stored: bigint, position: bigint) {
+  constructor(key: string, stored?: bigint, position?: bigint) {
     super(
       ErrorCodes.STALE_BATCH,
-      `Batch up to position ${position} not applied: checkpoint ${key} is already at ${stored}`,
+      stored === undefined || position === undefined
+        ? `Batch not applied: ${key} changed after the batch read it (its generation was made again or given new indexes)`
+        : `Batch up to position ${position} not applied: checkpoint ${key} is already at ${stored}`,
     );
     this.key = key;
     this.stored = stored;

@@ -1,5 +1,5 @@
 import { fieldValue } from '../filter.js';
-import { docsKey, indexOfKey, indexSetKey } from './keys.js';
+import { docsKey, indexOfKey, indexSetKey, metaKey } from './keys.js';
 import type { ScriptOps } from './script.js';
 
 /** A collection's writes in one transaction: id → document JSON and its index sets, or null (deleted). */
@@ -23,6 +23,8 @@ export class Pending {
   checkpoints = new Map<string, bigint | null>();
   guards = new Map<string, bigint>();
   keys = new Map<string, string | null>();
+  /** Epoch key → the epoch the transaction used: the script applies only if it is still the stored one. */
+  epochs = new Map<string, string>();
   hashFields: [string, string, string][] = [];
   /** Generation prefixes to delete in the background once the transaction committed. */
   drops: string[] = [];
@@ -76,6 +78,7 @@ export class Pending {
     copy.checkpoints = new Map(this.checkpoints);
     copy.guards = new Map(this.guards);
     copy.keys = new Map(this.keys);
+    copy.epochs = new Map(this.epochs);
     copy.hashFields = [...this.hashFields];
     copy.drops = [...this.drops];
     return copy;
@@ -86,6 +89,7 @@ export class Pending {
     this.checkpoints = from.checkpoints;
     this.guards = from.guards;
     this.keys = from.keys;
+    this.epochs = from.epochs;
     this.hashFields = from.hashFields;
     this.drops = from.drops;
   }
@@ -99,10 +103,20 @@ export class Pending {
         if (entry === null) args.push(id, '', '[]', '0');
         else args.push(id, entry.json, entry.ix, String(entry.sets.length), ...entry.sets);
       }
-      w.push([docsKey(c.gen, c.collection), indexOfKey(c.gen, c.collection), c.docs.size]);
+      const meta = metaKey(c.gen);
+      const own = this.hashFields.some(([key, field]) => key === meta && field === c.collection);
+      w.push([
+        docsKey(c.gen, c.collection),
+        indexOfKey(c.gen, c.collection),
+        c.docs.size,
+        own ? false : meta,
+        c.collection,
+        JSON.stringify(c.indexes),
+      ]);
     }
     return {
       args,
+      e: [...this.epochs].filter(([k]) => !this.keys.has(k)),
       g: [...this.guards].map(([k, p]) => [k, pad(p)]),
       w,
       c: [

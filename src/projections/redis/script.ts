@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 
 /**
  * The one write of a transaction, run as a Lua script so it applies whole or not at all:
+ * 0. layout guards: every generation the transaction used still has the epoch it read, and every
+ *    collection it writes still has the indexes it read (the storage keeps both between
+ *    transactions); if not, nothing is written and the script answers `layout` (read them again);
  * 1. guards (a batch's checkpoint): if the stored checkpoint is not below the batch's position,
  *    nothing is written and the script answers `stale` (the batch was applied already);
  * 2. document writes, per collection: each id moves between index sets (its old sets are read
@@ -12,6 +15,12 @@ import { createHash } from 'node:crypto';
  */
 export const APPLY_SCRIPT = `
 local ops = cjson.decode(ARGV[1])
+for _, e in ipairs(ops.e) do
+  if redis.call('GET', e[1]) ~= e[2] then return 'layout:' .. e[1] end
+end
+for _, w in ipairs(ops.w) do
+  if w[4] and (redis.call('HGET', w[4], w[5]) or '[]') ~= w[6] then return 'layout:' .. w[4] end
+end
 for _, g in ipairs(ops.g) do
   local cur = redis.call('GET', g[1])
   if cur and cur >= g[2] then return 'stale:' .. g[1] .. ':' .. cur end
@@ -97,10 +106,16 @@ export const APPLY_SHA = createHash('sha1').update(APPLY_SCRIPT).digest('hex');
 export interface ScriptOps {
   /** Per document: id, JSON ('' deletes), ix JSON, set count, then the index set keys. */
   args: string[];
+  /** [epoch key, epoch]: apply only if the generation still has the epoch the transaction used. */
+  e: [string, string][];
   /** [checkpoint key, padded position]: apply only if the stored checkpoint is below. */
   g: [string, string][];
-  /** Per collection: [docs key, ix key, how many documents follow in `args`]. */
-  w: [string, string, number][];
+  /**
+   * Per collection: [docs key, ix key, how many documents follow in `args`, then meta key,
+   * collection and indexes JSON: apply only if the meta hash still says these indexes (false when
+   * the transaction writes them itself)].
+   */
+  w: [string, string, number, string | false, string, string][];
   /** [checkpoint key, padded position, or false to delete]. */
   c: [string, string | false][];
   /** [hash key, field, value]. */

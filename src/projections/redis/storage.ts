@@ -85,6 +85,19 @@ class RedisStorage implements RedisProjectionStorage {
   readonly #dropStep: number;
   readonly #onError: ((error: Error) => void) | undefined;
   #drops: Promise<void> = Promise.resolve();
+  /**
+   * What writing transactions read of generations, kept for the next ones: epoch key → epoch, and
+   * generation prefix → its meta. A transaction's script applies only if what it used is still
+   * stored (a layout guard), so a changed generation fails one transaction, which clears these.
+   */
+  readonly epochs = new Map<string, string>();
+  readonly metas = new Map<string, ReadonlyMap<string, string[][]>>();
+
+  /** Forgets the generations read: after a failure, or a transaction that changed generations. */
+  forget(): void {
+    this.epochs.clear();
+    this.metas.clear();
+  }
 
   constructor(options: RedisProjectionStorageOptions) {
     this.base = projectionStorageFor(options.store);
@@ -154,6 +167,9 @@ class RedisStorage implements RedisProjectionStorage {
           }
         },
       });
+    } catch (error) {
+      this.forget();
+      throw error;
     } finally {
       outside.end();
     }
@@ -195,16 +211,24 @@ class RedisStorage implements RedisProjectionStorage {
 
   async #transaction<T>(task: (tx: StorageTx) => Promise<T>, scope: string | undefined, strict: boolean) {
     const pending = new Pending();
-    const value = await this.base.transaction(async (base) => {
-      const tx = new RedisStorageTx(this, base, pending, strict);
-      try {
-        const value = await task(tx);
-        await tx.commit();
-        return value;
-      } finally {
-        tx.end();
-      }
-    }, scope);
+    let value: T;
+    try {
+      value = await this.base.transaction(async (base) => {
+        const tx = new RedisStorageTx(this, base, pending, strict);
+        try {
+          const value = await task(tx);
+          await tx.commit();
+          return value;
+        } finally {
+          tx.end();
+        }
+      }, scope);
+    } catch (error) {
+      this.forget();
+      throw error;
+    }
+    // Generations made, dropped or given indexes: read them again.
+    if (pending.keys.size > 0 || pending.hashFields.length > 0) this.forget();
     if (pending.drops.length > 0) this.#dropLater(pending.drops);
     return value;
   }
@@ -294,6 +318,10 @@ class RedisStorageTx implements StorageTx, DocumentScope {
     if (pending.empty) return;
     const ops = pending.ops(padPosition);
     const result = await applyOps(this.client, ops);
+    if (result.startsWith('layout:')) {
+      this.#storage.forget();
+      throw new StaleBatchError(result.slice('layout:'.length));
+    }
     if (result !== 'ok') {
       const [, key, stored] = /^stale:(.*):(\d+)$/.exec(result) ?? [];
       const position = pending.guards.get(key ?? '') ?? 0n;
@@ -310,21 +338,33 @@ class RedisStorageTx implements StorageTx, DocumentScope {
     const key = epochKey(this.#base_(projection), generation);
     const pending = this.pending?.keys.get(key);
     if (pending !== undefined) return pending ?? undefined;
-    // Epochs change only in transactions of the projection's scope: one read per transaction.
+    // Epochs change only in transactions of the projection's scope: one read per transaction, or
+    // none in a writing one when an earlier one read it (its script checks it is still the same).
     let epoch = this.#epochs.get(key);
     if (epoch === undefined) {
-      epoch = await command<string | null>(this.client, ['GET', key]);
+      const cache = this.pending === undefined ? undefined : this.#storage.epochs;
+      epoch = cache?.get(key) ?? (await command<string | null>(this.client, ['GET', key]));
       this.#epochs.set(key, epoch);
+      if (epoch !== null) cache?.set(key, epoch);
     }
+    if (epoch !== null) this.pending?.epochs.set(key, epoch);
     return epoch ?? undefined;
   }
 
   async #metaOf(gen: string): Promise<Map<string, string[][]>> {
     let meta = this.#meta.get(gen);
     if (meta === undefined) {
-      meta = new Map();
-      const flat = await command<string[]>(this.client, ['HGETALL', metaKey(gen)]);
-      for (let i = 0; i < flat.length; i += 2) meta.set(flat[i]!, JSON.parse(flat[i + 1]!) as string[][]);
+      const cache = this.pending === undefined ? undefined : this.#storage.metas;
+      const cached = cache?.get(gen);
+      if (cached === undefined) {
+        meta = new Map();
+        const flat = await command<string[]>(this.client, ['HGETALL', metaKey(gen)]);
+        for (let i = 0; i < flat.length; i += 2) meta.set(flat[i]!, JSON.parse(flat[i + 1]!) as string[][]);
+        cache?.set(gen, new Map(meta));
+      } else {
+        // A copy: createGeneration changes this transaction's meta before it commits.
+        meta = new Map(cached);
+      }
       this.#meta.set(gen, meta);
     }
     return meta;
