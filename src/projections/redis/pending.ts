@@ -23,7 +23,10 @@ export class Pending {
   checkpoints = new Map<string, bigint | null>();
   guards = new Map<string, bigint>();
   keys = new Map<string, string | null>();
-  /** Epoch key → the epoch the transaction used: the script applies only if it is still the stored one. */
+  /**
+   * Epoch key → the epoch the transaction used: the script applies only if it is still the stored
+   * one (kept through a savepoint's rollback: what was read was read).
+   */
   epochs = new Map<string, string>();
   hashFields: [string, string, string][] = [];
   /** Generation prefixes to delete in the background once the transaction committed. */
@@ -78,7 +81,6 @@ export class Pending {
     copy.checkpoints = new Map(this.checkpoints);
     copy.guards = new Map(this.guards);
     copy.keys = new Map(this.keys);
-    copy.epochs = new Map(this.epochs);
     copy.hashFields = [...this.hashFields];
     copy.drops = [...this.drops];
     return copy;
@@ -89,7 +91,6 @@ export class Pending {
     this.checkpoints = from.checkpoints;
     this.guards = from.guards;
     this.keys = from.keys;
-    this.epochs = from.epochs;
     this.hashFields = from.hashFields;
     this.drops = from.drops;
   }

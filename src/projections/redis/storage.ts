@@ -276,6 +276,7 @@ class RedisStorageTx implements StorageTx, DocumentScope {
   /** Generation prefix → collection → indexes, as read from (or written to) its meta hash. */
   readonly #meta = new Map<string, Map<string, string[][]>>();
   readonly #epochs = new Map<string, string | null>();
+  readonly #handles = new Map<GenerationLayout, GenerationHandle>();
 
   constructor(
     storage: RedisStorage,
@@ -371,6 +372,19 @@ class RedisStorageTx implements StorageTx, DocumentScope {
   }
 
   async generation(layout: GenerationLayout): Promise<GenerationHandle> {
+    // Resolved once per layout and transaction (every document call asks); made again after this
+    // transaction creates or drops a generation.
+    const known = this.#handles.get(layout);
+    if (known !== undefined) {
+      this.#live();
+      return known;
+    }
+    const handle = await this.#resolve(layout);
+    this.#handles.set(layout, handle);
+    return handle;
+  }
+
+  async #resolve(layout: GenerationLayout): Promise<GenerationHandle> {
     const epoch = await this.#epoch(layout.projection, layout.generation);
     if (epoch === undefined) {
       throw new ProjectionNotFoundError(
@@ -431,6 +445,7 @@ class RedisStorageTx implements StorageTx, DocumentScope {
   async createGeneration(layout: GenerationLayout): Promise<void> {
     if (layout.tables.length > 0) throw new NotSupportedError('raw tables (declare documents)', 'Redis');
     const pending = this.#writes();
+    this.#handles.clear();
     const base = this.#base_(layout.projection);
     let epoch = await this.#epoch(layout.projection, layout.generation);
     const existed = epoch !== undefined;
@@ -469,6 +484,7 @@ class RedisStorageTx implements StorageTx, DocumentScope {
 
   async dropGeneration(layout: GenerationLayout): Promise<void> {
     const pending = this.#writes();
+    this.#handles.clear();
     const base = this.#base_(layout.projection);
     const epoch = await this.#epoch(layout.projection, layout.generation);
     if (epoch === undefined) return;
