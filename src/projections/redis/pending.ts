@@ -117,7 +117,8 @@ export class Pending {
     }
     return {
       args,
-      e: [...this.epochs].filter(([k]) => !this.keys.has(k)),
+      // Checked before anything is written, so also for a generation this transaction drops.
+      e: [...this.epochs],
       g: [...this.guards].map(([k, p]) => [k, pad(p)]),
       w,
       c: [
