@@ -34,48 +34,53 @@ local function push(groups, key, id)
   g[#g + 1] = id
 end
 -- Documents follow the header in ARGV, per collection: id, JSON ('' deletes), ix JSON, set count, sets.
+-- Each document is read where it lies in ARGV (no table per document).
 local at = 2
 for _, w in ipairs(ops.w) do
   local docs, ix, n = w[1], w[2], w[3]
-  local ids, jsons, ixs, sets = {}, {}, {}, {}
+  local ids, starts = {}, {}
   for i = 1, n do
     ids[i] = ARGV[at]
-    local json = ARGV[at + 1]
-    if json == '' then jsons[i] = false else jsons[i] = json end
-    ixs[i] = ARGV[at + 2]
-    local count = tonumber(ARGV[at + 3])
-    local keys = {}
-    for k = 1, count do keys[k] = ARGV[at + 3 + k] end
-    sets[i] = keys
-    at = at + 4 + count
+    starts[i] = at
+    at = at + 4 + tonumber(ARGV[at + 3])
   end
   local olds = {}
-  for i = 1, #ids, 4000 do
-    local part = redis.call('HMGET', ix, unpack(ids, i, math.min(i + 3999, #ids)))
+  for i = 1, n, 4000 do
+    local part = redis.call('HMGET', ix, unpack(ids, i, math.min(i + 3999, n)))
     for k = 1, #part do olds[i + k - 1] = part[k] end
   end
   local srem, sadd, hset, hdel, ixset, ixdel = {}, {}, {}, {}, {}, {}
-  for i = 1, #ids do
-    local id, old, json = ids[i], olds[i], jsons[i]
-    local moved = (not json) or old ~= ixs[i]
+  local nhset, nhdel, nixset, nixdel = 0, 0, 0, 0
+  for i = 1, n do
+    local a = starts[i]
+    local id, old, json, ixs = ids[i], olds[i], ARGV[a + 1], ARGV[a + 2]
+    local moved = json == '' or old ~= ixs
     if old and moved then
       for _, k in ipairs(cjson.decode(old)) do push(srem, k, id) end
     end
-    if json then
-      hset[#hset + 1] = id
-      hset[#hset + 1] = json
+    if json ~= '' then
+      hset[nhset + 1] = id
+      hset[nhset + 2] = json
+      nhset = nhset + 2
       if moved then
-        for _, k in ipairs(sets[i]) do push(sadd, k, id) end
-        if #sets[i] > 0 then
-          ixset[#ixset + 1] = id
-          ixset[#ixset + 1] = ixs[i]
+        local count = tonumber(ARGV[a + 3])
+        for k = a + 4, a + 3 + count do push(sadd, ARGV[k], id) end
+        if count > 0 then
+          ixset[nixset + 1] = id
+          ixset[nixset + 2] = ixs
+          nixset = nixset + 2
         elseif old then
-          ixdel[#ixdel + 1] = id
+          nixdel = nixdel + 1
+          ixdel[nixdel] = id
         end
       end
     else
-      hdel[#hdel + 1] = id
-      if old then ixdel[#ixdel + 1] = id end
+      nhdel = nhdel + 1
+      hdel[nhdel] = id
+      if old then
+        nixdel = nixdel + 1
+        ixdel[nixdel] = id
+      end
     end
   end
   for k, g in pairs(srem) do chunked('SREM', k, g) end
