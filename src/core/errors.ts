@@ -741,8 +741,9 @@ const TRANSIENT_REPLIES = new Set([
 ]);
 
 /**
- * A Redis command of a read model failed: the connection was lost or refused (retriable), or Redis
- * answered with an error (retriable only for a transient one, such as LOADING after a restart).
+ * A Redis command of a read model failed: the connection was lost or refused (retriable), the client
+ * was closed (not retriable), or Redis answered with an error (retriable only for a transient one,
+ * such as LOADING after a restart).
  * A storage failure, never a handler's: the batch fails whole and the runner starts again.
  */
 export class RedisCommandError extends FactumError {
@@ -752,9 +753,11 @@ export class RedisCommandError extends FactumError {
     const message = describe(cause);
     // An error reply starts with its code in capitals (ERR, WRONGTYPE, LOADING…); a socket error does not.
     const reply = /^([A-Z]+)(?: |$)/.exec(message)?.[1];
+    // A client its owner closed stays closed (node-redis ClientClosedError).
+    const closed = cause instanceof Error && cause.constructor.name === 'ClientClosedError';
     super(ErrorCodes.READ_MODEL_UNAVAILABLE, `Redis ${command} failed: ${message}`, {
       cause,
-      retriable: reply === undefined || TRANSIENT_REPLIES.has(reply),
+      retriable: !closed && (reply === undefined || TRANSIENT_REPLIES.has(reply)),
     });
     this.command = command;
   }

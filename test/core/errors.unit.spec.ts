@@ -90,6 +90,8 @@ describe('error catalog', () => {
       false,
     );
     expect(new RedisCommandError('EVALSHA', new Error('NOSCRIPT No matching script')).retriable).toBe(false);
+    class ClientClosedError extends Error {}
+    expect(new RedisCommandError('GET', new ClientClosedError('The client is closed')).retriable).toBe(false);
   });
 
   it('a stale batch echoes its checkpoint and position', () => {
