@@ -98,6 +98,29 @@ describe.skipIf(!redis.available)('Redis projection storage: batches and index s
     await store.close();
   });
 
+  it('finds documents by indexed values that JSON escapes (quotes, backslashes, controls, lone surrogates)', async () => {
+    const { store, storage } = await open();
+    const values = ['say "hi"', 'back\\slash', 'line\nbreak\u0001', 'lone \ud800 half', 'ü ∑ 😀'];
+    await storage.transaction(async (tx) => {
+      const orders = tx.projectionTx(layout).documents('orders');
+      for (const [n, status] of values.entries()) await orders.upsert(`o${n}`, { status });
+    });
+    await storage.read(async (tx) => {
+      const orders = tx.projectionTx(layout).documents('orders');
+      for (const status of values) expect(await orders.find({ status })).toEqual([{ status }]);
+    });
+    // Moved out of its set and into another.
+    await storage.transaction((tx) =>
+      tx.projectionTx(layout).documents('orders').upsert('o0', { status: 'lone \udc00' }),
+    );
+    await storage.read(async (tx) => {
+      const orders = tx.projectionTx(layout).documents('orders');
+      expect(await orders.find({ status: values[0] })).toEqual([]);
+      expect(await orders.count({ status: 'lone \udc00' })).toBe(1);
+    });
+    await store.close();
+  });
+
   it('refuses a batch whose generation another writer made again or gave new indexes after it was read, then reads it again', async () => {
     const { store, storage, prefix } = await open();
     const other = redisProjectionStorage({ client: client(), store, prefix });

@@ -101,8 +101,8 @@ export class Pending {
     for (const c of this.collections.values()) {
       if (c.docs.size === 0) continue;
       for (const [id, entry] of c.docs) {
-        if (entry === null) args.push(id, '', '[]', '0');
-        else args.push(id, entry.json, entry.ix, String(entry.sets.length), ...entry.sets);
+        if (entry === null) args.push(id, '', '[]');
+        else args.push(id, entry.json, entry.ix);
       }
       const meta = metaKey(c.gen);
       const own = this.hashFields.some(([key, field]) => key === meta && field === c.collection);

@@ -33,17 +33,15 @@ local function push(groups, key, id)
   if not g then g = {}; groups[key] = g end
   g[#g + 1] = id
 end
--- Documents follow the header in ARGV, per collection: id, JSON ('' deletes), ix JSON, set count, sets.
--- Each document is read where it lies in ARGV (no table per document).
+-- Documents follow the header in ARGV, three arguments each: id, JSON ('' deletes) and ix JSON (the
+-- index sets holding it, which the script reads only when the document moves between sets).
 local at = 2
 for _, w in ipairs(ops.w) do
   local docs, ix, n = w[1], w[2], w[3]
-  local ids, starts = {}, {}
-  for i = 1, n do
-    ids[i] = ARGV[at]
-    starts[i] = at
-    at = at + 4 + tonumber(ARGV[at + 3])
-  end
+  local base = at
+  local ids = {}
+  for i = 1, n do ids[i] = ARGV[base + 3 * i - 3] end
+  at = base + 3 * n
   local olds = {}
   for i = 1, n, 4000 do
     local part = redis.call('HMGET', ix, unpack(ids, i, math.min(i + 3999, n)))
@@ -52,7 +50,7 @@ for _, w in ipairs(ops.w) do
   local srem, sadd, hset, hdel, ixset, ixdel = {}, {}, {}, {}, {}, {}
   local nhset, nhdel, nixset, nixdel = 0, 0, 0, 0
   for i = 1, n do
-    local a = starts[i]
+    local a = base + 3 * i - 3
     local id, old, json, ixs = ids[i], olds[i], ARGV[a + 1], ARGV[a + 2]
     local moved = json == '' or old ~= ixs
     if old and moved then
@@ -63,9 +61,8 @@ for _, w in ipairs(ops.w) do
       hset[nhset + 2] = json
       nhset = nhset + 2
       if moved then
-        local count = tonumber(ARGV[a + 3])
-        for k = a + 4, a + 3 + count do push(sadd, ARGV[k], id) end
-        if count > 0 then
+        if ixs ~= '[]' then
+          for _, k in ipairs(cjson.decode(ixs)) do push(sadd, k, id) end
           ixset[nixset + 1] = id
           ixset[nixset + 2] = ixs
           nixset = nixset + 2
@@ -109,7 +106,7 @@ export const APPLY_SHA = createHash('sha1').update(APPLY_SCRIPT).digest('hex');
 
 /** What one transaction writes, as the script reads it: a JSON header, then the documents' arguments. */
 export interface ScriptOps {
-  /** Per document: id, JSON ('' deletes), ix JSON, set count, then the index set keys. */
+  /** Per document: id, JSON ('' deletes), and the JSON list of its index set keys (the ix hash's value). */
   args: string[];
   /** [epoch key, epoch]: apply only if the generation still has the epoch the transaction used. */
   e: [string, string][];
