@@ -115,7 +115,7 @@ describe.skipIf(!redis.available)('Redis projection storage: batches and index s
     );
     await storage.read(async (tx) => {
       const orders = tx.projectionTx(layout).documents('orders');
-      expect(await orders.find({ status: values[0] })).toEqual([]);
+      expect(await orders.find({ status: values[0]! })).toEqual([]);
       expect(await orders.count({ status: 'lone \udc00' })).toBe(1);
     });
     await store.close();

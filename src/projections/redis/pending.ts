@@ -7,10 +7,10 @@ export interface CollectionWrites {
   gen: string;
   collection: string;
   indexes: readonly (readonly string[])[];
-  docs: Map<string, { json: string; sets: string[]; ix: string } | null>;
+  /** `ix`: the JSON list of the index set keys holding the document (the ix hash's value). */
+  docs: Map<string, { json: string; ix: string } | null>;
 }
 
-const NO_SETS: string[] = [];
 const isOwnEnumerable = (o: object, key: string) => Object.prototype.propertyIsEnumerable.call(o, key);
 
 /**
@@ -39,7 +39,7 @@ export class Pending {
    */
   put(writes: CollectionWrites, id: string, json: string, doc?: object): void {
     if (writes.indexes.length === 0) {
-      writes.docs.set(id, { json, sets: NO_SETS, ix: '[]' });
+      writes.docs.set(id, { json, ix: '[]' });
       return;
     }
     const sets: string[] = [];
@@ -52,7 +52,7 @@ export class Pending {
       }
       sets.push(indexSetKey(writes.gen, writes.collection, n, values));
     }
-    writes.docs.set(id, { json, sets, ix: JSON.stringify(sets) });
+    writes.docs.set(id, { json, ix: JSON.stringify(sets) });
   }
 
   collection(gen: string, collection: string, indexes: readonly (readonly string[])[]): CollectionWrites {
