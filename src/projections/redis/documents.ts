@@ -20,6 +20,8 @@ export interface DocumentScope {
   pending: Pending | undefined;
   /** Resolves the generation (throws when it does not exist) and refuses use of an ended transaction. */
   generation(layout: GenerationLayout): Promise<GenerationHandle>;
+  /** The generation if this transaction resolved it already (no await on every document call). */
+  known(layout: GenerationLayout): GenerationHandle | undefined;
 }
 
 export class RedisProjectionTx implements ProjectionTx {
@@ -67,20 +69,20 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
 
   async get(id: string): Promise<T | undefined> {
     assertDocumentId(id, this.#collection);
-    const json = await this.#json(await this.#scope.generation(this.#layout), id);
+    const json = await this.#json(this.#known() ?? (await this.#resolve()), id);
     return json === undefined ? undefined : (JSON.parse(json) as T);
   }
 
   async upsert(id: string, doc: T): Promise<void> {
     assertDocumentId(id, this.#collection);
     const json = documentJson(doc, this.#collection, id);
-    this.#write(await this.#scope.generation(this.#layout), id, json, doc);
+    this.#write(this.#known() ?? (await this.#resolve()), id, json, doc);
   }
 
   async patch(id: string, changes: Partial<T>): Promise<boolean> {
     assertDocumentId(id, this.#collection);
     const entries = patchFields(changes, this.#collection, id);
-    const handle = await this.#scope.generation(this.#layout);
+    const handle = this.#known() ?? (await this.#resolve());
     const json = await this.#json(handle, id);
     if (json === undefined) return false;
     if (entries.length === 0) return true;
@@ -91,7 +93,7 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
 
   async delete(id: string): Promise<boolean> {
     assertDocumentId(id, this.#collection);
-    const handle = await this.#scope.generation(this.#layout);
+    const handle = this.#known() ?? (await this.#resolve());
     if ((await this.#json(handle, id)) === undefined) return false;
     this.#writes(handle).docs.set(id, null);
     return true;
@@ -109,8 +111,8 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
 
   async count(filter?: Filter): Promise<number> {
     const conditions = checkFilter(filter);
-    if (conditions.length === 0 && this.#overlay(await this.#scope.generation(this.#layout)) === undefined) {
-      const handle = await this.#scope.generation(this.#layout);
+    if (conditions.length === 0 && this.#overlay(this.#known() ?? (await this.#resolve())) === undefined) {
+      const handle = this.#known() ?? (await this.#resolve());
       return command<number>(this.#scope.client, ['HLEN', docsKey(handle.gen, this.#collection)]);
     }
     return (await this.#matching(conditions)).length;
@@ -118,7 +120,7 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
 
   /** Committed candidates (from an index set when an index's fields all have an equality), with this transaction's writes over them. */
   async #matching(conditions: readonly Condition[]): Promise<{ id: string; doc: T }[]> {
-    const handle = await this.#scope.generation(this.#layout);
+    const handle = this.#known() ?? (await this.#resolve());
     const { client } = this.#scope;
     const key = docsKey(handle.gen, this.#collection);
     const found = new Map<string, string>();
@@ -161,6 +163,15 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
       return indexSetKey(handle.gen, this.#collection, n, JSON.stringify(fields.map((f) => equal.get(f))));
     }
     return undefined;
+  }
+
+  /** The generation when this transaction resolved it already: most calls need no await for it. */
+  #known(): GenerationHandle | undefined {
+    return this.#scope.known(this.#layout);
+  }
+
+  #resolve(): Promise<GenerationHandle> {
+    return this.#scope.generation(this.#layout);
   }
 
   #overlay(handle: GenerationHandle) {

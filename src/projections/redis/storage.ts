@@ -371,6 +371,11 @@ class RedisStorageTx implements StorageTx, DocumentScope {
     return meta;
   }
 
+  known(layout: GenerationLayout): GenerationHandle | undefined {
+    this.#live();
+    return this.#handles.get(layout);
+  }
+
   async generation(layout: GenerationLayout): Promise<GenerationHandle> {
     // Resolved once per layout and transaction (every document call asks); made again after this
     // transaction creates or drops a generation.
