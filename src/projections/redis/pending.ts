@@ -136,6 +136,18 @@ export function indexValues(doc: unknown, fields: readonly string[]): string {
   return JSON.stringify(fields.map((f) => fieldValue(doc, f)));
 }
 
+const paths = new Map<string, readonly string[]>();
+
+/** An index field's path, split once. */
+function pathOf(field: string): readonly string[] {
+  let path = paths.get(field);
+  if (path === undefined) {
+    path = field.split('.');
+    paths.set(field, path);
+  }
+  return path;
+}
+
 /**
  * indexValues read from the object a document's JSON was made from, when each field's path goes
  * through plain objects (no toJSON) to a string, a boolean, a finite number or nothing: values the
@@ -145,7 +157,7 @@ function plainIndexValues(doc: object, fields: readonly string[]): string | unde
   const values: (string | number | null)[] = [];
   for (const field of fields) {
     let value: unknown = doc;
-    for (const part of field.split('.')) {
+    for (const part of pathOf(field)) {
       if (typeof value !== 'object' || value === null) {
         value = undefined;
         break;
