@@ -9,6 +9,7 @@ import { createClient } from 'redis';
 import { createProjections } from '../src/projections/index.js';
 import { redisProjectionStorage } from '../src/projections/redis/index.js';
 import { createSqliteStore } from '../src/stores/sqlite/index.js';
+import { deleteKeys } from '../test/support/redis-keys.js';
 import { fillLog, simpleProjection } from './projection-support.js';
 import { rate, report, since } from './support.js';
 
@@ -18,15 +19,6 @@ const dir = mkdtempSync(join(tmpdir(), 'factum-bench-redis-'));
 const prefix = `factum_bench:${process.pid}`;
 const client = createClient({ url });
 await client.connect();
-
-async function deleteKeys(pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const reply = await client.scan(cursor, { MATCH: pattern, COUNT: 1000 });
-    cursor = String(reply.cursor);
-    if (reply.keys.length > 0) await client.unlink(reply.keys);
-  } while (cursor !== '0');
-}
 
 try {
   const store = createSqliteStore(join(dir, 'log.db'), { synchronous: 'NORMAL' });
@@ -78,7 +70,7 @@ try {
     { events, documents: count, batchSize: projection.batchSize },
   );
 } finally {
-  await deleteKeys(`${prefix}:*`);
+  await deleteKeys(client, `${prefix}:*`);
   client.destroy();
   rmSync(dir, { recursive: true, force: true });
 }

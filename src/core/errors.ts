@@ -45,6 +45,8 @@ export const ErrorCodes = {
   UNAUTHENTICATED: 'FACTUM_UNAUTHENTICATED',
   FORBIDDEN: 'FACTUM_FORBIDDEN',
   NOT_FOUND: 'FACTUM_NOT_FOUND',
+  READ_MODEL_UNAVAILABLE: 'FACTUM_READ_MODEL_UNAVAILABLE',
+  STALE_BATCH: 'FACTUM_STALE_BATCH',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -215,6 +217,16 @@ export const errorCatalog: Readonly<Record<ErrorCode, { retriable: boolean; desc
   FACTUM_NOT_FOUND: {
     retriable: false,
     description: 'No stream, event, operation or route by that name (HTTP 404).',
+  },
+  FACTUM_READ_MODEL_UNAVAILABLE: {
+    retriable: true,
+    description:
+      "A read model's own database (Redis) could not be reached, lost the connection or refused a command; retriable unless it refused the command itself.",
+  },
+  FACTUM_STALE_BATCH: {
+    retriable: false,
+    description:
+      'A projection batch was refused whole: its read model is already checkpointed at or past the batch (it was applied before), or its generation changed after the batch read it.',
   },
 };
 
@@ -714,5 +726,62 @@ export class NotFoundError extends FactumError {
   constructor(what: string) {
     super(ErrorCodes.NOT_FOUND, `Not found: ${what}`);
     this.what = what;
+  }
+}
+
+/** Redis replies that say "not now" rather than "never": the same command can succeed later. */
+const TRANSIENT_REPLIES = new Set([
+  'LOADING',
+  'BUSY',
+  'TRYAGAIN',
+  'MASTERDOWN',
+  'CLUSTERDOWN',
+  'READONLY',
+  'OOM',
+]);
+
+/**
+ * A Redis command of a read model failed: the connection was lost or refused (retriable), the client
+ * was closed (not retriable), or Redis answered with an error (retriable only for a transient one,
+ * such as LOADING after a restart).
+ * A storage failure, never a handler's: the batch fails whole and the runner starts again.
+ */
+export class RedisCommandError extends FactumError {
+  readonly command: string;
+
+  constructor(command: string, cause: unknown) {
+    const message = describe(cause);
+    // An error reply starts with its code in capitals (ERR, WRONGTYPE, LOADING…); a socket error does not.
+    const reply = /^([A-Z]+)(?: |$)/.exec(message)?.[1];
+    // A client its owner closed stays closed (node-redis ClientClosedError).
+    const closed = cause instanceof Error && cause.constructor.name === 'ClientClosedError';
+    super(ErrorCodes.READ_MODEL_UNAVAILABLE, `Redis ${command} failed: ${message}`, {
+      cause,
+      retriable: !closed && (reply === undefined || TRANSIENT_REPLIES.has(reply)),
+    });
+    this.command = command;
+  }
+}
+
+/**
+ * A read-model batch refused whole, nothing written: its checkpoint was at or past the batch's own
+ * position (it was applied already, and is not again), or, with no positions, the generation it
+ * wrote (`key`: its epoch or meta) changed after the batch read it.
+ */
+export class StaleBatchError extends FactumError {
+  readonly key: string;
+  readonly stored: bigint | undefined;
+  readonly position: bigint | undefined;
+
+  constructor(key: string, stored?: bigint, position?: bigint) {
+    super(
+      ErrorCodes.STALE_BATCH,
+      stored === undefined || position === undefined
+        ? `Batch not applied: ${key} changed after the batch read it (its generation was made again or given new indexes)`
+        : `Batch up to position ${position} not applied: checkpoint ${key} is already at ${stored}`,
+    );
+    this.key = key;
+    this.stored = stored;
+    this.position = position;
   }
 }

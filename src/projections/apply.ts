@@ -79,36 +79,41 @@ export async function applyRange(
   const handles = handledTypes(projection);
   const ptx = tx.projectionTx(layout);
   const blocked = await tx.blockedKeys(projection.name, layout.generation);
-  for (let i = from; i < to; i++) {
-    const event = events[i]!;
-    if (!handles.has(event.type)) continue;
-    if (blocked.size > 0) {
-      const key = projection.keyOf(event);
-      if (key !== null && blocked.has(key)) {
-        await tx.addDeadLetter({
-          projection: projection.name,
-          generation: layout.generation,
-          status: 'parked',
-          orderingKey: key,
-          event,
-          error: null,
-          attempts: 0,
+  const deadline = new HandlerDeadline(projection);
+  try {
+    for (let i = from; i < to; i++) {
+      const event = events[i]!;
+      if (!handles.has(event.type)) continue;
+      if (blocked.size > 0) {
+        const key = projection.keyOf(event);
+        if (key !== null && blocked.has(key)) {
+          await tx.addDeadLetter({
+            projection: projection.name,
+            generation: layout.generation,
+            status: 'parked',
+            orderingKey: key,
+            event,
+            error: null,
+            attempts: 0,
+          });
+          parked.push(event);
+          counts.parked++;
+          continue;
+        }
+      }
+      try {
+        const outcome = await tx.call(async () => {
+          const result = projection.handle(event, ptx);
+          if (result !== undefined) await deadline.wait(result, event);
         });
-        parked.push(event);
-        counts.parked++;
-        continue;
+        if (outcome === 'deferred') return { kind: 'deferred', index: i };
+        counts.applied++;
+      } catch (error) {
+        return { kind: 'failed', index: i, error };
       }
     }
-    try {
-      const outcome = await tx.call(async () => {
-        const result = projection.handle(event, ptx);
-        if (result !== undefined) await withDeadline(result, projection, event);
-      });
-      if (outcome === 'deferred') return { kind: 'deferred', index: i };
-      counts.applied++;
-    } catch (error) {
-      return { kind: 'failed', index: i, error };
-    }
+  } finally {
+    deadline.end();
   }
   return undefined;
 }
@@ -135,6 +140,68 @@ export function withDeadline(work: Promise<void>, projection: Projection, event:
   const call = Promise.resolve(work);
   call.catch(() => {});
   return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The deadline of a batch's handler calls, one call at a time: the same rule as withDeadline (each
+ * call at most the projection's timeoutMs), kept by one timer for the whole range instead of one per
+ * event. The timer looks at the call in progress when it fires, and fires again when that call's
+ * own deadline is later.
+ */
+class HandlerDeadline {
+  readonly #projection: Projection;
+  #timer: NodeJS.Timeout | undefined;
+  #current: { event: StoredEvent; started: number; reject: (error: Error) => void } | undefined;
+
+  constructor(projection: Projection) {
+    this.#projection = projection;
+  }
+
+  wait(work: Promise<void>, event: StoredEvent): Promise<void> {
+    const call = Promise.resolve(work);
+    call.catch(() => {});
+    return new Promise<void>((resolve, reject) => {
+      const current = { event, started: Date.now(), reject };
+      this.#current = current;
+      this.#timer ??= setTimeout(this.#check, this.#projection.timeoutMs);
+      call.then(
+        () => {
+          if (this.#current === current) this.#current = undefined;
+          resolve();
+        },
+        (error: unknown) => {
+          if (this.#current === current) this.#current = undefined;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  end(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#current = undefined;
+  }
+
+  readonly #check = (): void => {
+    this.#timer = undefined;
+    const current = this.#current;
+    if (current === undefined) return;
+    const { timeoutMs, name } = this.#projection;
+    const left = current.started + timeoutMs - Date.now();
+    if (left > 0) {
+      this.#timer = setTimeout(this.#check, left);
+      return;
+    }
+    this.#current = undefined;
+    const { event } = current;
+    current.reject(
+      new WaitTimeoutError(
+        `projection ${name} to handle ${event.type} ${event.id} (stream: ${event.streamId})`,
+        timeoutMs,
+      ),
+    );
+  };
 }
 
 const handledCache = new WeakMap<Projection, Set<string>>();

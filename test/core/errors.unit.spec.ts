@@ -7,7 +7,9 @@ import {
   isConcurrencyError,
   isFactumError,
   isRetriable,
+  RedisCommandError,
   RetriesExhaustedError,
+  StaleBatchError,
   StoreUnavailableError,
   SubscriptionHandlerError,
 } from 'factum';
@@ -72,5 +74,31 @@ describe('error catalog', () => {
     expect(error.cause).toBe(cause);
     expect(error.retriable).toBe(true);
     expect(error).toBeInstanceOf(FactumError);
+  });
+
+  it('a Redis command error is retriable when the connection failed or Redis said not now, not when it refused the command', () => {
+    const lost = new RedisCommandError('HGET', new Error('Socket closed unexpectedly'));
+    expect(lost).toMatchObject({ code: 'FACTUM_READ_MODEL_UNAVAILABLE', command: 'HGET', retriable: true });
+    expect(lost.message).toBe('Redis HGET failed: Socket closed unexpectedly');
+    expect(new RedisCommandError('GET', new Error('connect ECONNREFUSED 127.0.0.1:6379')).retriable).toBe(
+      true,
+    );
+    expect(
+      new RedisCommandError('GET', new Error('LOADING Redis is loading the dataset in memory')).retriable,
+    ).toBe(true);
+    expect(new RedisCommandError('SADD', new Error('WRONGTYPE Operation against a key')).retriable).toBe(
+      false,
+    );
+    expect(new RedisCommandError('EVALSHA', new Error('NOSCRIPT No matching script')).retriable).toBe(false);
+    class ClientClosedError extends Error {}
+    expect(new RedisCommandError('GET', new ClientClosedError('The client is closed')).retriable).toBe(false);
+  });
+
+  it('a stale batch echoes its checkpoint and position', () => {
+    const error = new StaleBatchError('p:{orders}:checkpoint:1', 12n, 10n);
+    expect(error.message).toBe(
+      'Batch up to position 10 not applied: checkpoint p:{orders}:checkpoint:1 is already at 12',
+    );
+    expect(error).toMatchObject({ code: 'FACTUM_STALE_BATCH', retriable: false, stored: 12n, position: 10n });
   });
 });

@@ -97,4 +97,56 @@ describe.skipIf(!redis.available)('Redis projection storage: batches and index s
     expect(await sets()).toEqual({});
     await store.close();
   });
+
+  it('finds documents by indexed values that JSON escapes (quotes, backslashes, controls, lone surrogates)', async () => {
+    const { store, storage } = await open();
+    const values = ['say "hi"', 'back\\slash', 'line\nbreak\u0001', 'lone \ud800 half', 'ü ∑ 😀'];
+    await storage.transaction(async (tx) => {
+      const orders = tx.projectionTx(layout).documents('orders');
+      for (const [n, status] of values.entries()) await orders.upsert(`o${n}`, { status });
+    });
+    await storage.read(async (tx) => {
+      const orders = tx.projectionTx(layout).documents('orders');
+      for (const status of values) expect(await orders.find({ status })).toEqual([{ status }]);
+    });
+    // Moved out of its set and into another.
+    await storage.transaction((tx) =>
+      tx.projectionTx(layout).documents('orders').upsert('o0', { status: 'lone \udc00' }),
+    );
+    await storage.read(async (tx) => {
+      const orders = tx.projectionTx(layout).documents('orders');
+      expect(await orders.find({ status: values[0]! })).toEqual([]);
+      expect(await orders.count({ status: 'lone \udc00' })).toBe(1);
+    });
+    await store.close();
+  });
+
+  it('refuses a batch whose generation another writer made again or gave new indexes after it was read, then reads it again', async () => {
+    const { store, storage, prefix } = await open();
+    const other = redisProjectionStorage({ client: client(), store, prefix });
+    // The first batch reads the generation; the next ones use what it read.
+    await batch(storage, 1n, 'placed');
+    const indexed = { ...layout, documents: { orders: { indexes: ['status', 'kind'] } } };
+    await other.transaction((tx) => tx.createGeneration(indexed));
+    await expect(batch(storage, 2n, 'shipped')).rejects.toThrow(/meta changed after the batch read it/);
+    await batch(storage, 2n, 'shipped');
+    expect(await client().keys(`${prefix}:{orders}:g1.*:orders:i:1:*`)).toHaveLength(1);
+
+    // Made again: a new epoch, which the next batch is refused for, and then writes.
+    await other.transaction(async (tx) => {
+      await tx.dropGeneration(indexed);
+      await tx.createGeneration(indexed);
+      await tx.publishGeneration(indexed);
+    });
+    const refused = await batch(storage, 3n, 'delivered').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(StaleBatchError);
+    expect(refused).toMatchObject({ code: 'FACTUM_STALE_BATCH', stored: undefined });
+    await batch(storage, 3n, 'delivered');
+    await storage.read(async (tx) => {
+      expect(await tx.projectionTx(indexed).documents('orders').find({ status: 'delivered' })).toEqual([
+        { status: 'delivered' },
+      ]);
+    });
+    await store.close();
+  });
 });

@@ -1,6 +1,6 @@
 /**
- * A test's child process running a TypeScript script: its stdout as lines, waiting for a line, and
- * SIGKILL (the crash the kill -9 proofs need).
+ * A test's child process: its stdout as lines, waiting for a line, and a kill by signal (SIGKILL for
+ * the crash the kill -9 proofs need). startChild runs a TypeScript script; startProcess any command.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { waitUntil } from './helpers.js';
@@ -12,8 +12,8 @@ export interface Child {
   exited: Promise<void>;
   /** The first line matching `pattern`, once printed; throws with the child's stderr after `timeoutMs`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** SIGKILL, and resolves once it exited. */
-  kill(): Promise<void>;
+  /** Sends `signal` (default SIGKILL), and resolves once it exited. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
   /** SIGTERM (a clean stop), and resolves with the exit code once it exited. */
   terminate(): Promise<number | null>;
   /** What it printed to stderr so far. */
@@ -28,8 +28,8 @@ export interface ChildOptions {
   cwd?: string;
 }
 
-export function startChild(
-  script: string,
+export function startProcess(
+  command: string,
   args: readonly string[],
   options: ChildOptions | number = {},
 ): Child {
@@ -38,7 +38,7 @@ export function startChild(
     env,
     cwd,
   } = typeof options === 'number' ? { timeoutMs: options } : options;
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
     ...(cwd === undefined ? {} : { cwd }),
@@ -55,9 +55,11 @@ export function startChild(
     buffer = parts.pop() ?? '';
     lines.push(...parts);
   });
+  let ended = false;
   let code: number | null = null;
   const exited = new Promise<void>((resolve) =>
     child.on('exit', (c) => {
+      ended = true;
       code = c;
       resolve();
     }),
@@ -68,19 +70,27 @@ export function startChild(
     exited,
     async waitFor(pattern, timeoutMs = defaultTimeoutMs) {
       await waitUntil(() => lines.some((l) => pattern.test(l)), timeoutMs).catch(() => {
-        throw new Error(`child did not print ${pattern}; stderr: ${stderr}`);
+        throw new Error(`${command} did not print ${pattern}; stderr: ${stderr}`);
       });
       return lines.find((l) => pattern.test(l))!;
     },
-    async kill() {
-      child.kill('SIGKILL');
+    async kill(signal = 'SIGKILL') {
+      if (!ended) child.kill(signal);
       await exited;
     },
     async terminate() {
-      child.kill('SIGTERM');
+      if (!ended) child.kill('SIGTERM');
       await exited;
       return code;
     },
     stderr: () => stderr,
   };
+}
+
+export function startChild(
+  script: string,
+  args: readonly string[],
+  options: ChildOptions | number = {},
+): Child {
+  return startProcess(process.execPath, ['--import', 'tsx', script, ...args], options);
 }

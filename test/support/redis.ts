@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterAll } from 'vitest';
+import { deleteKeys } from './redis-keys.js';
 import { probeService, services } from './services.js';
 
 export type TestRedisClient = ReturnType<typeof createClient>;
@@ -59,13 +60,4 @@ export function testRedis(): {
     nextPrefix: () => `factum_test:${run}:${++n}`,
     ready,
   };
-}
-
-export async function deleteKeys(client: TestRedisClient, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const reply = await client.scan(cursor, { MATCH: pattern, COUNT: 1000 });
-    cursor = String(reply.cursor);
-    if (reply.keys.length > 0) await client.unlink(reply.keys);
-  } while (cursor !== '0');
 }

@@ -1,3 +1,4 @@
+import { RedisCommandError } from '../../core/errors.js';
 import { APPLY_SCRIPT, APPLY_SHA, type ScriptOps } from './script.js';
 
 /**
@@ -6,14 +7,6 @@ import { APPLY_SCRIPT, APPLY_SHA, type ScriptOps } from './script.js';
  */
 export interface RedisCommands {
   sendCommand(args: string[]): Promise<unknown>;
-}
-
-/** A Redis command failed (connection lost, server error): a storage failure, never the handler's. */
-export class RedisCommandError extends Error {
-  constructor(command: string, cause: unknown) {
-    super(`Redis ${command} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'RedisCommandError';
-  }
 }
 
 export async function command<T = unknown>(client: RedisCommands, args: string[]): Promise<T> {

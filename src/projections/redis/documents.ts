@@ -20,6 +20,8 @@ export interface DocumentScope {
   pending: Pending | undefined;
   /** Resolves the generation (throws when it does not exist) and refuses use of an ended transaction. */
   generation(layout: GenerationLayout): Promise<GenerationHandle>;
+  /** The generation if this transaction resolved it already (no await on every document call). */
+  known(layout: GenerationLayout): GenerationHandle | undefined;
 }
 
 export class RedisProjectionTx implements ProjectionTx {
@@ -67,34 +69,31 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
 
   async get(id: string): Promise<T | undefined> {
     assertDocumentId(id, this.#collection);
-    const json = await this.#json(await this.#scope.generation(this.#layout), id);
+    const json = await this.#json(this.#known() ?? (await this.#resolve()), id);
     return json === undefined ? undefined : (JSON.parse(json) as T);
   }
 
   async upsert(id: string, doc: T): Promise<void> {
     assertDocumentId(id, this.#collection);
     const json = documentJson(doc, this.#collection, id);
-    this.#write(await this.#scope.generation(this.#layout), id, json);
+    this.#write(this.#known() ?? (await this.#resolve()), id, json, doc);
   }
 
   async patch(id: string, changes: Partial<T>): Promise<boolean> {
     assertDocumentId(id, this.#collection);
     const entries = patchFields(changes, this.#collection, id);
-    const handle = await this.#scope.generation(this.#layout);
+    const handle = this.#known() ?? (await this.#resolve());
     const json = await this.#json(handle, id);
     if (json === undefined) return false;
     if (entries.length === 0) return true;
-    this.#write(
-      handle,
-      id,
-      JSON.stringify({ ...(JSON.parse(json) as object), ...Object.fromEntries(entries) }),
-    );
+    const doc = { ...(JSON.parse(json) as object), ...Object.fromEntries(entries) };
+    this.#write(handle, id, JSON.stringify(doc), doc);
     return true;
   }
 
   async delete(id: string): Promise<boolean> {
     assertDocumentId(id, this.#collection);
-    const handle = await this.#scope.generation(this.#layout);
+    const handle = this.#known() ?? (await this.#resolve());
     if ((await this.#json(handle, id)) === undefined) return false;
     this.#writes(handle).docs.set(id, null);
     return true;
@@ -112,8 +111,8 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
 
   async count(filter?: Filter): Promise<number> {
     const conditions = checkFilter(filter);
-    if (conditions.length === 0 && this.#overlay(await this.#scope.generation(this.#layout)) === undefined) {
-      const handle = await this.#scope.generation(this.#layout);
+    if (conditions.length === 0 && this.#overlay(this.#known() ?? (await this.#resolve())) === undefined) {
+      const handle = this.#known() ?? (await this.#resolve());
       return command<number>(this.#scope.client, ['HLEN', docsKey(handle.gen, this.#collection)]);
     }
     return (await this.#matching(conditions)).length;
@@ -121,7 +120,7 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
 
   /** Committed candidates (from an index set when an index's fields all have an equality), with this transaction's writes over them. */
   async #matching(conditions: readonly Condition[]): Promise<{ id: string; doc: T }[]> {
-    const handle = await this.#scope.generation(this.#layout);
+    const handle = this.#known() ?? (await this.#resolve());
     const { client } = this.#scope;
     const key = docsKey(handle.gen, this.#collection);
     const found = new Map<string, string>();
@@ -166,6 +165,15 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
     return undefined;
   }
 
+  /** The generation when this transaction resolved it already: most calls need no await for it. */
+  #known(): GenerationHandle | undefined {
+    return this.#scope.known(this.#layout);
+  }
+
+  #resolve(): Promise<GenerationHandle> {
+    return this.#scope.generation(this.#layout);
+  }
+
   #overlay(handle: GenerationHandle) {
     const writes = this.#scope.pending?.collections.get(docsKey(handle.gen, this.#collection));
     return writes === undefined || writes.docs.size === 0 ? undefined : writes.docs;
@@ -188,8 +196,8 @@ class RedisDocuments<T extends object> implements DocumentCollection<T> {
     return pending.collection(handle.gen, this.#collection, handle.indexes(this.#collection));
   }
 
-  #write(handle: GenerationHandle, id: string, json: string): void {
+  #write(handle: GenerationHandle, id: string, json: string, doc: object): void {
     const writes = this.#writes(handle);
-    this.#scope.pending?.put(writes, id, json);
+    this.#scope.pending?.put(writes, id, json, doc);
   }
 }

@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 
 /**
  * The one write of a transaction, run as a Lua script so it applies whole or not at all:
+ * 0. layout guards: every generation the transaction used still has the epoch it read, and every
+ *    collection it writes still has the indexes it read (the storage keeps both between
+ *    transactions); if not, nothing is written and the script answers `layout` (read them again);
  * 1. guards (a batch's checkpoint): if the stored checkpoint is not below the batch's position,
  *    nothing is written and the script answers `stale` (the batch was applied already);
  * 2. document writes, per collection: each id moves between index sets (its old sets are read
@@ -12,6 +15,12 @@ import { createHash } from 'node:crypto';
  */
 export const APPLY_SCRIPT = `
 local ops = cjson.decode(ARGV[1])
+for _, e in ipairs(ops.e) do
+  if redis.call('GET', e[1]) ~= e[2] then return 'layout:' .. e[1] end
+end
+for _, w in ipairs(ops.w) do
+  if w[4] and (redis.call('HGET', w[4], w[5]) or '[]') ~= w[6] then return 'layout:' .. w[4] end
+end
 for _, g in ipairs(ops.g) do
   local cur = redis.call('GET', g[1])
   if cur and cur >= g[2] then return 'stale:' .. g[1] .. ':' .. cur end
@@ -24,49 +33,51 @@ local function push(groups, key, id)
   if not g then g = {}; groups[key] = g end
   g[#g + 1] = id
 end
--- Documents follow the header in ARGV, per collection: id, JSON ('' deletes), ix JSON, set count, sets.
+-- Documents follow the header in ARGV, three arguments each: id, JSON ('' deletes) and ix JSON (the
+-- index sets holding it, which the script reads only when the document moves between sets).
 local at = 2
 for _, w in ipairs(ops.w) do
   local docs, ix, n = w[1], w[2], w[3]
-  local ids, jsons, ixs, sets = {}, {}, {}, {}
-  for i = 1, n do
-    ids[i] = ARGV[at]
-    local json = ARGV[at + 1]
-    if json == '' then jsons[i] = false else jsons[i] = json end
-    ixs[i] = ARGV[at + 2]
-    local count = tonumber(ARGV[at + 3])
-    local keys = {}
-    for k = 1, count do keys[k] = ARGV[at + 3 + k] end
-    sets[i] = keys
-    at = at + 4 + count
-  end
+  local base = at
+  local ids = {}
+  for i = 1, n do ids[i] = ARGV[base + 3 * i - 3] end
+  at = base + 3 * n
   local olds = {}
-  for i = 1, #ids, 4000 do
-    local part = redis.call('HMGET', ix, unpack(ids, i, math.min(i + 3999, #ids)))
+  for i = 1, n, 4000 do
+    local part = redis.call('HMGET', ix, unpack(ids, i, math.min(i + 3999, n)))
     for k = 1, #part do olds[i + k - 1] = part[k] end
   end
   local srem, sadd, hset, hdel, ixset, ixdel = {}, {}, {}, {}, {}, {}
-  for i = 1, #ids do
-    local id, old, json = ids[i], olds[i], jsons[i]
-    local moved = (not json) or old ~= ixs[i]
+  local nhset, nhdel, nixset, nixdel = 0, 0, 0, 0
+  for i = 1, n do
+    local a = base + 3 * i - 3
+    local id, old, json, ixs = ids[i], olds[i], ARGV[a + 1], ARGV[a + 2]
+    local moved = json == '' or old ~= ixs
     if old and moved then
       for _, k in ipairs(cjson.decode(old)) do push(srem, k, id) end
     end
-    if json then
-      hset[#hset + 1] = id
-      hset[#hset + 1] = json
+    if json ~= '' then
+      hset[nhset + 1] = id
+      hset[nhset + 2] = json
+      nhset = nhset + 2
       if moved then
-        for _, k in ipairs(sets[i]) do push(sadd, k, id) end
-        if #sets[i] > 0 then
-          ixset[#ixset + 1] = id
-          ixset[#ixset + 1] = ixs[i]
+        if ixs ~= '[]' then
+          for _, k in ipairs(cjson.decode(ixs)) do push(sadd, k, id) end
+          ixset[nixset + 1] = id
+          ixset[nixset + 2] = ixs
+          nixset = nixset + 2
         elseif old then
-          ixdel[#ixdel + 1] = id
+          nixdel = nixdel + 1
+          ixdel[nixdel] = id
         end
       end
     else
-      hdel[#hdel + 1] = id
-      if old then ixdel[#ixdel + 1] = id end
+      nhdel = nhdel + 1
+      hdel[nhdel] = id
+      if old then
+        nixdel = nixdel + 1
+        ixdel[nixdel] = id
+      end
     end
   end
   for k, g in pairs(srem) do chunked('SREM', k, g) end
@@ -95,12 +106,18 @@ export const APPLY_SHA = createHash('sha1').update(APPLY_SCRIPT).digest('hex');
 
 /** What one transaction writes, as the script reads it: a JSON header, then the documents' arguments. */
 export interface ScriptOps {
-  /** Per document: id, JSON ('' deletes), ix JSON, set count, then the index set keys. */
+  /** Per document: id, JSON ('' deletes), and the JSON list of its index set keys (the ix hash's value). */
   args: string[];
+  /** [epoch key, epoch]: apply only if the generation still has the epoch the transaction used. */
+  e: [string, string][];
   /** [checkpoint key, padded position]: apply only if the stored checkpoint is below. */
   g: [string, string][];
-  /** Per collection: [docs key, ix key, how many documents follow in `args`]. */
-  w: [string, string, number][];
+  /**
+   * Per collection: [docs key, ix key, how many documents follow in `args`, then meta key,
+   * collection and indexes JSON: apply only if the meta hash still says these indexes (false when
+   * the transaction writes them itself)].
+   */
+  w: [string, string, number, string | false, string, string][];
   /** [checkpoint key, padded position, or false to delete]. */
   c: [string, string | false][];
   /** [hash key, field, value]. */

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { StoredEvent } from '../../core/envelope.js';
-import { NotSupportedError, ProjectionNotFoundError, TransactionClosedError } from '../../core/errors.js';
+import {
+  NotSupportedError,
+  ProjectionNotFoundError,
+  RedisCommandError,
+  StaleBatchError,
+  TransactionClosedError,
+} from '../../core/errors.js';
 import type { LeaseRecord, SessionLocks } from '../../follow/index.js';
 import { type ProjectionsTarget, projectionStorageFor } from '../admin.js';
 import {
@@ -18,7 +24,7 @@ import {
   type StorageTx,
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
-import { applyOps, command, RedisCommandError, type RedisCommands } from './client.js';
+import { applyOps, command, type RedisCommands } from './client.js';
 import { type DocumentScope, type GenerationHandle, RedisProjectionTx } from './documents.js';
 import {
   checkpointKey,
@@ -57,14 +63,6 @@ export interface RedisProjectionStorage extends ProjectionStorage {
   drained(): Promise<void>;
 }
 
-/** A batch found its checkpoint at or past its own position: it was applied already, and is not again. */
-export class StaleBatchError extends Error {
-  constructor(key: string, stored: string, position: bigint) {
-    super(`Batch up to position ${position} not applied: checkpoint ${key} is already at ${BigInt(stored)}`);
-    this.name = 'StaleBatchError';
-  }
-}
-
 /**
  * Read models in Redis. Documents, their indexes, each generation's checkpoint and the live
  * generation pointer are in Redis; everything else (projection records, leases, dead letters) is
@@ -87,6 +85,19 @@ class RedisStorage implements RedisProjectionStorage {
   readonly #dropStep: number;
   readonly #onError: ((error: Error) => void) | undefined;
   #drops: Promise<void> = Promise.resolve();
+  /**
+   * What writing transactions read of generations, kept for the next ones: epoch key → epoch, and
+   * generation prefix → its meta. A transaction's script applies only if what it used is still
+   * stored (a layout guard), so a changed generation fails one transaction, which clears these.
+   */
+  readonly epochs = new Map<string, string>();
+  readonly metas = new Map<string, ReadonlyMap<string, string[][]>>();
+
+  /** Forgets the generations read: after a failure, or a transaction that changed generations. */
+  forget(): void {
+    this.epochs.clear();
+    this.metas.clear();
+  }
 
   constructor(options: RedisProjectionStorageOptions) {
     this.base = projectionStorageFor(options.store);
@@ -129,16 +140,23 @@ class RedisStorage implements RedisProjectionStorage {
       projectionTx: (layout) => outside.projectionTx(layout),
       blockedKeys: (projection, generation) => base.blockedKeys(projection, generation),
       addDeadLetter: (letter) => base.addDeadLetter(letter),
-      async call(handler) {
-        if (failed !== undefined) throw failed;
+      // Not an async function: one promise less per handler call.
+      call(handler) {
+        if (failed !== undefined) return Promise.reject(failed);
+        let called: Promise<void>;
         try {
-          await handler();
+          called = handler();
         } catch (error) {
-          if (!(error instanceof RedisCommandError)) throw error;
-          failed = error;
-          return 'deferred';
+          called = Promise.reject(error);
         }
-        return 'done';
+        return called.then(
+          () => 'done' as const,
+          (error: unknown) => {
+            if (!(error instanceof RedisCommandError)) throw error;
+            failed = error;
+            return 'deferred' as const;
+          },
+        );
       },
     });
     try {
@@ -156,6 +174,9 @@ class RedisStorage implements RedisProjectionStorage {
           }
         },
       });
+    } catch (error) {
+      this.forget();
+      throw error;
     } finally {
       outside.end();
     }
@@ -197,16 +218,24 @@ class RedisStorage implements RedisProjectionStorage {
 
   async #transaction<T>(task: (tx: StorageTx) => Promise<T>, scope: string | undefined, strict: boolean) {
     const pending = new Pending();
-    const value = await this.base.transaction(async (base) => {
-      const tx = new RedisStorageTx(this, base, pending, strict);
-      try {
-        const value = await task(tx);
-        await tx.commit();
-        return value;
-      } finally {
-        tx.end();
-      }
-    }, scope);
+    let value: T;
+    try {
+      value = await this.base.transaction(async (base) => {
+        const tx = new RedisStorageTx(this, base, pending, strict);
+        try {
+          const value = await task(tx);
+          await tx.commit();
+          return value;
+        } finally {
+          tx.end();
+        }
+      }, scope);
+    } catch (error) {
+      this.forget();
+      throw error;
+    }
+    // Generations made, dropped or given indexes: read them again.
+    if (pending.keys.size > 0 || pending.hashFields.length > 0) this.forget();
     if (pending.drops.length > 0) this.#dropLater(pending.drops);
     return value;
   }
@@ -254,6 +283,7 @@ class RedisStorageTx implements StorageTx, DocumentScope {
   /** Generation prefix → collection → indexes, as read from (or written to) its meta hash. */
   readonly #meta = new Map<string, Map<string, string[][]>>();
   readonly #epochs = new Map<string, string | null>();
+  readonly #handles = new Map<GenerationLayout, GenerationHandle>();
 
   constructor(
     storage: RedisStorage,
@@ -296,10 +326,14 @@ class RedisStorageTx implements StorageTx, DocumentScope {
     if (pending.empty) return;
     const ops = pending.ops(padPosition);
     const result = await applyOps(this.client, ops);
+    if (result.startsWith('layout:')) {
+      this.#storage.forget();
+      throw new StaleBatchError(result.slice('layout:'.length));
+    }
     if (result !== 'ok') {
       const [, key, stored] = /^stale:(.*):(\d+)$/.exec(result) ?? [];
       const position = pending.guards.get(key ?? '') ?? 0n;
-      throw new StaleBatchError(key ?? '?', stored ?? '0', position);
+      throw new StaleBatchError(key ?? '?', parsePosition(stored ?? '0'), position);
     }
   }
 
@@ -312,27 +346,57 @@ class RedisStorageTx implements StorageTx, DocumentScope {
     const key = epochKey(this.#base_(projection), generation);
     const pending = this.pending?.keys.get(key);
     if (pending !== undefined) return pending ?? undefined;
-    // Epochs change only in transactions of the projection's scope: one read per transaction.
+    // Epochs change only in transactions of the projection's scope: one read per transaction, or
+    // none in a writing one when an earlier one read it (its script checks it is still the same).
     let epoch = this.#epochs.get(key);
     if (epoch === undefined) {
-      epoch = await command<string | null>(this.client, ['GET', key]);
+      const cache = this.pending === undefined ? undefined : this.#storage.epochs;
+      epoch = cache?.get(key) ?? (await command<string | null>(this.client, ['GET', key]));
       this.#epochs.set(key, epoch);
+      if (epoch !== null) cache?.set(key, epoch);
     }
+    if (epoch !== null) this.pending?.epochs.set(key, epoch);
     return epoch ?? undefined;
   }
 
   async #metaOf(gen: string): Promise<Map<string, string[][]>> {
     let meta = this.#meta.get(gen);
     if (meta === undefined) {
-      meta = new Map();
-      const flat = await command<string[]>(this.client, ['HGETALL', metaKey(gen)]);
-      for (let i = 0; i < flat.length; i += 2) meta.set(flat[i]!, JSON.parse(flat[i + 1]!) as string[][]);
+      const cache = this.pending === undefined ? undefined : this.#storage.metas;
+      const cached = cache?.get(gen);
+      if (cached === undefined) {
+        meta = new Map();
+        const flat = await command<string[]>(this.client, ['HGETALL', metaKey(gen)]);
+        for (let i = 0; i < flat.length; i += 2) meta.set(flat[i]!, JSON.parse(flat[i + 1]!) as string[][]);
+        cache?.set(gen, new Map(meta));
+      } else {
+        // A copy: createGeneration changes this transaction's meta before it commits.
+        meta = new Map(cached);
+      }
       this.#meta.set(gen, meta);
     }
     return meta;
   }
 
+  known(layout: GenerationLayout): GenerationHandle | undefined {
+    this.#live();
+    return this.#handles.get(layout);
+  }
+
   async generation(layout: GenerationLayout): Promise<GenerationHandle> {
+    // Resolved once per layout and transaction (every document call asks); made again after this
+    // transaction creates or drops a generation.
+    const known = this.#handles.get(layout);
+    if (known !== undefined) {
+      this.#live();
+      return known;
+    }
+    const handle = await this.#resolve(layout);
+    this.#handles.set(layout, handle);
+    return handle;
+  }
+
+  async #resolve(layout: GenerationLayout): Promise<GenerationHandle> {
     const epoch = await this.#epoch(layout.projection, layout.generation);
     if (epoch === undefined) {
       throw new ProjectionNotFoundError(
@@ -393,6 +457,7 @@ class RedisStorageTx implements StorageTx, DocumentScope {
   async createGeneration(layout: GenerationLayout): Promise<void> {
     if (layout.tables.length > 0) throw new NotSupportedError('raw tables (declare documents)', 'Redis');
     const pending = this.#writes();
+    this.#handles.clear();
     const base = this.#base_(layout.projection);
     let epoch = await this.#epoch(layout.projection, layout.generation);
     const existed = epoch !== undefined;
@@ -431,6 +496,7 @@ class RedisStorageTx implements StorageTx, DocumentScope {
 
   async dropGeneration(layout: GenerationLayout): Promise<void> {
     const pending = this.#writes();
+    this.#handles.clear();
     const base = this.#base_(layout.projection);
     const epoch = await this.#epoch(layout.projection, layout.generation);
     if (epoch === undefined) return;
