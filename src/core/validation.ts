@@ -4,6 +4,7 @@ import { ErrorCodes, ValidationError } from './errors.js';
 import { assertExpectedVersion, type ExpectedVersion } from './expected-version.js';
 import { formatValue } from './format.js';
 import { isUuid, newEventId } from './ids.js';
+import { type TraceContext, tracingHook } from './tracing.js';
 
 export const MAX_STREAM_ID_LENGTH = 255;
 export const MAX_EVENT_TYPE_LENGTH = 255;
@@ -103,8 +104,10 @@ export function prepareAppend(
   const prepared: PreparedEvent[] = new Array(events.length);
   let hasCallerIds = false;
   const seen = new Set<string>();
+  // The creation context of every event: the active trace context, when a tracer is registered.
+  const trace = tracingHook === undefined ? undefined : tracingHook.activeContext();
   for (let i = 0; i < events.length; i++) {
-    const event = prepareEvent(streamId, events[i] as unknown, i);
+    const event = prepareEvent(streamId, events[i] as unknown, i, trace);
     if (event.callerId) {
       hasCallerIds = true;
       if (seen.has(event.id)) {
@@ -117,7 +120,12 @@ export function prepareAppend(
   return { streamId, category: categoryOf(streamId), expectedVersion, events: prepared, hasCallerIds };
 }
 
-function prepareEvent(streamId: string, raw: unknown, index: number): PreparedEvent {
+function prepareEvent(
+  streamId: string,
+  raw: unknown,
+  index: number,
+  trace: TraceContext | undefined,
+): PreparedEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw invalidEvent(streamId, index, 'event', 'expected an object with type and data');
   }
@@ -169,17 +177,28 @@ function prepareEvent(streamId: string, raw: unknown, index: number): PreparedEv
       `${type}: schemaVersion must be a positive integer, got ${formatValue(schemaVersion)}`,
     );
   }
+  const metadata = trace === undefined ? event.metadata : withTraceContext(event.metadata, trace);
   return {
     id,
     type,
     schemaVersion,
     data: toJson(streamId, index, 'data', type, event.data),
-    metadata: event.metadata === undefined ? '{}' : toJson(streamId, index, 'metadata', type, event.metadata),
+    metadata: metadata === undefined ? '{}' : toJson(streamId, index, 'metadata', type, metadata),
     callerId,
   };
 }
 
-const WELL_KNOWN_METADATA = ['correlationId', 'causationId', 'userId', 'traceparent'] as const;
+/** The metadata with the creation context added, unless the caller set one (the caller's object is kept). */
+function withTraceContext(metadata: EventMetadata | undefined, trace: TraceContext): EventMetadata {
+  if (metadata?.traceparent !== undefined) return metadata;
+  const stamped: EventMetadata = { ...metadata, traceparent: trace.traceparent };
+  if (trace.tracestate !== undefined && metadata?.tracestate === undefined) {
+    stamped.tracestate = trace.tracestate;
+  }
+  return stamped;
+}
+
+const WELL_KNOWN_METADATA = ['correlationId', 'causationId', 'userId', 'traceparent', 'tracestate'] as const;
 
 function checkMetadata(
   streamId: string,

@@ -21,7 +21,7 @@ import type {
   MessageHandler,
   PublishOptions,
 } from '../../messaging/broker.js';
-import { type DeadLetterOutcome, resolveConsumeOptions } from '../shared/delivery.js';
+import { type DeadLetterOutcome, messagingSystem, resolveConsumeOptions } from '../shared/delivery.js';
 import { assertName } from '../shared/naming.js';
 import { createTopic, groupLag, startGroupAtEnd, topicPartitions } from './admin.js';
 import { hasApiError, describeError as message, translate } from './client-errors.js';
@@ -293,7 +293,7 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
 
   async consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumer> {
     if (this.#closed) throw new BrokerClosedError('consume');
-    const resolved = resolveConsumeOptions(options);
+    const resolved = resolveConsumeOptions(options, messagingSystem(this.name));
     await this.declareGroup(options);
     const consumer = new KafkaConsumer(this, options, resolved, handler);
     this.#consumers.add(consumer);

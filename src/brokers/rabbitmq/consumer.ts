@@ -113,7 +113,11 @@ export class RabbitMqConsumer implements Consumer {
   async #process({ message, channel }: Delivered): Promise<void> {
     if (channel !== this.#channel) return;
     const outcome = await runDelivery(
-      { decode: () => fromAmqpMessage(message), deliveryCount: previousDeliveries(message) + 1 },
+      {
+        decode: () => fromAmqpMessage(message),
+        deliveryCount: previousDeliveries(message) + 1,
+        destination: message.fields.exchange,
+      },
       this.#options,
       this.#handler,
       this.#abort.signal,

@@ -1,0 +1,74 @@
+/**
+ * The tracing seam. Core and the layers above never import a tracing library: they call the hook
+ * below, which is undefined until an implementation is registered (`factum/otel` registers one on
+ * top of `@opentelemetry/api`). Every call site is guarded by one `if (tracingHook === undefined)`,
+ * so with no tracer registered nothing is allocated and no context is looked up.
+ */
+
+/** W3C trace context of one message: the `traceparent` and `tracestate` of its creation. */
+export interface TraceContext {
+  readonly traceparent: string;
+  readonly tracestate?: string | undefined;
+}
+
+export type SpanKind = 'internal' | 'producer' | 'consumer' | 'client';
+
+export type SpanAttributeValue = string | number | boolean;
+
+/** A span Factum starts: its name, kind and attributes, and the message contexts it relates to. */
+export interface SpanRequest {
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly attributes: Readonly<Record<string, SpanAttributeValue>>;
+  /**
+   * A remote parent carried by a message (a consumer processing one message). Without it, the span's
+   * parent is the active context.
+   */
+  readonly parent?: TraceContext | undefined;
+  /** The creation contexts of the messages the span handles. */
+  readonly links?: readonly TraceContext[] | undefined;
+}
+
+/** The span in progress, as the code it wraps sees it. */
+export interface ActiveSpan {
+  setAttribute(key: string, value: SpanAttributeValue): void;
+  /** Marks the span failed: `error.type` and an error status with `message`. */
+  fail(errorType: string, message?: string): void;
+}
+
+export interface TracingHook {
+  /** The active context as W3C trace context, or undefined when no span is recording or sampled in. */
+  activeContext(): TraceContext | undefined;
+  /**
+   * Runs `fn` in a new span made active for it, and ends the span when `fn` settles. A throw marks the
+   * span failed (`error.type` from the error's code or name) and is passed on.
+   */
+  inSpan<T>(request: SpanRequest, fn: (span: ActiveSpan) => Promise<T>): Promise<T>;
+}
+
+/** The registered implementation; undefined (the default) when tracing is off. */
+export let tracingHook: TracingHook | undefined;
+
+/** Registers the tracing implementation (`undefined` turns tracing off again). */
+export function setTracingHook(hook: TracingHook | undefined): void {
+  tracingHook = hook;
+}
+
+/** The creation context stored in an event's metadata, when it carries one. */
+export function creationContext(metadata: {
+  readonly traceparent?: unknown;
+  readonly tracestate?: unknown;
+}): TraceContext | undefined {
+  const { traceparent, tracestate } = metadata;
+  if (typeof traceparent !== 'string') return undefined;
+  return typeof tracestate === 'string' ? { traceparent, tracestate } : { traceparent };
+}
+
+/** The error type of a span: a Factum error's code, else the error's name ('_OTHER' for non-errors). */
+export function errorTypeOf(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? code : error.name;
+  }
+  return '_OTHER';
+}
