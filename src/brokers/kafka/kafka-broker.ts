@@ -225,6 +225,11 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
     return next.then(() => undefined);
   }
 
+  /** Every event goes to the one event topic (keyed by its stream). */
+  destinationOf(_event: StoredEvent): string {
+    return this.topic;
+  }
+
   async publish(events: readonly StoredEvent[], options: PublishOptions = {}): Promise<void> {
     if (this.#closed) throw new BrokerClosedError('publish');
     if (events.length === 0) return;
