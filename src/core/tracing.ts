@@ -72,3 +72,21 @@ export function errorTypeOf(error: unknown): string {
   }
   return '_OTHER';
 }
+
+/**
+ * The span of one append: `append <category>`, a client span of the database (`db.system.name`:
+ * 'sqlite', 'postgresql'; the memory store's is internal). Appends inside it store its context in
+ * each event: the events' creation context.
+ */
+export function appendSpan(system: string | undefined, streamId: unknown, events: unknown): SpanRequest {
+  const attributes: Record<string, SpanAttributeValue> = { 'db.operation.name': 'append' };
+  if (system !== undefined) attributes['db.system.name'] = system;
+  let name = 'append';
+  if (typeof streamId === 'string') {
+    attributes['factum.stream.id'] = streamId;
+    const dash = streamId.indexOf('-');
+    name = `append ${dash === -1 ? streamId : streamId.slice(0, dash)}`;
+  }
+  if (Array.isArray(events)) attributes['factum.event.count'] = events.length;
+  return { name, kind: system === undefined ? 'internal' : 'client', attributes };
+}

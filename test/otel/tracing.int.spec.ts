@@ -96,26 +96,39 @@ async function oneCommand(
     await consumer.stop();
   }
 
-  // Each event stores the command's context: the message's creation context.
-  const { events } = await store.readStream(`order-${orderId}`);
-  expect(events.map((e) => e.metadata.traceparent)).toEqual([traceparentOf(command), traceparentOf(command)]);
-  // It travels unchanged on the wire.
-  expect(got.map((e) => e.metadata.traceparent)).toEqual([traceparentOf(command), traceparentOf(command)]);
-
   const spans = exporter.getFinishedSpans();
   const traceId = command.spanContext().traceId;
-  const commandSpanId = command.spanContext().spanId;
+  // The command's append: a span in the command's trace, whose context each event stores (the
+  // message's creation context).
+  const appends = spans.filter(
+    (s) => s.name === 'append order' && s.parentSpanContext?.spanId === command.spanContext().spanId,
+  );
+  expect(appends).toHaveLength(1);
+  const append = appends[0]!;
+  expect(append.kind).toBe(SpanKind.CLIENT);
+  expect(append.attributes).toEqual({
+    'db.system.name': 'sqlite',
+    'db.operation.name': 'append',
+    'factum.stream.id': `order-${orderId}`,
+    'factum.event.count': 2,
+  });
+  const creationSpanId = append.spanContext().spanId;
+  const { events } = await store.readStream(`order-${orderId}`);
+  expect(events.map((e) => e.metadata.traceparent)).toEqual([traceparentOf(append), traceparentOf(append)]);
+  // It travels unchanged on the wire.
+  expect(got.map((e) => e.metadata.traceparent)).toEqual([traceparentOf(append), traceparentOf(append)]);
+
   // The relay's publish of the command's events (the relay publishes the receipts too, later).
   const sends = spans.filter(
-    (s) => s.kind === SpanKind.PRODUCER && s.links.some((l) => l.context.spanId === commandSpanId),
+    (s) => s.kind === SpanKind.PRODUCER && s.links.some((l) => l.context.spanId === creationSpanId),
   );
   expect(sends).toHaveLength(1);
   const send = sends[0]!;
   expect(send.name).toBe(destination === undefined ? 'send' : `send ${destination}`);
   expect(send.spanContext().traceId).toBe(traceId);
   // Both events of the page share their creation context: it is the parent, and the one link.
-  expect(send.parentSpanContext?.spanId).toBe(commandSpanId);
-  expect(send.links.map((l) => l.context.spanId)).toEqual([commandSpanId]);
+  expect(send.parentSpanContext?.spanId).toBe(creationSpanId);
+  expect(send.links.map((l) => l.context.spanId)).toEqual([creationSpanId]);
   expect(send.attributes).toEqual({
     'messaging.system': system,
     'messaging.operation.name': 'send',
@@ -132,8 +145,8 @@ async function oneCommand(
     const process = processes.find((s) => s.attributes['messaging.message.id'] === event.id)!;
     expect(process.spanContext().traceId).toBe(traceId);
     // Single-message processing: the creation context is the parent, and a link.
-    expect(process.parentSpanContext?.spanId).toBe(commandSpanId);
-    expect(process.links.map((l) => l.context.spanId)).toEqual([commandSpanId]);
+    expect(process.parentSpanContext?.spanId).toBe(creationSpanId);
+    expect(process.links.map((l) => l.context.spanId)).toEqual([creationSpanId]);
     expect(process.attributes).toMatchObject({
       'messaging.system': system,
       'messaging.operation.name': 'process',
@@ -144,9 +157,12 @@ async function oneCommand(
     });
     expect(typeof process.attributes['messaging.destination.name']).toBe('string');
     expect(process.name).toBe(`process ${process.attributes['messaging.destination.name']}`);
-    // What the handler appends stores the processing span's context.
+    // What the handler appends is created in the processing span: its append span is a child.
     const receipt = (await store.readStream(`receipt-${event.id}`)).events[0]!;
-    expect(receipt.metadata.traceparent).toBe(traceparentOf(process));
+    const receiptAppend = spans.find(
+      (s) => s.name === 'append receipt' && s.parentSpanContext?.spanId === process.spanContext().spanId,
+    )!;
+    expect(receipt.metadata.traceparent).toBe(traceparentOf(receiptAppend));
     expect(receipt.metadata.correlationId).toBe(orderId);
   }
 }
