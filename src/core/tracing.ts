@@ -90,3 +90,41 @@ export function appendSpan(system: string | undefined, streamId: unknown, events
   if (Array.isArray(events)) attributes['factum.event.count'] = events.length;
   return { name, kind: system === undefined ? 'internal' : 'client', attributes };
 }
+
+/** Links beyond this many are left out of a span (the OpenTelemetry SDK keeps 128 by default). */
+export const MAX_SPAN_LINKS = 128;
+
+/** The distinct creation contexts of `events`, in order, at most MAX_SPAN_LINKS of them. */
+export function creationLinks(
+  events: readonly { readonly metadata: { readonly traceparent?: unknown; readonly tracestate?: unknown } }[],
+): TraceContext[] {
+  const links: TraceContext[] = [];
+  let seen: Set<string> | undefined;
+  for (const event of events) {
+    const context = creationContext(event.metadata);
+    if (context === undefined) continue;
+    if (links.length === 0) {
+      links.push(context);
+      continue;
+    }
+    seen ??= new Set([links[0]!.traceparent]);
+    if (seen.has(context.traceparent)) continue;
+    seen.add(context.traceparent);
+    links.push(context);
+    if (links.length === MAX_SPAN_LINKS) break;
+  }
+  return links;
+}
+
+/**
+ * The span of a batch of events applied together (a projection's page): linked to each event's
+ * creation context, with no parent among them (batch processing).
+ */
+export function batchSpan(
+  name: string,
+  attributes: Record<string, SpanAttributeValue>,
+  events: readonly { readonly metadata: { readonly traceparent?: unknown; readonly tracestate?: unknown } }[],
+): SpanRequest {
+  attributes['messaging.batch.message_count'] = events.length;
+  return { name, kind: 'consumer', attributes, links: creationLinks(events) };
+}

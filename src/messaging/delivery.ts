@@ -85,6 +85,8 @@ export interface DeliveryInput {
   keepAlive?: () => void;
   /** Where the message was consumed from (a queue, a subject, a topic), for tracing. */
   destination?: string;
+  /** RabbitMQ: the routing key the message was published with, for tracing. */
+  routingKey?: string;
 }
 
 /**
@@ -107,7 +109,7 @@ export async function runDelivery(
     return { kind: 'dead-letter', reason: 'invalid-message', error: errorMessage(error), attempts: 0 };
   }
   if (tracingHook === undefined) return deliver(event, input, options, handler, signal, emitter);
-  const request = processSpan(event, options.system, options.group, input.destination);
+  const request = processSpan(event, options.system, options.group, input);
   return tracingHook.inSpan(request, async (span) => {
     const outcome = await deliver(event, input, options, handler, signal, emitter);
     if (outcome.kind === 'dead-letter') {

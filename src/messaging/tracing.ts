@@ -6,6 +6,7 @@
 import type { StoredEvent } from '../core/envelope.js';
 import {
   creationContext,
+  creationLinks,
   type SpanAttributeValue,
   type SpanRequest,
   type TraceContext,
@@ -23,26 +24,17 @@ export function messagingSystem(brokerName: string): string {
  * publish joins the command's trace.
  */
 export function sendSpan(broker: Broker, events: readonly StoredEvent[]): SpanRequest {
-  const links: TraceContext[] = [];
-  const seen = new Set<string>();
+  const links = creationLinks(events);
   let destination: string | undefined;
-  let sameDestination = true;
   let correlationId: unknown = events[0]?.metadata.correlationId;
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    const context = creationContext(event.metadata);
-    if (context !== undefined && !seen.has(context.traceparent)) {
-      seen.add(context.traceparent);
-      links.push(context);
-    }
-    if (broker.destinationOf !== undefined && sameDestination) {
+    if (broker.destinationOf !== undefined && (i === 0 || destination !== undefined)) {
       const to = broker.destinationOf(event);
-      if (i === 0) destination = to;
-      else if (to !== destination) sameDestination = false;
+      destination = i === 0 || to === destination ? to : undefined;
     }
     if (event.metadata.correlationId !== correlationId) correlationId = undefined;
   }
-  if (!sameDestination) destination = undefined;
   const attributes: Record<string, SpanAttributeValue> = {
     'messaging.system': messagingSystem(broker.name),
     'messaging.operation.name': 'send',
@@ -75,8 +67,9 @@ export function processSpan(
   event: StoredEvent,
   system: string,
   group: string,
-  destination: string | undefined,
+  where: { readonly destination?: string | undefined; readonly routingKey?: string | undefined },
 ): SpanRequest {
+  const { destination } = where;
   const attributes: Record<string, SpanAttributeValue> = {
     'messaging.system': system,
     'messaging.operation.name': 'process',
@@ -87,6 +80,9 @@ export function processSpan(
   if (destination !== undefined) attributes['messaging.destination.name'] = destination;
   const { correlationId } = event.metadata;
   if (typeof correlationId === 'string') attributes['messaging.message.conversation_id'] = correlationId;
+  if (system === 'kafka') attributes['messaging.kafka.message.key'] = event.streamId;
+  if (where.routingKey !== undefined)
+    attributes['messaging.rabbitmq.destination.routing_key'] = where.routingKey;
   const context = creationContext(event.metadata);
   return {
     name: destination === undefined ? 'process' : `process ${destination}`,

@@ -156,6 +156,9 @@ async function oneCommand(
       'messaging.message.conversation_id': orderId,
     });
     expect(typeof process.attributes['messaging.destination.name']).toBe('string');
+    if (system === 'rabbitmq') {
+      expect(process.attributes['messaging.rabbitmq.destination.routing_key']).toBe(`order.${event.type}`);
+    }
     expect(process.name).toBe(`process ${process.attributes['messaging.destination.name']}`);
     // What the handler appends is created in the processing span: its append span is a child.
     const receipt = (await store.readStream(`receipt-${event.id}`)).events[0]!;

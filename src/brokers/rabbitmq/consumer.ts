@@ -117,6 +117,7 @@ export class RabbitMqConsumer implements Consumer {
         decode: () => fromAmqpMessage(message),
         deliveryCount: previousDeliveries(message) + 1,
         destination: message.fields.exchange,
+        routingKey: message.fields.routingKey,
       },
       this.#options,
       this.#handler,
