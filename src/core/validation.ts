@@ -107,7 +107,8 @@ export function prepareAppend(
   // The creation context of every event: the active trace context, when a tracer is registered.
   const trace = tracingHook === undefined ? undefined : tracingHook.activeContext();
   for (let i = 0; i < events.length; i++) {
-    const event = prepareEvent(streamId, events[i] as unknown, i, trace);
+    const raw = events[i] as unknown;
+    const event = prepareEvent(streamId, trace === undefined ? raw : withTraceContext(raw, trace), i);
     if (event.callerId) {
       hasCallerIds = true;
       if (seen.has(event.id)) {
@@ -120,12 +121,7 @@ export function prepareAppend(
   return { streamId, category: categoryOf(streamId), expectedVersion, events: prepared, hasCallerIds };
 }
 
-function prepareEvent(
-  streamId: string,
-  raw: unknown,
-  index: number,
-  trace: TraceContext | undefined,
-): PreparedEvent {
+function prepareEvent(streamId: string, raw: unknown, index: number): PreparedEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw invalidEvent(streamId, index, 'event', 'expected an object with type and data');
   }
@@ -177,25 +173,31 @@ function prepareEvent(
       `${type}: schemaVersion must be a positive integer, got ${formatValue(schemaVersion)}`,
     );
   }
-  const metadata = trace === undefined ? event.metadata : withTraceContext(event.metadata, trace);
   return {
     id,
     type,
     schemaVersion,
     data: toJson(streamId, index, 'data', type, event.data),
-    metadata: metadata === undefined ? '{}' : toJson(streamId, index, 'metadata', type, metadata),
+    metadata: event.metadata === undefined ? '{}' : toJson(streamId, index, 'metadata', type, event.metadata),
     callerId,
   };
 }
 
-/** The metadata with the creation context added, unless the caller set one (the caller's object is kept). */
-function withTraceContext(metadata: EventMetadata | undefined, trace: TraceContext): EventMetadata {
-  if (metadata?.traceparent !== undefined) return metadata;
+/**
+ * The event with the creation context added to its metadata, unless the caller set a traceparent; a
+ * copy, so the caller's objects are kept. What is not an event with plain metadata is left for
+ * prepareEvent to refuse.
+ */
+function withTraceContext(raw: unknown, trace: TraceContext): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const metadata = (raw as Partial<NewEvent>).metadata;
+  if (metadata !== undefined && !isPlainObject(metadata)) return raw;
+  if (metadata?.traceparent !== undefined) return raw;
   const stamped: EventMetadata = { ...metadata, traceparent: trace.traceparent };
   if (trace.tracestate !== undefined && metadata?.tracestate === undefined) {
     stamped.tracestate = trace.tracestate;
   }
-  return stamped;
+  return { ...raw, metadata: stamped };
 }
 
 const WELL_KNOWN_METADATA = ['correlationId', 'causationId', 'userId', 'traceparent', 'tracestate'] as const;

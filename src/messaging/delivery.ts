@@ -95,7 +95,7 @@ export interface DeliveryInput {
  * and backoff (which keeps the stream's order: later messages wait) until it succeeds or the attempts
  * across all deliveries reach maxDeliveries.
  */
-export async function runDelivery(
+export function runDelivery(
   input: DeliveryInput,
   options: ResolvedConsumeOptions,
   handler: MessageHandler,
@@ -106,8 +106,14 @@ export async function runDelivery(
   try {
     event = input.decode();
   } catch (error) {
-    return { kind: 'dead-letter', reason: 'invalid-message', error: errorMessage(error), attempts: 0 };
+    return Promise.resolve({
+      kind: 'dead-letter',
+      reason: 'invalid-message',
+      error: errorMessage(error),
+      attempts: 0,
+    });
   }
+  // Not an async function: with no tracer, the delivery's own promise is the only one made.
   if (tracingHook === undefined) return deliver(event, input, options, handler, signal, emitter);
   const request = processSpan(event, options.system, options.group, input);
   return tracingHook.inSpan(request, async (span) => {
