@@ -10,6 +10,8 @@ import {
   createTraceState,
   isSpanContextValid,
   type Link,
+  type MeterProvider,
+  metrics,
   type Span,
   type SpanContext,
   SpanKind,
@@ -21,25 +23,34 @@ import {
 import {
   type ActiveSpan,
   errorTypeOf,
+  type SpanAttributeValue,
   type SpanRequest,
   setTracingHook,
   type TraceContext,
   type TracingHook,
 } from '../core/tracing.js';
+import { type MessagingMetrics, messagingMetrics } from './metrics.js';
 
 export type { TraceContext } from '../core/tracing.js';
 
 export interface TracingOptions {
   /** Where spans go (default: the global tracer provider, as set by the OpenTelemetry SDK). */
   tracerProvider?: TracerProvider;
+  /**
+   * Where the messaging metrics go (default: the global meter provider, as set by the OpenTelemetry
+   * SDK; without one they cost nothing). `false`: no metrics.
+   */
+  meterProvider?: MeterProvider | false;
 }
 
-const TRACER_NAME = 'factum';
+const INSTRUMENTATION_NAME = 'factum';
 
 /** Turns tracing on through OpenTelemetry; returns the function that turns it off again. */
 export function registerTracing(options: TracingOptions = {}): () => void {
-  const tracer = (options.tracerProvider ?? trace).getTracer(TRACER_NAME);
-  const hook = openTelemetryHook(tracer);
+  const tracer = (options.tracerProvider ?? trace).getTracer(INSTRUMENTATION_NAME);
+  const meters = options.meterProvider === false ? undefined : (options.meterProvider ?? metrics);
+  const measure = meters === undefined ? undefined : messagingMetrics(meters.getMeter(INSTRUMENTATION_NAME));
+  const hook = openTelemetryHook(tracer, measure);
   setTracingHook(hook);
   return () => setTracingHook(undefined);
 }
@@ -51,7 +62,7 @@ const KINDS = {
   client: SpanKind.CLIENT,
 } as const;
 
-function openTelemetryHook(tracer: Tracer): TracingHook {
+function openTelemetryHook(tracer: Tracer, measure: MessagingMetrics | undefined): TracingHook {
   return {
     activeContext(): TraceContext | undefined {
       const span = trace.getSpan(context.active());
@@ -70,14 +81,17 @@ function openTelemetryHook(tracer: Tracer): TracingHook {
         { kind: KINDS[request.kind], attributes: request.attributes, links },
         parent,
         async (span) => {
+          const started = performance.now();
+          const active = activeSpan(span);
           try {
-            return await fn(activeSpan(span));
+            return await fn(active);
           } catch (error) {
-            fail(span, errorTypeOf(error), error instanceof Error ? error.message : String(error));
+            active.fail(errorTypeOf(error), error instanceof Error ? error.message : String(error));
             if (error instanceof Error) span.recordException(error);
             throw error;
           } finally {
             span.end();
+            measure?.record(request, (performance.now() - started) / 1000, active.errorType);
           }
         },
       );
@@ -92,13 +106,19 @@ function parentContext(parent: TraceContext | undefined): Context {
   return remote === undefined ? active : trace.setSpanContext(active, remote);
 }
 
-function activeSpan(span: Span): ActiveSpan {
-  return {
-    setAttribute: (key, value) => {
+/** The span as the wrapped code sees it; remembers the error type for the metrics. */
+function activeSpan(span: Span): ActiveSpan & { errorType: string | undefined } {
+  const active = {
+    errorType: undefined as string | undefined,
+    setAttribute: (key: string, value: SpanAttributeValue) => {
       span.setAttribute(key, value);
     },
-    fail: (errorType, message) => fail(span, errorType, message),
+    fail: (errorType: string, message?: string) => {
+      active.errorType = errorType;
+      fail(span, errorType, message);
+    },
   };
+  return active;
 }
 
 function fail(span: Span, errorType: string, message: string | undefined): void {

@@ -10,6 +10,7 @@ import { causedBy, commandHandler, type Decider, type EventStore, type StoredEve
 import { type Broker, createSqliteBroker, eventLogSource, type Relay, startRelay } from 'factum/messaging';
 import { registerTracing } from 'factum/otel';
 import { createSqliteStore } from 'factum/sqlite';
+import { type SqsBroker, snsTopicName } from 'factum/sqs';
 import { waitFor } from 'factum/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -183,10 +184,16 @@ describe('one trace from a command to its consumers', () => {
     }
   });
 
-  // RabbitMQ: the exchange. NATS: a subject per event type, so a page of two types names none.
-  const remote: Array<[BrokerKind, string, (ns: string) => string | undefined]> = [
+  // RabbitMQ: the exchange. NATS: a subject per event type, so a page of two types names none. SQS
+  // with SNS fan-out: the category's topic.
+  const remote: Array<[BrokerKind, string, (ns: string, broker: Broker) => string | undefined]> = [
     ['rabbitmq', 'rabbitmq', (ns) => ns],
     ['nats', 'nats', () => undefined],
+    [
+      'sns',
+      'aws_sqs',
+      (ns, broker) => snsTopicName({ prefix: ns, fifo: (broker as SqsBroker).fifo }, 'order'),
+    ],
   ];
   for (const [kind, system, destinationOf] of remote) {
     it.skipIf(!available[kind])(`through ${kind}`, async () => {
@@ -194,7 +201,7 @@ describe('one trace from a command to its consumers', () => {
       const namespace = uniqueName('otel');
       const broker = await openBroker(kind, namespace);
       try {
-        await oneCommand(store, broker, system, destinationOf(namespace));
+        await oneCommand(store, broker, system, destinationOf(namespace, broker));
       } finally {
         await broker.close();
         await store.close();

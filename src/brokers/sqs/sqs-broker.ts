@@ -240,6 +240,11 @@ export class SqsBroker implements Broker, SqsConsumerHost {
   // ---------------------------------------------------------------------------------------------
   // Publishing
 
+  /** With SNS fan-out, the category's topic; directly, the event goes to every matching queue: none. */
+  destinationOf(event: StoredEvent): string | undefined {
+    return this.fanOut === 'sns' ? topicName(this.#names, event.category) : undefined;
+  }
+
   async publish(events: readonly StoredEvent[], options: PublishOptions = {}): Promise<void> {
     if (this.#closed) throw new BrokerClosedError('publish');
     if (events.length === 0) return;
