@@ -5,6 +5,8 @@
  * inside a consumer's `process` span that span stays the parent. Built only when a tracer is
  * registered.
  */
+
+import type { StoredEvent } from '../core/envelope.js';
 import {
   creationContext,
   type SpanAttributeValue,
@@ -31,6 +33,33 @@ export function sagaSpan(
   if (context === undefined) return { name: `saga ${name}`, kind: 'internal', attributes };
   return {
     name: `saga ${name}`,
+    kind: 'internal',
+    attributes,
+    parent: hook.activeContext() === undefined ? context : undefined,
+    links: [context],
+  };
+}
+
+/**
+ * The span of a reactor handling one event: `react <name>`, around the handler and the appends it
+ * asked for. Its parent and link are the event's creation context, as for a saga's event.
+ */
+export function reactorSpan(
+  hook: TracingHook,
+  name: string,
+  event: StoredEvent,
+  correlationId: string,
+): SpanRequest {
+  const attributes: Record<string, SpanAttributeValue> = {
+    'factum.reactor.name': name,
+    'factum.event.id': event.id,
+    'factum.event.type': event.type,
+    'messaging.message.conversation_id': correlationId,
+  };
+  const context = creationContext(event.metadata);
+  if (context === undefined) return { name: `react ${name}`, kind: 'internal', attributes };
+  return {
+    name: `react ${name}`,
     kind: 'internal',
     attributes,
     parent: hook.activeContext() === undefined ? context : undefined,

@@ -35,7 +35,7 @@ const placed = defineProjection({
   },
 });
 
-describe('spans of projection batches and saga steps', () => {
+describe('spans of projection batches, saga steps and reactors', () => {
   it('a projection page links to its events; a saga step is a child of the event that started it', async () => {
     const store = createSqliteStore(join(dir, 'shop.db'));
     const sagas = await createSagas(store, { sagas: [orderFulfilment], reactors: fulfilmentServices(store) });
@@ -97,6 +97,18 @@ describe('spans of projection batches and saga steps', () => {
       )!;
       expect(chargeAppend.name).toBe('append saga_order_fulfilment');
       expect(chargeAppend.parentSpanContext?.spanId).toBe(started.spanContext().spanId);
+      // The payments reactor handles the command as a child of its creation, in the same trace.
+      const payment = spans.find(
+        (s) => s.name === 'react payments' && s.attributes['factum.event.id'] === charge.id,
+      )!;
+      expect(payment.spanContext().traceId).toBe(traceId);
+      expect(payment.parentSpanContext?.spanId).toBe(chargeAppend.spanContext().spanId);
+      expect(payment.links.map((l) => l.context.spanId)).toEqual([chargeAppend.spanContext().spanId]);
+      expect(payment.attributes).toMatchObject({
+        'factum.reactor.name': 'payments',
+        'factum.event.type': 'ChargePayment',
+        'messaging.message.conversation_id': '42',
+      });
     } finally {
       await projections.stop();
       await sagas.stop();
