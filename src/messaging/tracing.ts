@@ -41,8 +41,10 @@ export function sendSpan(broker: Broker, events: readonly StoredEvent[]): SpanRe
     'messaging.operation.type': 'send',
   };
   if (destination !== undefined) attributes['messaging.destination.name'] = destination;
-  if (events.length === 1) attributes['messaging.message.id'] = events[0]!.id;
-  else attributes['messaging.batch.message_count'] = events.length;
+  if (events.length === 1) {
+    attributes['messaging.message.id'] = events[0]!.id;
+    if (broker.name === 'kafka') attributes['messaging.kafka.message.key'] = events[0]!.streamId;
+  } else attributes['messaging.batch.message_count'] = events.length;
   if (typeof correlationId === 'string') attributes['messaging.message.conversation_id'] = correlationId;
   const parent = links.length === 1 && everyCarries(events, links[0]!) ? links[0] : undefined;
   return {

@@ -28,6 +28,7 @@ import {
   setTracingHook,
   type TraceContext,
   type TracingHook,
+  tracingHook,
 } from '../core/tracing.js';
 import { type MessagingMetrics, messagingMetrics } from './metrics.js';
 
@@ -45,14 +46,20 @@ export interface TracingOptions {
 
 const INSTRUMENTATION_NAME = 'factum';
 
-/** Turns tracing on through OpenTelemetry; returns the function that turns it off again. */
+/**
+ * Turns tracing on through OpenTelemetry (replacing an earlier registration); returns the function
+ * that turns it off again.
+ */
 export function registerTracing(options: TracingOptions = {}): () => void {
   const tracer = (options.tracerProvider ?? trace).getTracer(INSTRUMENTATION_NAME);
   const meters = options.meterProvider === false ? undefined : (options.meterProvider ?? metrics);
   const measure = meters === undefined ? undefined : messagingMetrics(meters.getMeter(INSTRUMENTATION_NAME));
   const hook = openTelemetryHook(tracer, measure);
   setTracingHook(hook);
-  return () => setTracingHook(undefined);
+  // Turns off this registration only: a later registerTracing() stays in place.
+  return () => {
+    if (tracingHook === hook) setTracingHook(undefined);
+  };
 }
 
 const KINDS = {

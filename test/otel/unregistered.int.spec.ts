@@ -60,8 +60,14 @@ describe('with no tracer registered', () => {
 
   it('stops tracing again when the function registerTracing returned is called', async () => {
     exporter.reset();
-    const stop = registerTracing();
-    stop();
+    const first = registerTracing();
+    const second = registerTracing();
+    // An earlier registration's stop leaves a later one in place.
+    first();
+    const traced = await appendRelayConsume(join(dir, 'second.db'));
+    expect(traced.stored.metadata.traceparent).toBeDefined();
+    second();
+    exporter.reset();
     const { stored } = await appendRelayConsume(join(dir, 'stopped.db'));
     expect(stored.metadata).toEqual({ correlationId: 'c-1' });
     expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['POST /orders']);
