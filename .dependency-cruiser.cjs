@@ -131,6 +131,28 @@ module.exports = {
       to: { path: '^node_modules/prom-client/' },
     },
     {
+      name: 'opentelemetry-only-in-otel',
+      severity: 'error',
+      comment:
+        '@opentelemetry/api is an optional peer dependency: only factum/otel loads it; the layers below call the tracing seam in core.',
+      from: { path: '^src/(?!otel/)' },
+      to: { path: '^node_modules/@opentelemetry/' },
+    },
+    {
+      name: 'otel-is-built-on-core-alone',
+      severity: 'error',
+      comment:
+        'factum/otel implements the tracing seam of core; it needs nothing else of Factum, and nothing imports it.',
+      from: { path: '^src/otel/' },
+      to: { path: '^src/(?!core/|otel/)' },
+    },
+    {
+      name: 'nothing-imports-otel',
+      severity: 'error',
+      from: { path: '^src/(?!otel/)' },
+      to: { path: '^src/otel/' },
+    },
+    {
       name: 'no-library-code-imports-tests',
       severity: 'error',
       from: { path: '^src/(?!testing/)' },

@@ -18,6 +18,7 @@ const alias = [
   { find: /^factum\/kafka$/, replacement: src('brokers/kafka/index.ts') },
   { find: /^factum\/sqs$/, replacement: src('brokers/sqs/index.ts') },
   { find: /^factum\/brokers$/, replacement: src('brokers/index.ts') },
+  { find: /^factum\/otel$/, replacement: src('otel/index.ts') },
   { find: /^factum\/messaging$/, replacement: src('messaging/index.ts') },
   { find: /^factum\/sagas$/, replacement: src('sagas/index.ts') },
   { find: /^factum\/server$/, replacement: src('server/index.ts') },

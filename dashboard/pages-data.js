@@ -218,13 +218,21 @@ function Field({ label, children, testid }) {
   return html`<div class="field"><dt>${label}</dt><dd data-testid=${testid}>${children}</dd></div>`;
 }
 
-/** One event: its envelope, data and metadata as text, and links to what caused it and its flow. */
+/** The trace id in a W3C traceparent ('00-<trace id>-<span id>-<flags>'). */
+function traceIdOf(traceparent) {
+  return typeof traceparent === 'string' ? (traceparent.split('-')[1] ?? traceparent) : '';
+}
+
+/**
+ * One event: its envelope, data and metadata as text, and links to what caused it, its flow and, when
+ * the server has a trace viewer's URL, its trace.
+ */
 export function EventPage({ params, user }) {
   const state = useApi(`/events/${enc(params[0])}`);
   return html`<section>
     <${PageHeader} title="Event" />
     <${Loaded} state=${state} user=${user} what="the event">
-      ${({ event: e }) => html`
+      ${({ event: e, traceUrl }) => html`
         <dl class="fields" data-testid="event-fields">
           <${Field} label="Type" testid="event-type"><strong>${e.type}</strong> <span class="muted">v${e.schemaVersion}</span></${Field}>
           <${Field} label="Id"><${Mono}>${e.id}</${Mono}></${Field}>
@@ -246,6 +254,11 @@ export function EventPage({ params, user }) {
                 : html`<span class="muted">none</span>`
             }
           </${Field}>
+          ${
+            traceUrl
+              ? html`<${Field} label="Trace"><a class="mono" data-testid="trace-link" href=${traceUrl} rel="noopener noreferrer" target="_blank">${traceIdOf(e.metadata.traceparent)}</a></${Field}>`
+              : null
+          }
         </dl>
         <div class="grid-2">
           <div class="card"><h2>Data</h2><${Json} value=${e.data} testid="event-data" /></div>

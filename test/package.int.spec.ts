@@ -26,7 +26,7 @@ describe('the built package', () => {
       import { createRequire } from 'node:module';
       const require = createRequire(import.meta.url);
       const main = await import(${JSON.stringify(join(out, 'index.js'))});
-      const loaded = Object.keys(require.cache).filter((k) => /node_modules\\/(better-sqlite3|pg|kafkajs|amqplib|@nats-io|@aws-sdk|prom-client)\\//.test(k));
+      const loaded = Object.keys(require.cache).filter((k) => /node_modules\\/(better-sqlite3|pg|kafkajs|amqplib|@nats-io|@aws-sdk|@opentelemetry|prom-client)\\//.test(k));
       const sqlite = await import(${JSON.stringify(join(out, 'stores/sqlite/index.js'))});
       const store = sqlite.createSqliteStore(':memory:');
       await store.append('order-1', [{ type: 'OrderPlaced', data: {} }]);

@@ -9,6 +9,7 @@ interface ServeFlags extends StoreFlags {
   port?: string;
   host?: string;
   relay?: string[];
+  traceUrl?: string;
 }
 
 export function registerServeCommand(program: Command, io: CliIo, exit: CliExit): void {
@@ -20,6 +21,10 @@ export function registerServeCommand(program: Command, io: CliIo, exit: CliExit)
     .option('--port <n>', `port (default ${DEFAULT_PORT}; 0 picks a free one)`)
     .option('--host <address>', `address to bind (default ${DEFAULT_HOST}: this machine only)`)
     .option('--relay <name...>', 'relays whose checkpoints are shown (default: relay)')
+    .option(
+      '--trace-url <template>',
+      "the trace viewer's URL of a trace, {traceId} standing for its id: events link to their trace",
+    )
     .option(...storeOption)
     .option(...schemaOption)
     .action(async (url: string | undefined, flags: ServeFlags) =>
@@ -39,6 +44,7 @@ export async function serveCommand(io: CliIo, flags: ServeFlags): Promise<number
       port,
       host: flags.host,
       relays: flags.relay,
+      ...(flags.traceUrl === undefined ? {} : { traceUrl: flags.traceUrl }),
       env: io.env ?? process.env,
     });
     try {

@@ -19,6 +19,7 @@ const METADATA_SCHEMA: JsonSchema = {
     causationId: { type: 'string', description: 'The id of the event or command that caused this one' },
     userId: { type: 'string', description: 'Who caused it' },
     traceparent: { type: 'string', description: 'W3C trace context' },
+    tracestate: { type: 'string', description: 'W3C trace state' },
   },
 };
 

@@ -8,8 +8,10 @@ export interface EventMetadata {
   causationId?: string;
   /** Who caused it: the user or service acting. */
   userId?: string;
-  /** W3C trace context, when tracing is on. */
+  /** W3C trace context of the event's creation (stored on append when a tracer is registered). */
   traceparent?: string;
+  /** W3C trace state beside `traceparent`. */
+  tracestate?: string;
   [key: string]: unknown;
 }
 

@@ -98,6 +98,14 @@ export type {
   SubscriptionStatus,
 } from './store.js';
 export { DEFAULT_READ_ALL_LIMIT, MAX_POSITION } from './store.js';
+export type {
+  ActiveSpan,
+  SpanAttributeValue,
+  SpanKind,
+  SpanRequest,
+  TraceContext,
+  TracingHook,
+} from './tracing.js';
 export { MAX_EVENT_TYPE_LENGTH, MAX_STREAM_ID_LENGTH } from './validation.js';
 export type { SchemaAwareStore } from './with-schemas.js';
 export { withSchemas } from './with-schemas.js';

@@ -4,6 +4,7 @@ import { ErrorCodes, ValidationError } from './errors.js';
 import { assertExpectedVersion, type ExpectedVersion } from './expected-version.js';
 import { formatValue } from './format.js';
 import { isUuid, newEventId } from './ids.js';
+import { type TraceContext, tracingHook } from './tracing.js';
 
 export const MAX_STREAM_ID_LENGTH = 255;
 export const MAX_EVENT_TYPE_LENGTH = 255;
@@ -103,8 +104,11 @@ export function prepareAppend(
   const prepared: PreparedEvent[] = new Array(events.length);
   let hasCallerIds = false;
   const seen = new Set<string>();
+  // The creation context of every event: the active trace context, when a tracer is registered.
+  const trace = tracingHook === undefined ? undefined : tracingHook.activeContext();
   for (let i = 0; i < events.length; i++) {
-    const event = prepareEvent(streamId, events[i] as unknown, i);
+    const raw = events[i] as unknown;
+    const event = prepareEvent(streamId, trace === undefined ? raw : withTraceContext(raw, trace), i);
     if (event.callerId) {
       hasCallerIds = true;
       if (seen.has(event.id)) {
@@ -179,7 +183,24 @@ function prepareEvent(streamId: string, raw: unknown, index: number): PreparedEv
   };
 }
 
-const WELL_KNOWN_METADATA = ['correlationId', 'causationId', 'userId', 'traceparent'] as const;
+/**
+ * The event with the creation context added to its metadata, unless the caller set a traceparent; a
+ * copy, so the caller's objects are kept. What is not an event with plain metadata is left for
+ * prepareEvent to refuse.
+ */
+function withTraceContext(raw: unknown, trace: TraceContext): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const metadata = (raw as Partial<NewEvent>).metadata;
+  if (metadata !== undefined && !isPlainObject(metadata)) return raw;
+  if (metadata?.traceparent !== undefined) return raw;
+  const stamped: EventMetadata = { ...metadata, traceparent: trace.traceparent };
+  if (trace.tracestate !== undefined && metadata?.tracestate === undefined) {
+    stamped.tracestate = trace.tracestate;
+  }
+  return { ...raw, metadata: stamped };
+}
+
+const WELL_KNOWN_METADATA = ['correlationId', 'causationId', 'userId', 'traceparent', 'tracestate'] as const;
 
 function checkMetadata(
   streamId: string,

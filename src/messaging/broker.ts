@@ -133,6 +133,12 @@ export interface Broker {
   /** 'rabbitmq', 'nats', 'kafka', … */
   readonly name: string;
   readonly capabilities: BrokerCapabilities;
+  /**
+   * Where `publish` sends an event (an exchange, a subject, a topic, a queue), as tracing names it
+   * (`messaging.destination.name`); undefined when it goes to several (SQS without SNS). Optional:
+   * without it, spans name no destination.
+   */
+  destinationOf?(event: StoredEvent): string | undefined;
   /** Publishes in order with key = streamId; resolves once the broker confirmed every event. */
   publish(events: readonly StoredEvent[], options?: PublishOptions): Promise<void>;
   /** Creates the group's durable destination (idempotent): events published from now on are kept for it. */

@@ -6,6 +6,7 @@ import type { Emitter } from '../core/emitter.js';
 import type { StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, isFactumError, ValidationError } from '../core/errors.js';
 import { retry } from '../core/retry.js';
+import { errorTypeOf, tracingHook } from '../core/tracing.js';
 import type {
   BrokerEvents,
   ConsumeOptions,
@@ -14,10 +15,19 @@ import type {
   MessageHandler,
 } from './broker.js';
 import { DEFAULT_MAX_DELIVERIES, DEFAULT_PREFETCH } from './broker.js';
+import { processSpan } from './tracing.js';
 
 export type Outcome =
   | { kind: 'ack' }
-  | { kind: 'dead-letter'; reason: DeadLetterReason; error: string; attempts: number; event?: StoredEvent }
+  | {
+      kind: 'dead-letter';
+      reason: DeadLetterReason;
+      error: string;
+      attempts: number;
+      event?: StoredEvent;
+      /** What the handler last threw, for handler failures. */
+      cause?: unknown;
+    }
   /** The consumer is stopping: leave the message unacknowledged so the broker redelivers it. */
   | { kind: 'abandon' };
 
@@ -26,13 +36,15 @@ export type DeadLetterOutcome = Extract<Outcome, { kind: 'dead-letter' }>;
 
 export interface ResolvedConsumeOptions {
   group: string;
+  /** `messaging.system` of the broker, for tracing. */
+  system: string;
   maxDeliveries: number;
   prefetch: number;
   retry: Required<HandlerRetryOptions>;
   validate: ((event: StoredEvent) => void) | undefined;
 }
 
-export function resolveConsumeOptions(options: ConsumeOptions): ResolvedConsumeOptions {
+export function resolveConsumeOptions(options: ConsumeOptions, system: string): ResolvedConsumeOptions {
   const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
   const prefetch = options.prefetch ?? DEFAULT_PREFETCH;
   if (!Number.isSafeInteger(maxDeliveries) || maxDeliveries < 1) {
@@ -51,6 +63,7 @@ export function resolveConsumeOptions(options: ConsumeOptions): ResolvedConsumeO
   }
   return {
     group: options.group,
+    system,
     maxDeliveries,
     prefetch,
     retry: {
@@ -70,6 +83,10 @@ export interface DeliveryInput {
   deliveryCount: number;
   /** Called before each retry, so brokers with an ack deadline can extend it. */
   keepAlive?: () => void;
+  /** Where the message was consumed from (a queue, a subject, a topic), for tracing. */
+  destination?: string;
+  /** RabbitMQ: the routing key the message was published with, for tracing. */
+  routingKey?: string;
 }
 
 /**
@@ -78,7 +95,7 @@ export interface DeliveryInput {
  * and backoff (which keeps the stream's order: later messages wait) until it succeeds or the attempts
  * across all deliveries reach maxDeliveries.
  */
-export async function runDelivery(
+export function runDelivery(
   input: DeliveryInput,
   options: ResolvedConsumeOptions,
   handler: MessageHandler,
@@ -89,8 +106,35 @@ export async function runDelivery(
   try {
     event = input.decode();
   } catch (error) {
-    return { kind: 'dead-letter', reason: 'invalid-message', error: errorMessage(error), attempts: 0 };
+    return Promise.resolve({
+      kind: 'dead-letter',
+      reason: 'invalid-message',
+      error: errorMessage(error),
+      attempts: 0,
+    });
   }
+  // Not an async function: with no tracer, the delivery's own promise is the only one made.
+  if (tracingHook === undefined) return deliver(event, input, options, handler, signal, emitter);
+  const request = processSpan(event, options.system, options.group, input);
+  return tracingHook.inSpan(request, async (span) => {
+    const outcome = await deliver(event, input, options, handler, signal, emitter);
+    if (outcome.kind === 'dead-letter') {
+      const type = outcome.reason === 'handler-failed' ? errorTypeOf(outcome.cause) : outcome.reason;
+      span.fail(type, outcome.error);
+    }
+    return outcome;
+  });
+}
+
+/** The delivery of a decoded message: validation, the delivery limit, the handler with its retries. */
+async function deliver(
+  event: StoredEvent,
+  input: DeliveryInput,
+  options: ResolvedConsumeOptions,
+  handler: MessageHandler,
+  signal: AbortSignal,
+  emitter: Emitter<BrokerEvents>,
+): Promise<Outcome> {
   try {
     options.validate?.(event);
   } catch (error) {
@@ -147,6 +191,7 @@ export async function runDelivery(
       error: errorMessage(last),
       attempts: previous + attempts,
       event,
+      cause: last,
     };
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Emitter } from '../core/emitter.js';
 import { ErrorCodes, type FactumError, isFactumError, isRetriable, ValidationError } from '../core/errors.js';
 import { type RetryOptions, retry } from '../core/retry.js';
+import { tracingHook } from '../core/tracing.js';
 import {
   acquireLease,
   type CheckedLeaseOptions,
@@ -24,6 +25,7 @@ import {
   runInBackground,
 } from './retention.js';
 import { type RelayPage, type RelaySource, relayLeaseName } from './storage.js';
+import { sendSpan } from './tracing.js';
 
 export interface RelayOptions {
   /** What to publish (the event log, an outbox); it also says where the relay's lease lives. */
@@ -229,7 +231,11 @@ class RunningRelay implements Relay {
     const { broker } = this.#options;
     const signal = this.#abort.signal;
     try {
-      await this.#withRetry(() => broker.publish(page.events, { signal }));
+      await this.#withRetry(() =>
+        tracingHook === undefined
+          ? broker.publish(page.events, { signal })
+          : tracingHook.inSpan(sendSpan(broker, page.events), () => broker.publish(page.events, { signal })),
+      );
     } catch (error) {
       await page.release?.().catch(() => {});
       throw error;

@@ -5,6 +5,7 @@ import {
   ProjectionNotFoundError,
   ProjectionOutdatedError,
 } from '../core/errors.js';
+import { batchSpan, tracingHook } from '../core/tracing.js';
 import {
   acquireLease,
   type CheckedLeaseOptions,
@@ -263,7 +264,16 @@ export class AsyncRunner {
         },
         onPage: (page) =>
           enqueue(async () => {
-            await applyEvents(storage, target, page.events);
+            if (tracingHook === undefined) await applyEvents(storage, target, page.events);
+            else {
+              const attributes = {
+                'factum.projection.name': name,
+                'factum.projection.generation': start.generation,
+              };
+              await tracingHook.inSpan(batchSpan(`project ${name}`, attributes, page.events), () =>
+                applyEvents(storage, target, page.events),
+              );
+            }
             if (emitter.has('checkpoint')) {
               emitter.emit('checkpoint', {
                 projection: name,

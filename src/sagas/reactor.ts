@@ -9,7 +9,9 @@ import type { EventMetadata, NewEvent, StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, isFactumError, ValidationError } from '../core/errors.js';
 import { formatValue } from '../core/format.js';
 import type { AppendOptions, AppendResult, EventStore } from '../core/store.js';
+import { tracingHook } from '../core/tracing.js';
 import { derivedEventId } from './ids.js';
+import { reactorSpan } from './tracing.js';
 
 export interface ReactorContext {
   /** The event being handled. */
@@ -111,7 +113,18 @@ interface PlannedAppend {
  * Runs the reactor's handler for one event and appends what it asked for. Returns the appends'
  * results (undefined for one that was already there: a redelivery).
  */
-export async function react(
+export function react(
+  store: EventStore,
+  r: Reactor,
+  event: StoredEvent,
+): Promise<(AppendResult | undefined)[]> {
+  if (tracingHook === undefined) return reactTo(store, r, event);
+  return tracingHook.inSpan(reactorSpan(tracingHook, r.name, event, correlationOf(event)), () =>
+    reactTo(store, r, event),
+  );
+}
+
+async function reactTo(
   store: EventStore,
   r: Reactor,
   event: StoredEvent,

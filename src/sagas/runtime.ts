@@ -12,6 +12,7 @@ import type { NewEvent, StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, InvalidSagaDefinitionError, isFactumError, SagaNotFoundError } from '../core/errors.js';
 import { sleep as pause } from '../core/retry.js';
 import type { EventStore } from '../core/store.js';
+import { tracingHook } from '../core/tracing.js';
 import {
   checkLeaseOptions,
   type FollowStorage,
@@ -64,6 +65,7 @@ import {
 import { inLanes } from './lanes.js';
 import { type OperatorOutcome, type OperatorRequest, readOutcome, requestSagaAction } from './operator.js';
 import { type Reactor, react, reactorDeadLetterStream } from './reactor.js';
+import { sagaSpan } from './tracing.js';
 
 export interface SagasOptions {
   /** Saga definitions; several versions of one name may be given (new instances start on the highest). */
@@ -273,7 +275,21 @@ class SagaRuntime implements Sagas {
   }
 
   /** Reads (or takes from the cache), decides, appends; again on a concurrent change of the stream. */
-  async #apply(
+  #apply(
+    name: string,
+    correlationId: string,
+    input: SagaInput,
+    inputId: string | undefined,
+  ): Promise<HandleOutcome> {
+    if (tracingHook === undefined) return this.#applyInput(name, correlationId, input, inputId);
+    return tracingHook.inSpan(sagaSpan(tracingHook, name, correlationId, input), async (span) => {
+      const outcome = await this.#applyInput(name, correlationId, input, inputId);
+      span.setAttribute('factum.saga.outcome', outcome);
+      return outcome;
+    });
+  }
+
+  async #applyInput(
     name: string,
     correlationId: string,
     input: SagaInput,

@@ -12,6 +12,7 @@ import {
   UnauthenticatedError,
   ValidationError,
 } from '../core/errors.js';
+import { formatValue } from '../core/format.js';
 import type { EventStore } from '../core/store.js';
 import type { Broker } from '../messaging/broker.js';
 import type { Relay } from '../messaging/relay.js';
@@ -60,6 +61,13 @@ export interface AppOptions {
   onError?: (error: unknown) => void;
   /** Serve the dashboard's files at `/` (default true). */
   dashboard?: boolean;
+  /**
+   * The URL of a trace in the application's trace viewer, `{traceId}` standing for the trace id:
+   * `http://localhost:16686/trace/{traceId}` (Jaeger), a Grafana Explore URL for Tempo… With it, an
+   * event that stores a trace context links to its trace (`traceUrl` beside the event in
+   * `GET /api/v1/events/:id`, a link on the dashboard's event page).
+   */
+  traceUrl?: string;
 }
 
 export interface OperatorApp {
@@ -95,6 +103,7 @@ export function createOperatorApp(options: AppOptions): OperatorApp {
     metrics: options.metrics,
     live: new LiveLog(options.store),
     operations: new Operations(),
+    traceUrl: checkTraceUrl(options.traceUrl),
   };
   const reportError =
     options.onError ??
@@ -233,4 +242,27 @@ export function createOperatorApp(options: AppOptions): OperatorApp {
       await deps.live.close();
     },
   };
+}
+
+/** The trace URL template, checked: an http(s) URL with `{traceId}` in it. */
+function checkTraceUrl(template: string | undefined): string | undefined {
+  if (template === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof template === 'string' ? new URL(template.replaceAll('{traceId}', '0')) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    !template.includes('{traceId}')
+  ) {
+    throw new ValidationError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'traceUrl',
+      `traceUrl must be an http(s) URL with {traceId} in it, got ${formatValue(template)}`,
+    );
+  }
+  return template;
 }

@@ -31,6 +31,8 @@ export interface ServerDeps {
   metrics: MetricsRegistry | undefined;
   live: LiveLog;
   operations: Operations;
+  /** The trace viewer's URL template (`{traceId}`), when one is configured. */
+  traceUrl: string | undefined;
 }
 
 export type Env = { Variables: { principal: Principal } };

@@ -82,7 +82,11 @@ export function logRoutes(api: Hono<Env>, deps: ServerDeps): void {
     const id = c.req.param('id');
     const event = await browser.readEvent(id);
     if (event === undefined) throw new NotFoundError(`event ${id}`);
-    return dataJson(c, { event: eventJson(event) });
+    const traceUrl = traceUrlOf(deps.traceUrl, event.metadata.traceparent);
+    return dataJson(
+      c,
+      traceUrl === undefined ? { event: eventJson(event) } : { event: eventJson(event), traceUrl },
+    );
   });
 
   api.get('/log', async (c) => {
@@ -181,4 +185,14 @@ function flowSources(deps: ServerDeps): FlowSources {
     relays: deps.relays.map((r) => (typeof r === 'string' ? r : r.name)),
     projections: projectionStorageOf(deps),
   };
+}
+
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}/;
+
+/** The trace viewer's URL of the trace an event was created in, when both are known. */
+function traceUrlOf(template: string | undefined, traceparent: unknown): string | undefined {
+  if (template === undefined || typeof traceparent !== 'string') return undefined;
+  const traceId = TRACEPARENT.exec(traceparent)?.[1];
+  if (traceId === undefined || /^0+$/.test(traceId)) return undefined;
+  return template.replaceAll('{traceId}', traceId);
 }

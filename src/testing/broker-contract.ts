@@ -100,6 +100,7 @@ export function describeBrokerContract(name: string, setup: BrokerContractSetup)
           causationId: 'cause-1',
           userId: 'alice',
           traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+          tracestate: 'vendor=opaque,other=1',
           tenant: 'acme',
           nested: { a: [1, 2] },
         },

@@ -24,6 +24,7 @@ const event: StoredEvent = {
     correlationId: 'c-1',
     causationId: 'e-0',
     traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    tracestate: 'vendor=opaque',
   },
 };
 
@@ -38,6 +39,7 @@ function expectFactumFields(ce: CloudEvent<unknown>) {
   expect(ce.position).toBe('9007199254740993');
   expect(ce.streamversion).toBe('3');
   expect(ce.traceparent).toBe(event.metadata.traceparent);
+  expect(ce.tracestate).toBe(event.metadata.tracestate);
 }
 
 describe('CloudEvents binary content mode, read by the official cloudevents SDK', () => {

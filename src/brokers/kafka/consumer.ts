@@ -271,7 +271,7 @@ export class KafkaConsumer implements Consumer {
     const headers = headerRecord(record.headers);
     if (!this.#matches(headers)) return 'done';
     const outcome = await runDelivery(
-      { decode: () => fromKafkaRecord(headers, record.value), deliveryCount },
+      { decode: () => fromKafkaRecord(headers, record.value), deliveryCount, destination: this.#host.topic },
       this.#options,
       this.#handler,
       this.#abort.signal,

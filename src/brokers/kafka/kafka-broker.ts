@@ -21,7 +21,7 @@ import type {
   MessageHandler,
   PublishOptions,
 } from '../../messaging/broker.js';
-import { type DeadLetterOutcome, resolveConsumeOptions } from '../shared/delivery.js';
+import { type DeadLetterOutcome, messagingSystem, resolveConsumeOptions } from '../shared/delivery.js';
 import { assertName } from '../shared/naming.js';
 import { createTopic, groupLag, startGroupAtEnd, topicPartitions } from './admin.js';
 import { hasApiError, describeError as message, translate } from './client-errors.js';
@@ -225,6 +225,11 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
     return next.then(() => undefined);
   }
 
+  /** Every event goes to the one event topic (keyed by its stream). */
+  destinationOf(_event: StoredEvent): string {
+    return this.topic;
+  }
+
   async publish(events: readonly StoredEvent[], options: PublishOptions = {}): Promise<void> {
     if (this.#closed) throw new BrokerClosedError('publish');
     if (events.length === 0) return;
@@ -293,7 +298,7 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
 
   async consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumer> {
     if (this.#closed) throw new BrokerClosedError('consume');
-    const resolved = resolveConsumeOptions(options);
+    const resolved = resolveConsumeOptions(options, messagingSystem(this.name));
     await this.declareGroup(options);
     const consumer = new KafkaConsumer(this, options, resolved, handler);
     this.#consumers.add(consumer);

@@ -47,6 +47,7 @@ export class NatsConsumer implements Consumer {
         decode: () => fromNatsMessage(message.headers, message.data),
         deliveryCount: message.info.deliveryCount,
         keepAlive: () => message.working(),
+        destination: message.subject,
       },
       this.#options,
       this.#handler,

@@ -24,7 +24,7 @@ import type {
   PublishOptions,
 } from '../../messaging/broker.js';
 import { DEFAULT_MAX_DELIVERIES } from '../../messaging/broker.js';
-import { resolveConsumeOptions } from '../shared/delivery.js';
+import { messagingSystem, resolveConsumeOptions } from '../shared/delivery.js';
 import { errorMessage, translateDriverError } from '../shared/errors.js';
 import { assertName, routingKeyOf, routingPatterns } from '../shared/naming.js';
 import { NatsConsumer } from './consumer.js';
@@ -193,6 +193,11 @@ export class NatsBroker implements Broker, NatsHost {
     return `${this.prefix}.${routingKeyOf(event.category, event.type)}`;
   }
 
+  /** An event's subject. */
+  destinationOf(event: StoredEvent): string {
+    return this.subject(event);
+  }
+
   async publish(events: readonly StoredEvent[], options: PublishOptions = {}): Promise<void> {
     if (this.#closed) throw new BrokerClosedError('publish');
     if (events.length === 0) return;
@@ -266,7 +271,7 @@ export class NatsBroker implements Broker, NatsHost {
 
   async consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumer> {
     if (this.#closed) throw new BrokerClosedError('consume');
-    const resolved = resolveConsumeOptions(options);
+    const resolved = resolveConsumeOptions(options, messagingSystem(this.name));
     await this.#ensureConsumer(options, resolved.maxDeliveries);
     const consumer = new NatsConsumer(this, resolved, handler);
     this.#consumers.add(consumer);

@@ -113,7 +113,12 @@ export class RabbitMqConsumer implements Consumer {
   async #process({ message, channel }: Delivered): Promise<void> {
     if (channel !== this.#channel) return;
     const outcome = await runDelivery(
-      { decode: () => fromAmqpMessage(message), deliveryCount: previousDeliveries(message) + 1 },
+      {
+        decode: () => fromAmqpMessage(message),
+        deliveryCount: previousDeliveries(message) + 1,
+        destination: message.fields.exchange,
+        routingKey: message.fields.routingKey,
+      },
       this.#options,
       this.#handler,
       this.#abort.signal,

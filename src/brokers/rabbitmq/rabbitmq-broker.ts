@@ -22,7 +22,7 @@ import type {
   MessageHandler,
   PublishOptions,
 } from '../../messaging/broker.js';
-import { resolveConsumeOptions } from '../shared/delivery.js';
+import { messagingSystem, resolveConsumeOptions } from '../shared/delivery.js';
 import { errorMessage } from '../shared/errors.js';
 import { assertName } from '../shared/naming.js';
 import { RabbitMqConsumer } from './consumer.js';
@@ -265,6 +265,11 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
     return created;
   }
 
+  /** Every event goes to the topic exchange (routed by category and type). */
+  destinationOf(_event: StoredEvent): string {
+    return this.topology.exchange;
+  }
+
   async publish(events: readonly StoredEvent[], options: PublishOptions = {}): Promise<void> {
     if (this.#closed) throw new BrokerClosedError('publish');
     if (events.length === 0) return;
@@ -346,7 +351,7 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
 
   async consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumer> {
     if (this.#closed) throw new BrokerClosedError('consume');
-    const resolved = resolveConsumeOptions(options);
+    const resolved = resolveConsumeOptions(options, messagingSystem(this.name));
     await this.declareGroup(options);
     const consumer = new RabbitMqConsumer(this, options, resolved, handler);
     this.#consumers.add(consumer);

@@ -6,3 +6,4 @@ export type {
   ResolvedConsumeOptions,
 } from '../../messaging/delivery.js';
 export { resolveConsumeOptions, runDelivery } from '../../messaging/delivery.js';
+export { messagingSystem } from '../../messaging/tracing.js';

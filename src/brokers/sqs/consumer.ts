@@ -41,6 +41,8 @@ export class SqsConsumer implements Consumer {
   readonly group: string;
   readonly #host: SqsConsumerHost;
   readonly #settings: SqsConsumerSettings;
+  /** The queue's name (the last segment of its URL), for tracing. */
+  readonly #queue: string;
   readonly #options: ResolvedConsumeOptions;
   readonly #handler: MessageHandler;
   readonly #abort = new AbortController();
@@ -61,6 +63,7 @@ export class SqsConsumer implements Consumer {
     this.#host = host;
     this.group = group;
     this.#settings = settings;
+    this.#queue = settings.queueUrl.slice(settings.queueUrl.lastIndexOf('/') + 1);
     this.#options = options;
     this.#handler = handler;
   }
@@ -140,6 +143,7 @@ export class SqsConsumer implements Consumer {
       {
         decode: () => fromSqsMessage(message.Body, attributesOf(message.MessageAttributes)),
         deliveryCount: Math.max(1, Number(message.Attributes?.ApproximateReceiveCount ?? 1) || 1),
+        destination: this.#queue,
       },
       this.#options,
       this.#handler,

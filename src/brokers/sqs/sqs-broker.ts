@@ -15,7 +15,7 @@ import type {
   MessageHandler,
   PublishOptions,
 } from '../../messaging/broker.js';
-import { resolveConsumeOptions } from '../shared/delivery.js';
+import { messagingSystem, resolveConsumeOptions } from '../shared/delivery.js';
 import { translateDriverError } from '../shared/errors.js';
 import { SqsConsumer } from './consumer.js';
 import { toDeadLetter } from './dead-letters.js';
@@ -240,6 +240,11 @@ export class SqsBroker implements Broker, SqsConsumerHost {
   // ---------------------------------------------------------------------------------------------
   // Publishing
 
+  /** With SNS fan-out, the category's topic; directly, the event goes to every matching queue: none. */
+  destinationOf(event: StoredEvent): string | undefined {
+    return this.fanOut === 'sns' ? topicName(this.#names, event.category) : undefined;
+  }
+
   async publish(events: readonly StoredEvent[], options: PublishOptions = {}): Promise<void> {
     if (this.#closed) throw new BrokerClosedError('publish');
     if (events.length === 0) return;
@@ -374,7 +379,7 @@ export class SqsBroker implements Broker, SqsConsumerHost {
 
   async consume(options: SqsConsumeOptions, handler: MessageHandler): Promise<Consumer> {
     if (this.#closed) throw new BrokerClosedError('consume');
-    const resolved = resolveConsumeOptions(options);
+    const resolved = resolveConsumeOptions(options, messagingSystem(this.name));
     const queues = await this.#declare({ ...options, maxDeliveries: resolved.maxDeliveries });
     const expected = positive(
       'expectedHandlerMs',

@@ -125,7 +125,7 @@ export class SqliteConsumer implements Consumer {
       for (; next < batch.length && !this.#stopped; next++) {
         const row = batch[next]!;
         const outcome = await runDelivery(
-          { decode: () => decode(row.body), deliveryCount: row.deliveryCount },
+          { decode: () => decode(row.body), deliveryCount: row.deliveryCount, destination: namespace },
           this.#options,
           this.#handler,
           this.#abort.signal,

@@ -20,6 +20,7 @@ import type {
 import { isDeadLetterReason } from '../broker.js';
 import { resolveConsumeOptions } from '../delivery.js';
 import { ensureMessagingMigrations } from '../sqlite/migrations/index.js';
+import { messagingSystem } from '../tracing.js';
 import { SqliteConsumer } from './consumer.js';
 import { type SqliteBrokerHost, storeAccess } from './host.js';
 import { type GroupRow, selectGroups, upsertGroup } from './sql/groups.js';
@@ -163,6 +164,11 @@ export class SqliteBroker implements Broker {
     }
   }
 
+  /** Every event goes to the namespace (its groups' deliveries are rows under it). */
+  destinationOf(_event: StoredEvent): string {
+    return this.namespace;
+  }
+
   async publish(events: readonly StoredEvent[], options: PublishOptions = {}): Promise<void> {
     this.#assertOpen('publish');
     if (options.signal?.aborted) throw new AbortedError('publish', options.signal.reason);
@@ -210,7 +216,7 @@ export class SqliteBroker implements Broker {
 
   async consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumer> {
     this.#assertOpen('consume');
-    const resolved = resolveConsumeOptions(options);
+    const resolved = resolveConsumeOptions(options, messagingSystem(this.name));
     await this.declareGroup(options);
     const consumer = new SqliteConsumer(this.#host, resolved, handler);
     this.#consumers.add(consumer);

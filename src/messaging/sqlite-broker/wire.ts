@@ -41,6 +41,8 @@ export function encode(event: StoredEvent): WireMessage {
   };
   const traceparent = event.metadata?.traceparent;
   if (typeof traceparent === 'string') headers.traceparent = traceparent;
+  const tracestate = event.metadata?.tracestate;
+  if (typeof tracestate === 'string') headers.tracestate = tracestate;
   return { headers, body };
 }
 

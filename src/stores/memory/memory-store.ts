@@ -16,6 +16,7 @@ import type {
 } from '../../core/store.js';
 import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
 import { AppendNotifier, SubscriptionSet } from '../../core/subscription.js';
+import { appendSpan, tracingHook } from '../../core/tracing.js';
 import { assertStreamId, prepareAppend } from '../../core/validation.js';
 import { MemorySnapshotStore } from './memory-snapshots.js';
 
@@ -53,7 +54,14 @@ class MemoryEventStore implements EventStore, SnapshotCapable {
     return this.#snapshots;
   }
 
-  async append(
+  append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    if (tracingHook === undefined) return this.#append(streamId, events, options);
+    return tracingHook.inSpan(appendSpan(undefined, streamId, events), () =>
+      this.#append(streamId, events, options),
+    );
+  }
+
+  async #append(
     streamId: string,
     events: readonly NewEvent[],
     options?: AppendOptions,

@@ -19,6 +19,7 @@ import type {
 } from '../../core/store.js';
 import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
 import { AppendNotifier, type SourcePage, SubscriptionSet } from '../../core/subscription.js';
+import { appendSpan, tracingHook } from '../../core/tracing.js';
 import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
 import { AppendBatcher, settleAppend } from './append-batcher.js';
 import { translate, uniqueViolation } from './errors.js';
@@ -242,7 +243,14 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     };
   }
 
-  async append(
+  append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    if (tracingHook === undefined) return this.#append(streamId, events, options);
+    return tracingHook.inSpan(appendSpan('postgresql', streamId, events), () =>
+      this.#append(streamId, events, options),
+    );
+  }
+
+  async #append(
     streamId: string,
     events: readonly NewEvent[],
     options?: AppendOptions,

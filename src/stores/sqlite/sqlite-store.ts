@@ -19,6 +19,7 @@ import type {
 } from '../../core/store.js';
 import { type CheckedReadAllOptions, checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
 import { AppendNotifier, SubscriptionSet } from '../../core/subscription.js';
+import { appendSpan, tracingHook } from '../../core/tracing.js';
 import { TransactionGate } from '../../core/transaction-gate.js';
 import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
 import { translate } from './errors.js';
@@ -254,7 +255,14 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
     }
   }
 
-  async append(
+  append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    if (tracingHook === undefined) return this.#append(streamId, events, options);
+    return tracingHook.inSpan(appendSpan('sqlite', streamId, events), () =>
+      this.#append(streamId, events, options),
+    );
+  }
+
+  async #append(
     streamId: string,
     events: readonly NewEvent[],
     options?: AppendOptions,
