@@ -208,7 +208,12 @@ export async function initialiseStock(store: EventStore, scale = 1): Promise<voi
     await store
       .append(
         stockStream(sku),
-        [{ type: 'StockInitialised', data: { sku, qty: Math.ceil((CATALOG[sku]?.initialStock ?? 0) * scale) } }],
+        [
+          {
+            type: 'StockInitialised',
+            data: { sku, qty: Math.ceil((CATALOG[sku]?.initialStock ?? 0) * scale) },
+          },
+        ],
         {
           expectedVersion: 'no_stream',
         },
