@@ -160,6 +160,7 @@ async function oneCommand(
     if (system === 'rabbitmq') {
       expect(process.attributes['messaging.rabbitmq.destination.routing_key']).toBe(`order.${event.type}`);
     }
+    if (system === 'kafka') expect(process.attributes['messaging.kafka.message.key']).toBe(event.streamId);
     expect(process.name).toBe(`process ${process.attributes['messaging.destination.name']}`);
     // What the handler appends is created in the processing span: its append span is a child.
     const receipt = (await store.readStream(`receipt-${event.id}`)).events[0]!;
@@ -184,11 +185,13 @@ describe('one trace from a command to its consumers', () => {
     }
   });
 
-  // RabbitMQ: the exchange. NATS: a subject per event type, so a page of two types names none. SQS
+  // RabbitMQ: the exchange. NATS: a subject per event type, so a page of two types names none. Kafka:
+  // the topic. SQS
   // with SNS fan-out: the category's topic.
   const remote: Array<[BrokerKind, string, (ns: string, broker: Broker) => string | undefined]> = [
     ['rabbitmq', 'rabbitmq', (ns) => ns],
     ['nats', 'nats', () => undefined],
+    ['kafka', 'kafka', (ns) => ns],
     [
       'sns',
       'aws_sqs',
