@@ -38,7 +38,7 @@ export interface Board {
   readonly sagaIndex: Sagas['index'];
   checks(): Promise<AppCheck[]>;
   totals(): Promise<Totals | null>;
-  /** Whether every order the board has seen has ended. */
+  /** Whether every order the board has seen has ended (and, orchestrated, every saga). */
   settled(): Promise<boolean>;
   stop(): Promise<void>;
 }
@@ -166,7 +166,11 @@ export async function startBoard(
         t !== null &&
         t.placed === t.shipped + t.cancelled &&
         t.unbalanced === 0 &&
-        (await board.count({ status: 'placed' })) === 0
+        (await board.count({ status: 'placed' })) === 0 &&
+        // The saga of a shipped order records its completion just after the order's end.
+        (mode !== 'orchestrated' ||
+          (await listSagas(projections.storage, { name: fulfilmentSaga.name, state: 'running', limit: 1 }))
+            .length === 0)
       );
     },
     async stop() {
