@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import amqplib from 'amqplib';
 import type { EventStore } from 'factum';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ALL_GROUPS } from '../../examples/fulfilment/service.js';
 import type { Role } from '../../examples/fulfilment/system.js';
 import { destroyNamespace, uniqueName } from '../support/brokers.js';
 import { type Child, startChild } from '../support/child-process.js';
@@ -26,7 +27,7 @@ const rabbit = await probeService('RabbitMQ', services.amqp, async () => {
 });
 const namespaces: string[] = [];
 afterAll(async () => {
-  for (const name of namespaces) await destroyNamespace('rabbitmq', name, []).catch(() => {});
+  for (const name of namespaces) await destroyNamespace('rabbitmq', name, ALL_GROUPS).catch(() => {});
 });
 
 async function countOf(store: EventStore, type: string): Promise<number> {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ALL_GROUPS } from '../../examples/fulfilment/service.js';
 import { destroyNamespace, uniqueName } from '../support/brokers.js';
 import { probeKafka } from '../support/kafka.js';
 import { probeService, services } from '../support/services.js';
@@ -23,7 +24,7 @@ const rabbit = await probeService('RabbitMQ', services.amqp, async () => {
 const kafka = await probeKafka();
 const namespaces: { kind: 'rabbitmq' | 'kafka'; name: string }[] = [];
 afterAll(async () => {
-  for (const { kind, name } of namespaces) await destroyNamespace(kind, name, []).catch(() => {});
+  for (const { kind, name } of namespaces) await destroyNamespace(kind, name, ALL_GROUPS).catch(() => {});
 });
 
 interface Case {
