@@ -139,6 +139,11 @@ export interface Broker {
    * without it, spans name no destination.
    */
   destinationOf?(event: StoredEvent): string | undefined;
+  /**
+   * The routing key `publish` gives an event, on brokers that route by one (RabbitMQ), as tracing
+   * names it (`messaging.rabbitmq.destination.routing_key`). Optional.
+   */
+  routingKeyOf?(event: StoredEvent): string;
   /** Publishes in order with key = streamId; resolves once the broker confirmed every event. */
   publish(events: readonly StoredEvent[], options?: PublishOptions): Promise<void>;
   /** Creates the group's durable destination (idempotent): events published from now on are kept for it. */

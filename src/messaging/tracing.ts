@@ -26,12 +26,17 @@ export function messagingSystem(brokerName: string): string {
 export function sendSpan(broker: Broker, events: readonly StoredEvent[]): SpanRequest {
   const links = creationLinks(events);
   let destination: string | undefined;
+  let routingKey: string | undefined;
   let correlationId: unknown = events[0]?.metadata.correlationId;
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
     if (broker.destinationOf !== undefined && (i === 0 || destination !== undefined)) {
       const to = broker.destinationOf(event);
       destination = i === 0 || to === destination ? to : undefined;
+    }
+    if (broker.routingKeyOf !== undefined && (i === 0 || routingKey !== undefined)) {
+      const key = broker.routingKeyOf(event);
+      routingKey = i === 0 || key === routingKey ? key : undefined;
     }
     if (event.metadata.correlationId !== correlationId) correlationId = undefined;
   }
@@ -45,6 +50,8 @@ export function sendSpan(broker: Broker, events: readonly StoredEvent[]): SpanRe
     attributes['messaging.message.id'] = events[0]!.id;
     if (broker.name === 'kafka') attributes['messaging.kafka.message.key'] = events[0]!.streamId;
   } else attributes['messaging.batch.message_count'] = events.length;
+  // Per-message keys name a batch only when every message shares them.
+  if (routingKey !== undefined) attributes['messaging.rabbitmq.destination.routing_key'] = routingKey;
   if (typeof correlationId === 'string') attributes['messaging.message.conversation_id'] = correlationId;
   const parent = links.length === 1 && everyCarries(events, links[0]!) ? links[0] : undefined;
   return {

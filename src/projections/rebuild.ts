@@ -1,5 +1,6 @@
 import type { Emitter } from '../core/emitter.js';
 import { LeaseLostError, LockHeldError, ProjectionNotFoundError, StoreClosedError } from '../core/errors.js';
+import { tracingHook } from '../core/tracing.js';
 import {
   acquireLease,
   type CheckedLeaseOptions,
@@ -53,10 +54,31 @@ let rebuilds = 0;
  * slips between the last replayed event and the swap; an async projection's runner then continues
  * from the new generation's checkpoint. One rebuild per projection at a time (a lease).
  */
-export async function rebuildProjection(
+export function rebuildProjection(
   deps: RebuildDeps,
   projection: Projection,
   options: RebuildOptions = {},
+): Promise<RebuildResult> {
+  if (tracingHook === undefined) return rebuildUnderLease(deps, projection, options);
+  // One span for the whole rebuild (its pages are not traced one by one).
+  const request = {
+    name: `rebuild ${projection.name}`,
+    kind: 'internal' as const,
+    attributes: { 'factum.projection.name': projection.name },
+  };
+  return tracingHook.inSpan(request, async (span) => {
+    const result = await rebuildUnderLease(deps, projection, options);
+    span.setAttribute('factum.projection.generation', result.generation);
+    span.setAttribute('factum.rebuild.events', result.events);
+    span.setAttribute('factum.rebuild.dead_letters', result.deadLetters);
+    return result;
+  });
+}
+
+async function rebuildUnderLease(
+  deps: RebuildDeps,
+  projection: Projection,
+  options: RebuildOptions,
 ): Promise<RebuildResult> {
   const { storage, owner } = deps;
   const name = projection.name;

@@ -116,3 +116,30 @@ describe('spans of projection batches, saga steps and reactors', () => {
     }
   });
 });
+
+describe('the span of a rebuild', () => {
+  it('covers the whole rebuild, with its generation and counts', async () => {
+    exporter.reset();
+    const store = createSqliteStore(join(dir, 'rebuild.db'));
+    const projections = await createProjections(store, { async: [placed] });
+    try {
+      for (let i = 0; i < 5; i++) {
+        await store.append(`order-${i}`, [{ type: 'OrderPlaced', data: { orderId: String(i) } }]);
+      }
+      const result = await projections.rebuild('placed');
+      const rebuild = exporter.getFinishedSpans().filter((s) => s.name === 'rebuild placed');
+      expect(rebuild).toHaveLength(1);
+      expect(rebuild[0]!.kind).toBe(SpanKind.INTERNAL);
+      expect(rebuild[0]!.attributes).toEqual({
+        'factum.projection.name': 'placed',
+        'factum.projection.generation': result.generation,
+        'factum.rebuild.events': 5,
+        'factum.rebuild.dead_letters': 0,
+      });
+      expect(await projections.documents('placed_orders').get('order-4')).toBeDefined();
+    } finally {
+      await projections.stop();
+      await store.close();
+    }
+  });
+});

@@ -159,6 +159,8 @@ async function oneCommand(
     expect(typeof process.attributes['messaging.destination.name']).toBe('string');
     if (system === 'rabbitmq') {
       expect(process.attributes['messaging.rabbitmq.destination.routing_key']).toBe(`order.${event.type}`);
+      // What a send span of this message alone names.
+      expect(broker.routingKeyOf?.(event)).toBe(`order.${event.type}`);
     }
     if (system === 'kafka') expect(process.attributes['messaging.kafka.message.key']).toBe(event.streamId);
     expect(process.name).toBe(`process ${process.attributes['messaging.destination.name']}`);
@@ -186,12 +188,13 @@ describe('one trace from a command to its consumers', () => {
   });
 
   // RabbitMQ: the exchange. NATS: a subject per event type, so a page of two types names none. Kafka:
-  // the topic. SQS
-  // with SNS fan-out: the category's topic.
+  // the topic. SQS with SNS fan-out: the category's topic; with direct fan-out (ElasticMQ), a send
+  // goes to each group's queue, so it names none.
   const remote: Array<[BrokerKind, string, (ns: string, broker: Broker) => string | undefined]> = [
     ['rabbitmq', 'rabbitmq', (ns) => ns],
     ['nats', 'nats', () => undefined],
     ['kafka', 'kafka', (ns) => ns],
+    ['sqs', 'aws_sqs', () => undefined],
     [
       'sns',
       'aws_sqs',

@@ -24,7 +24,7 @@ import type {
 } from '../../messaging/broker.js';
 import { messagingSystem, resolveConsumeOptions } from '../shared/delivery.js';
 import { errorMessage } from '../shared/errors.js';
-import { assertName } from '../shared/naming.js';
+import { assertName, routingKeyOf } from '../shared/naming.js';
 import { RabbitMqConsumer } from './consumer.js';
 import { toDeadLetter } from './dead-letters.js';
 import type { RabbitMqConnectionHost } from './host.js';
@@ -268,6 +268,11 @@ export class RabbitMqBroker implements Broker, RabbitMqConnectionHost {
   /** Every event goes to the topic exchange (routed by category and type). */
   destinationOf(_event: StoredEvent): string {
     return this.topology.exchange;
+  }
+
+  /** `<category>.<type>`: what the groups' bindings match. */
+  routingKeyOf(event: StoredEvent): string {
+    return routingKeyOf(event.category, event.type);
   }
 
   async publish(events: readonly StoredEvent[], options: PublishOptions = {}): Promise<void> {
