@@ -7,7 +7,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chromiumAvailable, launchChromium, SHOTS } from '../support/browser.js';
-import { type Fixture, startFixture, TOKENS } from './support/fixture.js';
+import { type Fixture, startFixture, TOKENS, TRACE_ID } from './support/fixture.js';
 
 const XSS = '<script>window.__xss=1</script>';
 
@@ -127,6 +127,11 @@ describe.skipIf(!hasChromium)('dashboard in a browser', () => {
     await page.getByTestId('event-link').first().click();
     await page.getByTestId('event-type').getByText('OrderPlaced').waitFor();
     expect(await page.getByTestId('event-data').textContent()).toContain('"orderId": "o-1"');
+    // The link to the event's trace, in a new tab of the configured trace viewer.
+    const traceLink = page.getByTestId('trace-link');
+    expect(await traceLink.textContent()).toBe(TRACE_ID);
+    expect(await traceLink.getAttribute('href')).toBe(`http://127.0.0.1:16686/trace/${TRACE_ID}`);
+    expect(await traceLink.getAttribute('target')).toBe('_blank');
     await shot(page, 'event');
 
     // By event type, through the global log.

@@ -31,6 +31,10 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
+/** The creation context of order o-1's first event. */
+export const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
+const TRACEPARENT = `00-${TRACE_ID}-b7ad6b7169203331-01`;
+
 export async function startFixture(
   options: { port?: number; metrics?: ServeOptions['metrics'] } = {},
 ): Promise<Fixture> {
@@ -62,7 +66,12 @@ export async function startFixture(
   projections.start();
   sagas.start();
   await store.append('order-o-1', [
-    { type: 'OrderPlaced', data: { orderId: 'o-1', total: 100, items: [{ sku: 'LAMP', qty: 1 }] } },
+    {
+      type: 'OrderPlaced',
+      data: { orderId: 'o-1', total: 100, items: [{ sku: 'LAMP', qty: 1 }] },
+      // As a traced append stores it (the message's creation context).
+      metadata: { traceparent: TRACEPARENT },
+    },
   ]);
   await store.append('order-o-2', [
     { type: 'OrderPlaced', data: { orderId: 'o-2', total: 5_000, items: [{ sku: 'LAMP', qty: 1 }] } },
@@ -91,6 +100,8 @@ export async function startFixture(
     projections,
     port: options.port ?? 0,
     metrics: options.metrics,
+    // The event page links to the event's trace in a Jaeger UI.
+    traceUrl: 'http://127.0.0.1:16686/trace/{traceId}',
     tokensFromEnv: false,
     tokens: (Object.entries(TOKENS) as [Role, string][]).map(([role, token]) => ({
       name: `${role}-user`,
