@@ -8,7 +8,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { registerTracing } from 'factum/otel';
 import { createProjections, defineProjection } from 'factum/projections';
-import { createSagas } from 'factum/sagas';
+import { createSagas, defineSaga } from 'factum/sagas';
 import { createSqliteStore } from 'factum/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fulfilmentServices, orderFulfilment } from '../../examples/sagas/order-fulfilment.js';
@@ -139,6 +139,50 @@ describe('the span of a rebuild', () => {
       expect(await projections.documents('placed_orders').get('order-4')).toBeDefined();
     } finally {
       await projections.stop();
+      await store.close();
+    }
+  });
+});
+
+describe('the span of a saga timeout', () => {
+  it('is a saga span whose input is the timeout, and the compensation is created in it', async () => {
+    exporter.reset();
+    const waiting = defineSaga({
+      name: 'waiting',
+      version: 1,
+      startedBy: ['OrderPlaced'],
+      correlate: (event) => (event.data as { orderId?: string }).orderId,
+      steps: [
+        {
+          name: 'payment',
+          action: () => ({ type: 'ChargePayment', data: {} }),
+          // Nothing ever answers.
+          awaits: { success: ['PaymentSucceeded'], timeout: 50 },
+        },
+      ],
+      onCompensated: () => ({ type: 'CancelOrder', data: {} }),
+    });
+    const store = createSqliteStore(join(dir, 'timeout.db'));
+    const sagas = await createSagas(store, { sagas: [waiting], timeoutPollMs: 20 });
+    try {
+      await store.append('order-7', [{ type: 'OrderPlaced', data: { orderId: '7' } }]);
+      sagas.start();
+      await waitUntil(async () => (await sagas.get('waiting', '7'))?.status === 'compensated', 10_000);
+      const spans = exporter.getFinishedSpans();
+      const timeout = spans.find(
+        (s) => s.name === 'saga waiting' && s.attributes['factum.saga.input'] === 'timeout',
+      )!;
+      expect(timeout.kind).toBe(SpanKind.INTERNAL);
+      expect(timeout.attributes).toMatchObject({
+        'factum.saga.name': 'waiting',
+        'messaging.message.conversation_id': '7',
+        'factum.saga.outcome': 'applied',
+      });
+      const cancel = (await store.readStream('saga_waiting-7')).events.find((e) => e.type === 'CancelOrder')!;
+      const context = timeout.spanContext();
+      expect(cancel.metadata.traceparent).toMatch(new RegExp(`^00-${context.traceId}-`));
+    } finally {
+      await sagas.stop();
       await store.close();
     }
   });
