@@ -9,7 +9,7 @@
 // nats://… | kafka://… | sqs://… | sqlite:<file>, and `--service payments` (or a list) runs only
 // those roles in this process (scripts/fulfilment-demo starts one process per service).
 import { parseArgs } from 'node:util';
-import { type EventStore, openStore } from 'factum';
+import { type EventStore, openStore, ValidationError } from 'factum';
 import { serve } from 'factum/server';
 import { ALL_GROUPS } from './service.js';
 import { openSystem, ROLES, type Role, startFulfilment, storeUrlOf } from './system.js';
@@ -58,7 +58,14 @@ if (brokerUrl === undefined) {
   process.exit(2);
 }
 const mode = values.choreography ? 'choreographed' : 'orchestrated';
-const opened = await openSystem(roles, storeBase, brokerUrl);
+let opened: Awaited<ReturnType<typeof openSystem>>;
+try {
+  opened = await openSystem(roles, storeBase, brokerUrl);
+} catch (error) {
+  // A malformed URL is a usage error (exit 2); a store or broker that cannot be reached exits 1.
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(error instanceof ValidationError ? 2 : 1);
+}
 // A message no handler could take is set aside on the broker: say so where the operator looks.
 opened.topology.broker.on('consumer.dead-lettered', ({ group, eventId, error }) =>
   process.stderr.write(`dead-lettered in ${group}: event ${eventId ?? '?'}: ${error}\n`),

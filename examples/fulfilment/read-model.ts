@@ -53,7 +53,9 @@ export interface Totals {
 export const ORDERS = 'fulfilment_orders';
 export const TOTALS = 'fulfilment_totals';
 
-const emptyTotals = (): Totals => ({
+type OrderTotals = Omit<Totals, 'stockShort' | 'stock'>;
+
+const noOrderTotals = (): OrderTotals => ({
   placed: 0,
   shipped: 0,
   cancelled: 0,
@@ -66,9 +68,9 @@ const emptyTotals = (): Totals => ({
   duplicateCharges: 0,
   duplicateRefunds: 0,
   unbalanced: 0,
-  stockShort: 0,
-  stock: {},
 });
+
+const emptyTotals = (): Totals => ({ ...noOrderTotals(), stockShort: 0, stock: {} });
 
 const STOCK_FIELDS: Record<string, keyof Omit<StockTotals, 'version'>> = {
   StockInitialised: 'initial',
@@ -78,22 +80,8 @@ const STOCK_FIELDS: Record<string, keyof Omit<StockTotals, 'version'>> = {
 };
 
 /** What one order adds to the totals: summed over orders, in whatever order their events arrive. */
-function contribution(o: OrderDoc | undefined): Omit<Totals, 'stockShort' | 'stock'> {
-  const none = {
-    placed: 0,
-    shipped: 0,
-    cancelled: 0,
-    charged: 0,
-    refunded: 0,
-    shippedValue: 0,
-    openCharged: 0,
-    cancelledCharged: 0,
-    cancelledRefunded: 0,
-    duplicateCharges: 0,
-    duplicateRefunds: 0,
-    unbalanced: 0,
-  };
-  if (o === undefined) return none;
+function contribution(o: OrderDoc | undefined): OrderTotals {
+  if (o === undefined) return noOrderTotals();
   const shipped = o.status === 'shipped';
   const cancelled = o.status === 'cancelled';
   return {

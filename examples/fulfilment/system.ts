@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type EventStore, openStore } from 'factum';
+import { ErrorCodes, type EventStore, openStore, ValidationError } from 'factum';
 import { openBroker } from 'factum/brokers';
 import type { Broker } from 'factum/messaging';
 import { type Board, startBoard } from './board.js';
@@ -124,7 +124,11 @@ export function storeUrlOf(base: string, role: Role): string {
     url.searchParams.set('schema', `${prefix}_${role}`);
     return url.toString();
   }
-  throw new Error(`FACTUM_STORE_URL must be sqlite:<directory> or postgres://…, got ${base}`);
+  throw new ValidationError(
+    ErrorCodes.INVALID_ARGUMENT,
+    'FACTUM_STORE_URL',
+    `FACTUM_STORE_URL must be sqlite:<directory> or postgres://…, got ${base}`,
+  );
 }
 
 export interface OpenedSystem {

@@ -142,7 +142,7 @@ describe('npm start', () => {
     expect(second).not.toContain('BROKEN');
   }, 120_000);
 
-  it('refuses an unknown service and a PostgreSQL store without a broker, saying what it takes', async () => {
+  it('refuses an unknown service, a PostgreSQL store without a broker and malformed URLs, saying what it takes', async () => {
     const fail = async (args: string[], env: Record<string, string> = {}) => {
       try {
         await promisify(execFile)(
@@ -165,5 +165,18 @@ describe('npm start', () => {
     const noBroker = await fail([], { FACTUM_STORE_URL: services.postgres, FACTUM_BROKER_URL: '' });
     expect(noBroker.code).toBe(2);
     expect(noBroker.stderr).toContain('FACTUM_BROKER_URL is needed');
+    // Malformed URLs: one line saying what is accepted, no stack, and nothing written.
+    const badStore = await fail([], {
+      FACTUM_STORE_URL: 'mysql://db/shop',
+      FACTUM_BROKER_URL: 'sqlite:x.db',
+    });
+    expect(badStore.code).toBe(2);
+    expect(badStore.stderr.trim()).toBe(
+      'FACTUM_STORE_URL must be sqlite:<directory> or postgres://…, got mysql://db/shop',
+    );
+    const badBroker = await fail([], { FACTUM_STORE_URL: services.postgres, FACTUM_BROKER_URL: 'mqtt://x' });
+    expect(badBroker.code).toBe(2);
+    expect(badBroker.stderr).toContain('unknown scheme mqtt:');
+    expect(badBroker.stderr).not.toContain('    at ');
   }, 60_000);
 });
