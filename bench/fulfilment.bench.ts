@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ORDERS, type OrderDoc } from '../examples/fulfilment/read-model.js';
+import { ALL_GROUPS } from '../examples/fulfilment/service.js';
 import { openSystem, ROLES, startFulfilment } from '../examples/fulfilment/system.js';
+import { type BrokerKind, destroyNamespace } from '../test/support/brokers.js';
 import { type Figure, percentile, report, since } from './support.js';
 
 const ORDERS_N = Number(process.env.FACTUM_BENCH_ORDERS ?? 2_000);
@@ -87,6 +89,8 @@ for (const transport of transports) {
     await opened.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    // The run's exchange and queues, streams, topics or queues go too.
+    if (transport !== 'sqlite') await destroyNamespace(transport as BrokerKind, run, [...ALL_GROUPS]);
     if (onPostgres) {
       const client = new pg.Client(pgUrl);
       await client.connect();

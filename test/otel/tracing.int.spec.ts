@@ -53,6 +53,9 @@ const orders: Decider<PlaceOrder, OrderEvent, null> = {
   ],
 };
 
+/** The consumer groups made, whose queues are deleted with their namespace. */
+const groups: string[] = [];
+
 const traceparentOf = (span: { spanContext(): SpanContext }) => {
   const c = span.spanContext();
   return `00-${c.traceId}-${c.spanId}-01`;
@@ -69,6 +72,7 @@ async function oneCommand(
   destination: string | undefined,
 ) {
   const group = uniqueName('billing');
+  groups.push(group);
   const got: StoredEvent[] = [];
   const consumer = await broker.consume({ group, categories: ['order'] }, async (event) => {
     await store.append(`receipt-${event.id}`, [{ type: 'Noted', data: {}, metadata: causedBy(event) }]);
@@ -211,7 +215,7 @@ describe('one trace from a command to its consumers', () => {
       } finally {
         await broker.close();
         await store.close();
-        await destroyNamespace(kind, namespace, []);
+        await destroyNamespace(kind, namespace, groups);
       }
     });
   }
