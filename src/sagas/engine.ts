@@ -6,6 +6,7 @@
  * and recorded streams can be checked against a newer definition.
  */
 import type { StoredEvent } from '../core/envelope.js';
+import type { TraceContext } from '../core/tracing.js';
 import {
   type CheckedAwaits,
   type CheckedRetry,
@@ -275,7 +276,12 @@ export interface Emitted {
 
 export type SagaInput =
   | { readonly kind: 'event'; readonly event: StoredEvent }
-  | { readonly kind: 'timeout'; readonly token: string }
+  | {
+      readonly kind: 'timeout';
+      readonly token: string;
+      /** The trace context it was scheduled in (tracing only: the firing's span links to it). */
+      readonly scheduledIn?: TraceContext | undefined;
+    }
   | { readonly kind: 'park'; readonly reason: string; readonly error: string };
 
 /** An action or compensation function threw (or returned no commands): the instance is parked. */

@@ -5,6 +5,7 @@
  * scheduled in a saga's append is in the index once the projection caught up, across any restart.
  */
 import { categoryOf, type StoredEvent } from '../core/envelope.js';
+import { creationContext } from '../core/tracing.js';
 import { defineProjection, type Projection } from '../projections/index.js';
 import { SAGA_EVENT_TYPES, SagaEvents, type SagaStatus } from './engine.js';
 
@@ -35,6 +36,9 @@ export interface TimeoutDoc {
   token: string;
   /** Milliseconds since the epoch. */
   dueAt: number;
+  /** Where it was scheduled, when tracing: the firing's span links to it. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** The saga and correlation id a saga stream belongs to, or undefined for any other stream. */
@@ -118,6 +122,7 @@ export const sagaIndexProjection: Projection = defineProjection({
           correlationId: owner.correlationId,
           token: d.token,
           dueAt: Date.parse(d.dueAt),
+          ...creationContext(event.metadata),
         });
         break;
       case SagaEvents.TimeoutCancelled:

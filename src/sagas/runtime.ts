@@ -12,7 +12,7 @@ import type { NewEvent, StoredEvent } from '../core/envelope.js';
 import { ErrorCodes, InvalidSagaDefinitionError, isFactumError, SagaNotFoundError } from '../core/errors.js';
 import { sleep as pause } from '../core/retry.js';
 import type { EventStore } from '../core/store.js';
-import { tracingHook } from '../core/tracing.js';
+import { creationContext, tracingHook } from '../core/tracing.js';
 import {
   checkLeaseOptions,
   type FollowStorage,
@@ -640,7 +640,11 @@ class SagaRuntime implements Sagas {
           const outcome = await this.#apply(
             t.saga,
             t.correlationId,
-            { kind: 'timeout', token: t.token },
+            {
+              kind: 'timeout',
+              token: t.token,
+              scheduledIn: tracingHook === undefined ? undefined : creationContext(t),
+            },
             undefined,
           );
           if (outcome === 'applied') {
@@ -677,6 +681,8 @@ class SagaRuntime implements Sagas {
           correlationId: state.correlationId,
           token: d.token,
           dueAt: Date.parse(d.dueAt!),
+          // Scheduled in the saga's span, when tracing.
+          ...(tracingHook === undefined ? {} : tracingHook.activeContext()),
         });
         sooner = true;
       } else if (e.type === SagaEvents.TimeoutCancelled || e.type === SagaEvents.TimeoutFired) {

@@ -26,6 +26,10 @@ export function sagaSpan(
     'factum.saga.input': input.kind,
     'messaging.message.conversation_id': correlationId,
   };
+  if (input.kind === 'timeout' && input.scheduledIn !== undefined) {
+    // A timeout fires long after its scheduling: a link to it, not a child of it.
+    return { name: `saga ${name}`, kind: 'internal', attributes, links: [input.scheduledIn] };
+  }
   if (input.kind !== 'event') return { name: `saga ${name}`, kind: 'internal', attributes };
   attributes['factum.event.id'] = input.event.id;
   attributes['factum.event.type'] = input.event.type;

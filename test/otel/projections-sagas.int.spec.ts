@@ -144,26 +144,28 @@ describe('the span of a rebuild', () => {
   });
 });
 
+/** A saga whose one step waits for a reply nobody sends: it times out after `ms`. */
+const waiting = (ms: number) =>
+  defineSaga({
+    name: 'waiting',
+    version: 1,
+    startedBy: ['OrderPlaced'],
+    correlate: (event) => (event.data as { orderId?: string }).orderId,
+    steps: [
+      {
+        name: 'payment',
+        action: () => ({ type: 'ChargePayment', data: {} }),
+        awaits: { success: ['PaymentSucceeded'], timeout: ms },
+      },
+    ],
+    onCompensated: () => ({ type: 'CancelOrder', data: {} }),
+  });
+
 describe('the span of a saga timeout', () => {
   it('is a saga span whose input is the timeout, and the compensation is created in it', async () => {
     exporter.reset();
-    const waiting = defineSaga({
-      name: 'waiting',
-      version: 1,
-      startedBy: ['OrderPlaced'],
-      correlate: (event) => (event.data as { orderId?: string }).orderId,
-      steps: [
-        {
-          name: 'payment',
-          action: () => ({ type: 'ChargePayment', data: {} }),
-          // Nothing ever answers.
-          awaits: { success: ['PaymentSucceeded'], timeout: 50 },
-        },
-      ],
-      onCompensated: () => ({ type: 'CancelOrder', data: {} }),
-    });
     const store = createSqliteStore(join(dir, 'timeout.db'));
-    const sagas = await createSagas(store, { sagas: [waiting], timeoutPollMs: 20 });
+    const sagas = await createSagas(store, { sagas: [waiting(50)], timeoutPollMs: 20 });
     try {
       await store.append('order-7', [{ type: 'OrderPlaced', data: { orderId: '7' } }]);
       sagas.start();
@@ -178,11 +180,56 @@ describe('the span of a saga timeout', () => {
         'messaging.message.conversation_id': '7',
         'factum.saga.outcome': 'applied',
       });
+      // It links to where it was scheduled: the saga's span of the step that sent ChargePayment (when
+      // this process fires it from memory), or that span's append of SagaTimeoutScheduled (when it
+      // fires from the saga index).
+      const scheduling = spans.find(
+        (s) => s.name === 'saga waiting' && s.attributes['factum.saga.input'] === 'event',
+      )!;
+      const schedulingAppend = spans.find(
+        (s) => s.parentSpanContext?.spanId === scheduling.spanContext().spanId,
+      )!;
+      expect(timeout.links).toHaveLength(1);
+      expect([scheduling.spanContext().spanId, schedulingAppend.spanContext().spanId]).toContain(
+        timeout.links[0]!.context.spanId,
+      );
+      expect(timeout.links[0]!.context.traceId).toBe(scheduling.spanContext().traceId);
+      expect(timeout.parentSpanContext).toBeUndefined();
       const cancel = (await store.readStream('saga_waiting-7')).events.find((e) => e.type === 'CancelOrder')!;
       const context = timeout.spanContext();
       expect(cancel.metadata.traceparent).toMatch(new RegExp(`^00-${context.traceId}-`));
     } finally {
       await sagas.stop();
+      await store.close();
+    }
+  });
+
+  it('links to where it was scheduled when another process fires it, from the saga index', async () => {
+    exporter.reset();
+    const store = createSqliteStore(join(dir, 'timeout-restart.db'));
+    const first = await createSagas(store, { sagas: [waiting(400)], timeoutPollMs: 20 });
+    await store.append('order-8', [{ type: 'OrderPlaced', data: { orderId: '8' } }]);
+    first.start();
+    const scheduledEvent = async () =>
+      (await store.readStream('saga_waiting-8')).events.find((e) => e.type === 'SagaTimeoutScheduled');
+    await waitUntil(async () => (await scheduledEvent()) !== undefined, 10_000);
+    const scheduled = (await scheduledEvent())!;
+    // The saga index has the timeout before this runtime goes.
+    await first.index.waitFor('sagas', scheduled.position);
+    await first.stop();
+    const second = await createSagas(store, { sagas: [waiting(400)], timeoutPollMs: 20 });
+    try {
+      second.start();
+      await waitUntil(async () => (await second.get('waiting', '8'))?.status === 'compensated', 10_000);
+      const timeout = exporter
+        .getFinishedSpans()
+        .find((s) => s.name === 'saga waiting' && s.attributes['factum.saga.input'] === 'timeout')!;
+      // The index keeps the scheduling event's creation context.
+      expect(timeout.links.map((l) => `00-${l.context.traceId}-${l.context.spanId}-01`)).toEqual([
+        scheduled.metadata.traceparent,
+      ]);
+    } finally {
+      await second.stop();
       await store.close();
     }
   });
