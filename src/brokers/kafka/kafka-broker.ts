@@ -261,7 +261,7 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
       let size = record.key.length + record.value.length;
       for (const [k, v] of record.headers) size += k.length + v.length;
       if (bytes + size > SEND_BYTES) await flush(i);
-      chunk.push({ topic: this.topic, ...record });
+      chunk.push({ topic: this.topic, key: record.key, value: record.value, headers: record.headers });
       bytes += size;
     }
     await flush(events.length);
