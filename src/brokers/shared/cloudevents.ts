@@ -65,7 +65,7 @@ export function writeEvent(
   put('source', source);
   put('type', event.type);
   put('subject', event.streamId);
-  put('time', event.timestamp.toISOString());
+  put('time', isoTime(event.timestamp));
   put(Extensions.streamVersion, String(event.version));
   put(Extensions.position, event.position.toString());
   put(Extensions.schemaVersion, String(event.schemaVersion));
@@ -83,6 +83,19 @@ export function writeEvent(
   }
   if (rest !== undefined) put(Extensions.metadata, JSON.stringify(rest));
   return Buffer.from(JSON.stringify(event.data));
+}
+
+/** The last time written: the events of one append share their timestamp, so it repeats. */
+let lastTime = Number.NaN;
+let lastIso = '';
+
+function isoTime(timestamp: Date): string {
+  const time = timestamp.getTime();
+  if (time !== lastTime) {
+    lastIso = timestamp.toISOString();
+    lastTime = time;
+  }
+  return lastIso;
 }
 
 /** A binding's header name for each attribute, made once per attribute (a small fixed set). */
