@@ -92,7 +92,8 @@ async function rawNats(events: StoredEvent[], prefix: string): Promise<number> {
     subject: `${prefix}.order.OrderPlaced`,
     ...toNatsHeaders(e, '/factum'),
   }));
-  const nc = await natsConnect({ servers: NATS });
+  // The adapter's connection options (no stack captured ahead of each request), so only Factum's own work differs.
+  const nc = await natsConnect({ servers: NATS, noAsyncTraces: true });
   const { jetstreamManager } = await import('@nats-io/jetstream');
   const jsm = await jetstreamManager(nc);
   const stream = `${prefix.toUpperCase()}_RAW`;
