@@ -97,13 +97,17 @@ try {
   const rawBefore = await raw(admin, events, `${tag}-raw1`);
   topics.push(`${tag}-relay`);
   const broker = await createKafkaBroker(brokerOptions(`${tag}-relay`));
+  // Connected and producing before the timer, as the raw producer is (its first send is untimed).
+  await broker.publish(events.slice(0, 1));
   const ms = await relayThroughput(store, broker, head, `bench-${broker.topic}`, BATCH);
   await broker.close();
   const rawAfter = await raw(admin, events, `${tag}-raw2`);
   const rawRate = Math.round((rawBefore + rawAfter) / 2);
   figures.kafka_relay = {
-    ...rate(EVENTS, ms, rawRate, '>= 0.7 of raw'),
+    ...rate(EVENTS, ms, rawRate, '>= 0.75 of raw'),
     rawRuns: [Math.round(rawBefore), Math.round(rawAfter)],
+    rawIncludes: 'producer sends only: records built (toKafkaRecord) before the timer',
+    relayIncludes: 'store reads, encoding, sends and acknowledgements, checkpoint commits',
   };
   topics.push(`${tag}-e2e`, `${tag}-e2e.e2e.dlq`);
   const live = await createKafkaBroker(brokerOptions(`${tag}-e2e`));

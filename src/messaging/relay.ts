@@ -202,7 +202,9 @@ class RunningRelay implements Relay {
             pageSize: this.#options.batchSize ?? 500,
             pollMs: this.#options.idleMs ?? 100,
             prefetch: true,
-            retry: (read) => this.#withRetry(read),
+            // Reads start a turn later: a page read ahead is read once the page in hand is on its way
+            // to the broker, so the store's read overlaps the wait for confirms instead of delaying it.
+            retry: (read) => nextTurn().then(() => this.#withRetry(read)),
             signal,
             onPage: (page) => this.#publishAndCommit(page, held),
           });
@@ -292,6 +294,8 @@ class RunningRelay implements Relay {
     );
   }
 }
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The relay's retention settings: undefined when off; refused for a source that cannot prune. */
 function relayRetention(

@@ -40,7 +40,12 @@ describe('CloudEvents envelope codec', () => {
   it('round-trips through NATS headers, percent-encoding values', () => {
     const { headers, body } = toNatsHeaders(event, '/svc');
     expect(headers).toContainEqual(['ce-subject', 'order-42%20%C3%BCn%C3%AFcode%20%22x%22']);
+    expect(headers).toContainEqual(['ce-source', '/svc']);
     expect(fromNatsMessage(natsHeaders(headers), body)).toEqual(event);
+    const percent = { ...event, streamId: '100%-done' };
+    const encoded = toNatsHeaders(percent, '/svc');
+    expect(encoded.headers).toContainEqual(['ce-subject', '100%25-done']);
+    expect(fromNatsMessage(natsHeaders(encoded.headers), encoded.body)).toEqual(percent);
   });
 
   it.each([

@@ -49,6 +49,13 @@ describe('Kafka wire format', () => {
     expect(a.ce_source).toBe('/a');
   });
 
+  it("header values shared between records stay each record's own", () => {
+    const a = headerRecord(toKafkaRecord(event, '/a').headers);
+    const b = headerRecord(toKafkaRecord({ ...event, type: 'OrderShipped', schemaVersion: 4 }, '/b').headers);
+    expect(a).toMatchObject({ ce_type: 'OrderPlaced', ce_source: '/a', ce_schemaversion: '3' });
+    expect(b).toMatchObject({ ce_type: 'OrderShipped', ce_source: '/b', ce_schemaversion: '4' });
+  });
+
   it('rejects a record without CloudEvents headers as an invalid message', () => {
     let error: unknown;
     try {

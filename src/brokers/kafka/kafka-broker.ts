@@ -259,9 +259,11 @@ export class KafkaBroker implements Broker, KafkaConsumerHost {
     for (let i = 0; i < events.length; i++) {
       const record = toKafkaRecord(events[i]!, this.#source);
       let size = record.key.length + record.value.length;
-      for (const [k, v] of record.headers) size += k.length + v.length;
+      record.headers.forEach((v, k) => {
+        size += k.length + v.length;
+      });
       if (bytes + size > SEND_BYTES) await flush(i);
-      chunk.push({ topic: this.topic, ...record });
+      chunk.push({ topic: this.topic, key: record.key, value: record.value, headers: record.headers });
       bytes += size;
     }
     await flush(events.length);

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../../core/envelope.js';
 import { InvalidMessageError } from '../../core/errors.js';
-import { CONTENT_TYPE, decodeEvent, encodeEvent } from '../shared/cloudevents.js';
+import { CONTENT_TYPE, decodeEvent, Extensions, headerNames, writeEvent } from '../shared/cloudevents.js';
 
 /** The CloudEvents Kafka binding's header prefix: every attribute is a `ce_<name>` header, UTF-8. */
 export const CE_PREFIX = 'ce_';
@@ -16,39 +16,68 @@ export interface KafkaRecordOut {
 
 const CONTENT_TYPE_NAME = Buffer.from(CONTENT_TYPE_HEADER);
 const CONTENT_TYPE_VALUE = Buffer.from(CONTENT_TYPE);
-/** Header names are a small fixed set (the CloudEvents attributes Factum writes): built once. */
-const headerNames = new Map<string, Buffer>();
+const headerName = headerNames((attribute) => Buffer.from(`${CE_PREFIX}${attribute}`));
 
-function headerName(attribute: string): Buffer {
-  let name = headerNames.get(attribute);
-  if (name === undefined) {
-    name = Buffer.from(`${CE_PREFIX}${attribute}`);
-    headerNames.set(attribute, name);
+/** Attributes whose values repeat from record to record: their bytes are made once and shared. */
+const REPEATING: ReadonlySet<string> = new Set([
+  'specversion',
+  'source',
+  'type',
+  Extensions.category,
+  Extensions.schemaVersion,
+]);
+/** Bytes of repeating values (bounded: an application has few types, categories and sources). */
+const repeated = new Map<string, Buffer>();
+const MAX_REPEATED = 1024;
+
+function repeatedBytes(value: string): Buffer {
+  let bytes = repeated.get(value);
+  if (bytes === undefined) {
+    if (repeated.size >= MAX_REPEATED) repeated.clear();
+    bytes = Buffer.from(value);
+    repeated.set(value, bytes);
   }
-  return name;
+  return bytes;
 }
 
+/** Scratch of toKafkaRecord (synchronous, so one set serves every call): each header, in order. */
+const names: Buffer[] = [];
+const values: (string | Buffer)[] = [];
+let count = 0;
+let room = 0;
+const collect = (attribute: string, value: string): void => {
+  names[count] = headerName(attribute);
+  if (REPEATING.has(attribute)) values[count++] = repeatedBytes(value);
+  else {
+    values[count++] = value;
+    room += value.length * 3;
+  }
+};
+
 /**
- * A stored event as a Kafka record in CloudEvents binary content mode. The key and header values
- * share one buffer per record (this is the relay's hot path: one allocation instead of a dozen).
+ * A stored event as a Kafka record in CloudEvents binary content mode. The key and the header values
+ * that change from event to event share one buffer per record; the others are shared between
+ * records (this is the relay's hot path: one allocation instead of a dozen).
  */
 export function toKafkaRecord(event: StoredEvent, source: string): KafkaRecordOut {
-  const { attributes, body } = encodeEvent(event, source);
-  const entries = Object.entries(attributes);
-  let room = event.streamId.length * 3;
-  for (const [, value] of entries) room += value.length * 3;
+  count = 0;
+  room = event.streamId.length * 3;
+  const body = writeEvent(event, source, collect);
   const slab = Buffer.allocUnsafe(room);
   let used = 0;
-  const put = (text: string): Buffer => {
-    const n = slab.write(text, used, 'utf8');
-    const out = slab.subarray(used, used + n);
-    used += n;
-    return out;
-  };
   const headers = new Map<Buffer, Buffer>();
   headers.set(CONTENT_TYPE_NAME, CONTENT_TYPE_VALUE);
-  for (const [name, value] of entries) headers.set(headerName(name), put(value));
-  return { key: put(event.streamId), value: body, headers };
+  for (let i = 0; i < count; i++) {
+    const value = values[i]!;
+    if (typeof value !== 'string') headers.set(names[i]!, value);
+    else {
+      const n = slab.write(value, used, 'utf8');
+      headers.set(names[i]!, slab.subarray(used, used + n));
+      used += n;
+    }
+  }
+  const n = slab.write(event.streamId, used, 'utf8');
+  return { key: slab.subarray(used, used + n), value: body, headers };
 }
 
 /** Header names and values of a received record as text (the last value wins for a repeated name). */

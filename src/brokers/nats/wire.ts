@@ -4,24 +4,37 @@ import { InvalidMessageError } from '../../core/errors.js';
 import {
   CONTENT_TYPE,
   decodeEvent,
-  encodeEvent,
+  headerNames,
   percentDecode,
   percentEncode,
+  writeEvent,
 } from '../shared/cloudevents.js';
 
 /** CloudEvents attributes travel as NATS headers named `ce-<attribute>`, values percent-encoded. */
 export const CE_PREFIX = 'ce-';
+
+const headerName = headerNames((attribute) => `${CE_PREFIX}${attribute}`);
 
 /** Header name → value pairs for a stored event in CloudEvents binary content mode, and its body. */
 export function toNatsHeaders(
   event: StoredEvent,
   source: string,
 ): { headers: [string, string][]; body: Buffer } {
-  const { attributes, body } = encodeEvent(event, source);
-  const headers: [string, string][] = [['content-type', CONTENT_TYPE]];
-  for (const [name, value] of Object.entries(attributes))
-    headers.push([`${CE_PREFIX}${name}`, percentEncode(value)]);
+  const headers: [string, string][] = [];
+  const body = writeNatsHeaders(event, source, (name, value) => {
+    headers.push([name, value]);
+  });
   return { headers, body };
+}
+
+/** Hands each header of a stored event to `set` (as toNatsHeaders lists them) and returns its body. */
+export function writeNatsHeaders(
+  event: StoredEvent,
+  source: string,
+  set: (name: string, value: string) => void,
+): Buffer {
+  set('content-type', CONTENT_TYPE);
+  return writeEvent(event, source, (name, value) => set(headerName(name), percentEncode(value)));
 }
 
 /** All headers of a message as a plain record (first value of each). */

@@ -1,7 +1,7 @@
 import type { ConsumeMessage, Options } from 'amqplib';
 import type { StoredEvent } from '../../core/envelope.js';
 import { InvalidMessageError } from '../../core/errors.js';
-import { CONTENT_TYPE, decodeEvent, encodeEvent } from '../shared/cloudevents.js';
+import { CONTENT_TYPE, decodeEvent, headerNames, writeEvent } from '../shared/cloudevents.js';
 import { routingKeyOf } from '../shared/naming.js';
 
 /** The CloudEvents AMQP binding's prefix for attributes in application properties (0-9-1: headers). */
@@ -13,14 +13,17 @@ export interface AmqpOutgoing {
   properties: Options.Publish;
 }
 
+const headerName = headerNames((attribute) => `${CE_PREFIX}${attribute}`);
+
 /** A stored event as a persistent AMQP message in CloudEvents binary content mode. */
 export function toAmqpMessage(event: StoredEvent, source: string): AmqpOutgoing {
-  const { attributes, body } = encodeEvent(event, source);
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(attributes)) headers[`${CE_PREFIX}${name}`] = value;
+  const content = writeEvent(event, source, (name, value) => {
+    headers[headerName(name)] = value;
+  });
   return {
     routingKey: routingKeyOf(event.category, event.type),
-    content: body,
+    content,
     properties: {
       persistent: true,
       contentType: CONTENT_TYPE,

@@ -33,6 +33,7 @@ const WELL_KNOWN: ReadonlyArray<[keyof EventMetadata & string, string]> = [
   ['traceparent', Extensions.traceparent],
   ['tracestate', Extensions.tracestate],
 ];
+const WELL_KNOWN_ATTRIBUTE: ReadonlyMap<string, string> = new Map(WELL_KNOWN);
 
 export interface EncodedEvent {
   /** CloudEvents attribute name → value, without any binding prefix; datacontenttype excluded. */
@@ -42,31 +43,72 @@ export interface EncodedEvent {
 
 /** The CloudEvents attributes and JSON body of a stored event. `source` is a URI-reference naming the producer. */
 export function encodeEvent(event: StoredEvent, source: string): EncodedEvent {
-  const attributes: Record<string, string> = {
-    specversion: '1.0',
-    id: event.id,
-    source,
-    type: event.type,
-    subject: event.streamId,
-    time: event.timestamp.toISOString(),
-    [Extensions.streamVersion]: String(event.version),
-    [Extensions.position]: event.position.toString(),
-    [Extensions.schemaVersion]: String(event.schemaVersion),
-    [Extensions.category]: event.category,
-  };
-  const rest: Record<string, unknown> = {};
-  let hasRest = false;
-  for (const [key, value] of Object.entries(event.metadata)) {
-    const attribute = WELL_KNOWN.find(([k]) => k === key)?.[1];
-    if (attribute !== undefined && typeof value === 'string') {
-      attributes[attribute] = value;
-    } else if (value !== undefined) {
+  const attributes: Record<string, string> = {};
+  const body = writeEvent(event, source, (name, value) => {
+    attributes[name] = value;
+  });
+  return { attributes, body };
+}
+
+/**
+ * The bindings' hot path: hands each CloudEvents attribute of a stored event to `put` (name without
+ * any binding prefix, datacontenttype excluded; in encodeEvent's order) and returns the JSON body,
+ * without building the attribute record.
+ */
+export function writeEvent(
+  event: StoredEvent,
+  source: string,
+  put: (name: string, value: string) => void,
+): Buffer {
+  put('specversion', '1.0');
+  put('id', event.id);
+  put('source', source);
+  put('type', event.type);
+  put('subject', event.streamId);
+  put('time', isoTime(event.timestamp));
+  put(Extensions.streamVersion, String(event.version));
+  put(Extensions.position, event.position.toString());
+  put(Extensions.schemaVersion, String(event.schemaVersion));
+  put(Extensions.category, event.category);
+  const metadata = event.metadata as Record<string, unknown>;
+  let rest: Record<string, unknown> | undefined;
+  for (const key of Object.keys(metadata)) {
+    const value = metadata[key];
+    const attribute = WELL_KNOWN_ATTRIBUTE.get(key);
+    if (attribute !== undefined && typeof value === 'string') put(attribute, value);
+    else if (value !== undefined) {
+      rest ??= {};
       rest[key] = value;
-      hasRest = true;
     }
   }
-  if (hasRest) attributes[Extensions.metadata] = JSON.stringify(rest);
-  return { attributes, body: Buffer.from(JSON.stringify(event.data)) };
+  if (rest !== undefined) put(Extensions.metadata, JSON.stringify(rest));
+  return Buffer.from(JSON.stringify(event.data));
+}
+
+/** The last time written: the events of one append share their timestamp, so it repeats. */
+let lastTime = Number.NaN;
+let lastIso = '';
+
+function isoTime(timestamp: Date): string {
+  const time = timestamp.getTime();
+  if (time !== lastTime) {
+    lastIso = timestamp.toISOString();
+    lastTime = time;
+  }
+  return lastIso;
+}
+
+/** A binding's header name for each attribute, made once per attribute (a small fixed set). */
+export function headerNames<T>(make: (attribute: string) => T): (attribute: string) => T {
+  const made = new Map<string, T>();
+  return (attribute) => {
+    let name = made.get(attribute);
+    if (name === undefined) {
+      name = make(attribute);
+      made.set(attribute, name);
+    }
+    return name;
+  };
 }
 
 /**
@@ -151,8 +193,12 @@ function positiveInt(text: string, name: string): number {
   return n;
 }
 
+/** Printable ASCII other than '"' and '%': what percentEncode leaves as it is. */
+const NEEDS_NO_ENCODING = /^[!#$&-~]*$/;
+
 /** Percent-encodes a header value the way the CloudEvents HTTP (and NATS) binding prescribes. */
 export function percentEncode(value: string): string {
+  if (NEEDS_NO_ENCODING.test(value)) return value;
   let out = '';
   for (const ch of value) {
     const code = ch.codePointAt(0)!;
