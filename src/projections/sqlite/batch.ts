@@ -27,7 +27,7 @@ const MAX_BUFFERED = 50_000;
 /** A synchronous read of committed rows on the store's connection (SqliteEventStore.readSync). */
 export type CommittedRead = <T>(task: (db: Database.Database) => T) => Promise<T>;
 
-/** Set in the async context of a buffered batch's handler calls. */
+/** Set in the async context of a buffered batch's work (its handler calls). */
 const handlerCall = new AsyncLocalStorage<true>();
 
 /**
@@ -35,6 +35,11 @@ const handlerCall = new AsyncLocalStorage<true>();
  * them inside a transaction: such an append would not be part of the batch (a batch that is retried
  * would append again).
  */
+/** Runs a buffered batch's work (its handler calls) where refuseAppendsFromHandlers sees it. */
+export function asHandlerCalls<T>(work: () => Promise<T>): Promise<T> {
+  return handlerCall.run(true, work);
+}
+
 export function refuseAppendsFromHandlers(events: readonly StoredEvent[]): void {
   if (handlerCall.getStore() === true) {
     throw new NestedTransactionError(`append to ${events[0]?.streamId ?? 'a stream'}`);
@@ -85,12 +90,12 @@ export class BufferedBatch implements BatchTx {
     this.#letters.push(letter);
   }
 
-  async call(handler: () => Promise<void>): Promise<'done' | 'deferred'> {
+  async call(handler: () => Promise<void> | undefined): Promise<'done' | 'deferred'> {
     if (this.#deferred) return 'deferred';
     this.use('apply an event');
     this.#buffer.mark();
     try {
-      await handlerCall.run(true, handler);
+      await handler();
     } catch (error) {
       // The handler may have passed NeedsWriteLock on, or failed because of it: either way, deferred.
       if (!this.#deferred) {
@@ -130,10 +135,11 @@ export class BufferedBatch implements BatchTx {
     return this.#buffer.holds(table);
   }
 
-  async write(table: string, id: string, json: string | null, operation: string): Promise<void> {
+  /** Buffers a document write (the batch's buffer never flushes before the commit). */
+  write(table: string, id: string, json: string | null, operation: string): void {
     this.use(operation);
     if (this.#buffer.size >= MAX_BUFFERED) this.needsWriteLock(operation);
-    await this.#buffer.set(table, id, json);
+    this.#buffer.set(table, id, json);
   }
 
   /** Ends the handler calls: every later use of the batch's tx refuses. */
@@ -153,6 +159,9 @@ export class BufferedBatch implements BatchTx {
   }
 }
 
+/** What an upsert returns: it only buffers, so it has settled before it returns. */
+const DONE: Promise<void> = Promise.resolve();
+
 /** One collection as a batch sees it: its buffered writes over the committed rows. */
 class BufferedDocuments<T extends object> implements DocumentCollection<T> {
   readonly #batch: BufferedBatch;
@@ -171,10 +180,15 @@ class BufferedDocuments<T extends object> implements DocumentCollection<T> {
     return json === undefined ? undefined : (JSON.parse(json) as T);
   }
 
-  async upsert(id: string, doc: T): Promise<void> {
-    assertDocumentId(id, this.#collection);
-    const json = documentJson(doc, this.#collection, id);
-    await this.#batch.write(this.#table, id, json, 'upsert a document');
+  upsert(id: string, doc: T): Promise<void> {
+    try {
+      assertDocumentId(id, this.#collection);
+      const json = documentJson(doc, this.#collection, id);
+      this.#batch.write(this.#table, id, json, 'upsert a document');
+      return DONE;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async patch(id: string, changes: Partial<T>): Promise<boolean> {
@@ -184,14 +198,14 @@ class BufferedDocuments<T extends object> implements DocumentCollection<T> {
     if (json === undefined) return false;
     if (entries.length === 0) return true;
     const merged = { ...(JSON.parse(json) as object), ...Object.fromEntries(entries) };
-    await this.#batch.write(this.#table, id, JSON.stringify(merged), 'patch a document');
+    this.#batch.write(this.#table, id, JSON.stringify(merged), 'patch a document');
     return true;
   }
 
   async delete(id: string): Promise<boolean> {
     assertDocumentId(id, this.#collection);
     if ((await this.#current(id, 'delete a document')) === undefined) return false;
-    await this.#batch.write(this.#table, id, null, 'delete a document');
+    this.#batch.write(this.#table, id, null, 'delete a document');
     return true;
   }
 
