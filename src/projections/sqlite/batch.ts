@@ -27,6 +27,10 @@ const MAX_BUFFERED = 50_000;
 /** A synchronous read of committed rows on the store's connection (SqliteEventStore.readSync). */
 export type CommittedRead = <T>(task: (db: Database.Database) => T) => Promise<T>;
 
+/** Settled promises: what an upsert returns (it only buffers) and a synchronous handler call; a deferred call. */
+const DONE: Promise<void> = Promise.resolve();
+const DEFERRED: Promise<'deferred'> = Promise.resolve('deferred');
+
 /** Set in the async context of a buffered batch's work (its handler calls). */
 const handlerCall = new AsyncLocalStorage<true>();
 
@@ -90,26 +94,38 @@ export class BufferedBatch implements BatchTx {
     this.#letters.push(letter);
   }
 
-  async call(handler: () => Promise<void> | undefined): Promise<'done' | 'deferred'> {
-    if (this.#deferred) return 'deferred';
-    this.use('apply an event');
-    this.#buffer.mark();
+  // Not an async function: one promise less per handler call.
+  call(handler: () => Promise<void> | undefined): Promise<'done' | 'deferred'> {
+    if (this.#deferred) return DEFERRED;
+    let called: Promise<void>;
     try {
-      await handler();
+      this.use('apply an event');
+      this.#buffer.mark();
+      called = handler() ?? DONE;
     } catch (error) {
-      // The handler may have passed NeedsWriteLock on, or failed because of it: either way, deferred.
-      if (!this.#deferred) {
-        this.#buffer.keep();
-        throw error;
-      }
+      called = Promise.reject(error);
     }
+    return called.then(this.#called, this.#failed);
+  }
+
+  readonly #called = (): 'done' | 'deferred' => {
     if (this.#deferred) {
       this.#buffer.undo();
       return 'deferred';
     }
     this.#buffer.keep();
     return 'done';
-  }
+  };
+
+  /** The handler may have passed NeedsWriteLock on, or failed because of it: either way, deferred. */
+  readonly #failed = (error: unknown): 'deferred' => {
+    if (this.#deferred) {
+      this.#buffer.undo();
+      return 'deferred';
+    }
+    this.#buffer.keep();
+    throw error;
+  };
 
   /** Refuses every use once the batch has ended, and every use after a call was deferred. */
   use(operation: string): void {
@@ -158,9 +174,6 @@ export class BufferedBatch implements BatchTx {
     }
   }
 }
-
-/** What an upsert returns: it only buffers, so it has settled before it returns. */
-const DONE: Promise<void> = Promise.resolve();
 
 /** One collection as a batch sees it: its buffered writes over the committed rows. */
 class BufferedDocuments<T extends object> implements DocumentCollection<T> {
