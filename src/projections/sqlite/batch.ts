@@ -39,15 +39,15 @@ const handlerCall = new AsyncLocalStorage<true>();
  * them inside a transaction: such an append would not be part of the batch (a batch that is retried
  * would append again).
  */
-/** Runs a buffered batch's work (its handler calls) where refuseAppendsFromHandlers sees it. */
-export function asHandlerCalls<T>(work: () => Promise<T>): Promise<T> {
-  return handlerCall.run(true, work);
-}
-
 export function refuseAppendsFromHandlers(events: readonly StoredEvent[]): void {
   if (handlerCall.getStore() === true) {
     throw new NestedTransactionError(`append to ${events[0]?.streamId ?? 'a stream'}`);
   }
+}
+
+/** Runs a buffered batch's work (its handler calls) where refuseAppendsFromHandlers sees it. */
+export function asHandlerCalls<T>(work: () => Promise<T>): Promise<T> {
+  return handlerCall.run(true, work);
 }
 
 /** Thrown inside a handler call that needs the write transaction: the call is made again in it. */
