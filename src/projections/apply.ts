@@ -102,9 +102,9 @@ export async function applyRange(
         }
       }
       try {
-        const outcome = await tx.call(async () => {
+        const outcome = await tx.call(() => {
           const result = projection.handle(event, ptx);
-          if (result !== undefined) await deadline.wait(result, event);
+          return result === undefined ? undefined : deadline.wait(result, event);
         });
         if (outcome === 'deferred') return { kind: 'deferred', index: i };
         counts.applied++;
@@ -158,8 +158,8 @@ class HandlerDeadline {
   }
 
   wait(work: Promise<void>, event: StoredEvent): Promise<void> {
+    // Its rejection is handled by the `then` below, also once the deadline has passed.
     const call = Promise.resolve(work);
-    call.catch(() => {});
     return new Promise<void>((resolve, reject) => {
       const current = { event, started: Date.now(), reject };
       this.#current = current;

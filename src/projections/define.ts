@@ -88,7 +88,7 @@ export function defineProjection<E extends StoredEvent = StoredEvent>(
       throw invalid(`retry.${key}`, `Projection ${name}: retry.${key} must be a non-negative number`);
     }
   }
-  const batchSize = d.batchSize ?? 500;
+  const batchSize = d.batchSize ?? 2_000;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
     throw invalid('batchSize', `Projection ${name}: batchSize must be an integer from 1 to 10,000`);
   }

@@ -174,6 +174,7 @@ async function replayAndSwap(
       after: position,
       pageSize: batchSize,
       live: false,
+      prefetch: true,
       signal,
       onPage: async (page) => {
         const counts = await applyEvents(storage, target, page.events);

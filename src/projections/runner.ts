@@ -258,6 +258,8 @@ export class AsyncRunner {
         source: logSource(storage.store, { head: () => storage.head() }),
         after: start.position,
         pageSize: projection.batchSize,
+        // Catch-up reads the next page while this one is applied.
+        prefetch: true,
         signal: session.signal,
         track: (oldest) => {
           this.#oldestPending = () => oldest()?.timestamp.getTime();

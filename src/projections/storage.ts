@@ -180,7 +180,7 @@ export interface BatchTx {
    * buffer): what it wrote is taken back, and it must be made again, with the rest of the batch,
    * in `commit` through `direct`. Anything else the handler throws passes through.
    */
-  call(handler: () => Promise<void>): Promise<'done' | 'deferred'>;
+  call(handler: () => Promise<void> | undefined): Promise<'done' | 'deferred'>;
 }
 
 export interface BatchSteps<T> {

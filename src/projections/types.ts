@@ -109,7 +109,7 @@ export interface ProjectionDefinition<E extends StoredEvent = StoredEvent> {
   orderingKey?: OrderingKey<E>;
   /** Handler retries before dead-lettering. */
   retry?: HandlerRetryOptions;
-  /** Events per transaction for async runs and rebuilds (default 500). */
+  /** Events per transaction for async runs and rebuilds (default 2,000). */
   batchSize?: number;
   /**
    * How long one call of `handle` may take (ms, default 30,000). A handler that hangs past it counts

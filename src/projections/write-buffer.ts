@@ -45,7 +45,8 @@ export class WriteBuffer {
     return (this.#tables.get(table)?.size ?? 0) > 0;
   }
 
-  async set(table: string, id: string, json: string | null): Promise<void> {
+  /** Buffers a write; returns the flush of `table` when it made the table full, else undefined. */
+  set(table: string, id: string, json: string | null): Promise<void> | undefined {
     let writes = this.#tables.get(table);
     if (writes === undefined) {
       writes = new Map();
@@ -55,7 +56,7 @@ export class WriteBuffer {
     if (writes.delete(id)) this.#size--;
     writes.set(id, json);
     this.#size++;
-    if (writes.size >= this.#maxPerTable) await this.flush(table);
+    return writes.size >= this.#maxPerTable ? this.flush(table) : undefined;
   }
 
   /** Sends the buffered writes of one table, or of all. */

@@ -13,7 +13,7 @@ describe('defineProjection', () => {
       handles: ['OrderPlaced'],
       documents: {},
       tables: [],
-      batchSize: 500,
+      batchSize: 2_000,
       version: 1,
     });
     expect(p.retry).toEqual({ retries: 3, initialDelayMs: 100, maxDelayMs: 2_000, factor: 2, jitter: 0.2 });

@@ -170,8 +170,11 @@ class PostgresProjectionStorage implements ProjectionStorage {
 
 let savepoints = 0;
 
-/** Documents held per table before a flush writes them (bounds memory, keeps statements moderate). */
-const MAX_BUFFERED = 1_000;
+/**
+ * Documents held per table before a flush writes them (bounds memory, keeps statements moderate): a
+ * batch of the default size (2,000 events) sends its upserts in one statement.
+ */
+const MAX_BUFFERED = 2_000;
 
 class PostgresStorageTx extends PostgresFollowTx implements StorageTx {
   readonly #t: ProjectionTables;

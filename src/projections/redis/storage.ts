@@ -145,7 +145,7 @@ class RedisStorage implements RedisProjectionStorage {
         if (failed !== undefined) return Promise.reject(failed);
         let called: Promise<void>;
         try {
-          called = handler();
+          called = handler() ?? Promise.resolve();
         } catch (error) {
           called = Promise.reject(error);
         }

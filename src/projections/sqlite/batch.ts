@@ -27,7 +27,11 @@ const MAX_BUFFERED = 50_000;
 /** A synchronous read of committed rows on the store's connection (SqliteEventStore.readSync). */
 export type CommittedRead = <T>(task: (db: Database.Database) => T) => Promise<T>;
 
-/** Set in the async context of a buffered batch's handler calls. */
+/** Settled promises: what an upsert returns (it only buffers) and a synchronous handler call; a deferred call. */
+const DONE: Promise<void> = Promise.resolve();
+const DEFERRED: Promise<'deferred'> = Promise.resolve('deferred');
+
+/** Set in the async context of a buffered batch's work (its handler calls). */
 const handlerCall = new AsyncLocalStorage<true>();
 
 /**
@@ -39,6 +43,11 @@ export function refuseAppendsFromHandlers(events: readonly StoredEvent[]): void 
   if (handlerCall.getStore() === true) {
     throw new NestedTransactionError(`append to ${events[0]?.streamId ?? 'a stream'}`);
   }
+}
+
+/** Runs a buffered batch's work (its handler calls) where refuseAppendsFromHandlers sees it. */
+export function asHandlerCalls<T>(work: () => Promise<T>): Promise<T> {
+  return handlerCall.run(true, work);
 }
 
 /** Thrown inside a handler call that needs the write transaction: the call is made again in it. */
@@ -85,26 +94,38 @@ export class BufferedBatch implements BatchTx {
     this.#letters.push(letter);
   }
 
-  async call(handler: () => Promise<void>): Promise<'done' | 'deferred'> {
-    if (this.#deferred) return 'deferred';
-    this.use('apply an event');
-    this.#buffer.mark();
+  // Not an async function: one promise less per handler call.
+  call(handler: () => Promise<void> | undefined): Promise<'done' | 'deferred'> {
+    if (this.#deferred) return DEFERRED;
+    let called: Promise<void>;
     try {
-      await handlerCall.run(true, handler);
+      this.use('apply an event');
+      this.#buffer.mark();
+      called = handler() ?? DONE;
     } catch (error) {
-      // The handler may have passed NeedsWriteLock on, or failed because of it: either way, deferred.
-      if (!this.#deferred) {
-        this.#buffer.keep();
-        throw error;
-      }
+      called = Promise.reject(error);
     }
+    return called.then(this.#called, this.#failed);
+  }
+
+  readonly #called = (): 'done' | 'deferred' => {
     if (this.#deferred) {
       this.#buffer.undo();
       return 'deferred';
     }
     this.#buffer.keep();
     return 'done';
-  }
+  };
+
+  /** The handler may have passed NeedsWriteLock on, or failed because of it: either way, deferred. */
+  readonly #failed = (error: unknown): 'deferred' => {
+    if (this.#deferred) {
+      this.#buffer.undo();
+      return 'deferred';
+    }
+    this.#buffer.keep();
+    throw error;
+  };
 
   /** Refuses every use once the batch has ended, and every use after a call was deferred. */
   use(operation: string): void {
@@ -130,10 +151,11 @@ export class BufferedBatch implements BatchTx {
     return this.#buffer.holds(table);
   }
 
-  async write(table: string, id: string, json: string | null, operation: string): Promise<void> {
+  /** Buffers a document write (the batch's buffer never flushes before the commit). */
+  write(table: string, id: string, json: string | null, operation: string): void {
     this.use(operation);
     if (this.#buffer.size >= MAX_BUFFERED) this.needsWriteLock(operation);
-    await this.#buffer.set(table, id, json);
+    this.#buffer.set(table, id, json);
   }
 
   /** Ends the handler calls: every later use of the batch's tx refuses. */
@@ -171,10 +193,15 @@ class BufferedDocuments<T extends object> implements DocumentCollection<T> {
     return json === undefined ? undefined : (JSON.parse(json) as T);
   }
 
-  async upsert(id: string, doc: T): Promise<void> {
-    assertDocumentId(id, this.#collection);
-    const json = documentJson(doc, this.#collection, id);
-    await this.#batch.write(this.#table, id, json, 'upsert a document');
+  upsert(id: string, doc: T): Promise<void> {
+    try {
+      assertDocumentId(id, this.#collection);
+      const json = documentJson(doc, this.#collection, id);
+      this.#batch.write(this.#table, id, json, 'upsert a document');
+      return DONE;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async patch(id: string, changes: Partial<T>): Promise<boolean> {
@@ -184,14 +211,14 @@ class BufferedDocuments<T extends object> implements DocumentCollection<T> {
     if (json === undefined) return false;
     if (entries.length === 0) return true;
     const merged = { ...(JSON.parse(json) as object), ...Object.fromEntries(entries) };
-    await this.#batch.write(this.#table, id, JSON.stringify(merged), 'patch a document');
+    this.#batch.write(this.#table, id, JSON.stringify(merged), 'patch a document');
     return true;
   }
 
   async delete(id: string): Promise<boolean> {
     assertDocumentId(id, this.#collection);
     if ((await this.#current(id, 'delete a document')) === undefined) return false;
-    await this.#batch.write(this.#table, id, null, 'delete a document');
+    this.#batch.write(this.#table, id, null, 'delete a document');
     return true;
   }
 

@@ -18,7 +18,7 @@ import {
   storageOf,
 } from '../storage.js';
 import type { ProjectionTx } from '../types.js';
-import { BufferedBatch, refuseAppendsFromHandlers } from './batch.js';
+import { asHandlerCalls, BufferedBatch, refuseAppendsFromHandlers } from './batch.js';
 import { SqliteProjectionTx } from './documents.js';
 import { ensureProjectionMigrations } from './migrations/index.js';
 import { addDeadLetter } from './sql/add-dead-letter.js';
@@ -88,7 +88,7 @@ class SqliteProjectionStorage implements ProjectionStorage {
     if (this.#batches++ === 0) this.#removeAppendGuard = this.store.addAppendHook(refuseAppendsFromHandlers);
     let value: T;
     try {
-      value = await steps.work(buffered);
+      value = await asHandlerCalls(() => steps.work(buffered));
     } finally {
       buffered.close();
       if (--this.#batches === 0) this.#removeAppendGuard?.();

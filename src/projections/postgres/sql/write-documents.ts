@@ -2,7 +2,9 @@ import type { Queryable } from './tables.js';
 
 /**
  * Writes many documents of one table in two statements: deletes (`ids` with a null document) and
- * upserts (whole documents as JSON text), each id at most once. Values are bound arrays.
+ * upserts, each id at most once. The deletes bind an array of ids; the upserts bind one JSON array of
+ * `{id, doc}` records, built from the documents' JSON text as it is (no array literal to escape, one
+ * jsonb parse on the server).
  */
 export async function writeDocuments(
   db: Queryable,
@@ -10,21 +12,17 @@ export async function writeDocuments(
   writes: ReadonlyMap<string, string | null>,
 ): Promise<void> {
   const deleted: string[] = [];
-  const ids: string[] = [];
-  const docs: string[] = [];
+  const records: string[] = [];
   for (const [id, json] of writes) {
     if (json === null) deleted.push(id);
-    else {
-      ids.push(id);
-      docs.push(json);
-    }
+    else records.push(`{"id":${JSON.stringify(id)},"doc":${json}}`);
   }
   if (deleted.length > 0) await db.query(`DELETE FROM ${table} WHERE id = ANY ($1::text[])`, [deleted]);
-  if (ids.length > 0) {
+  if (records.length > 0) {
     await db.query(
-      `INSERT INTO ${table} (id, doc) SELECT * FROM unnest($1::text[], $2::jsonb[])
+      `INSERT INTO ${table} (id, doc) SELECT id, doc FROM jsonb_to_recordset($1::jsonb) AS r(id text, doc jsonb)
        ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`,
-      [ids, docs],
+      [`[${records.join(',')}]`],
     );
   }
 }
