@@ -30,6 +30,24 @@ describe('SQLite store: the event log', () => {
     expect(page).toEqual({ events: [], last: position });
   });
 
+  it('stores an append of more events than one INSERT statement takes, and retries it idempotently', async () => {
+    open();
+    await store.append('order-0', [{ type: 'OrderPlaced', data: {} }]);
+    const events = Array.from({ length: 250 }, (_, i) => ({
+      id: newEventId(),
+      type: 'ItemAdded',
+      data: { i },
+    }));
+    const result = await store.append('order-4', events, { expectedVersion: 0 });
+    expect(result).toEqual({ nextExpectedVersion: 250, position: 251n });
+    const read = await store.readStream('order-4');
+    expect(read.events.map((e) => [e.id, e.version, e.position, (e.data as { i: number }).i])).toEqual(
+      events.map((e, i) => [e.id, i + 1, BigInt(i + 2), i]),
+    );
+    expect(await store.append('order-4', events, { expectedVersion: 0 })).toEqual(result);
+    expect((await store.readAll({ limit: 1000 })).events).toHaveLength(251);
+  });
+
   it('the database itself refuses a second row with a stored event id', async () => {
     open();
     const id = newEventId();
