@@ -57,6 +57,9 @@ export interface SqliteStoreOptions {
 
 type BetterSqlite3 = typeof Database;
 
+/** What an append without caller-given ids finds of them: nothing (no lookup). */
+const NO_IDS: ReadonlyMap<string, StoredIdRecord> = new Map();
+
 export interface SqliteTransactionOptions {
   /**
    * false: commit without waiting for the disk (synchronous=NORMAL for this transaction): still atomic,
@@ -116,8 +119,8 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
   readonly #begin;
   readonly #commit;
   readonly #rollback;
-  /** Set by #appendInTransaction when it inserted rows (not for an idempotent retry). */
-  #lastWrite: { recordedAt: number } | undefined;
+  /** Set by #appendInTransaction when it inserted rows (not for an idempotent retry): their recorded_at. */
+  #lastRecordedAt: number | undefined;
   #snapshots: SqliteSnapshotStore | undefined;
   #closed = false;
 
@@ -294,11 +297,11 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
       }
     }
     return this.#inTransaction(async () => {
-      this.#lastWrite = undefined;
+      this.#lastRecordedAt = undefined;
       const result = this.#appendInTransaction(append);
-      const write = this.#lastWrite as { recordedAt: number } | undefined;
-      if (write === undefined) return result;
-      const stored = storedEvents(append, result, write.recordedAt);
+      const recordedAt = this.#lastRecordedAt as number | undefined;
+      if (recordedAt === undefined) return result;
+      const stored = storedEvents(append, result, recordedAt);
       for (const hook of hooks) await hook(stored, this.#db);
       return result;
     });
@@ -311,7 +314,7 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
           this.#db,
           append.events.map((e) => e.id),
         )
-      : new Map<string, StoredIdRecord>();
+      : NO_IDS;
     const retry = checkAppend(append, found, actual);
     if (retry !== undefined) return retry;
     const recordedAt = this.#now().getTime();
@@ -334,10 +337,10 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
         params[p++] = e.metadata;
         params[p++] = recordedAt;
       }
-      const info = insertEventsStatement(this.#db, this.#insertCache, end - start).run(...params);
+      const info = insertEventsStatement(this.#db, this.#insertCache, end - start).run(params);
       position = Number(info.lastInsertRowid);
     }
-    this.#lastWrite = { recordedAt };
+    this.#lastRecordedAt = recordedAt;
     return { nextExpectedVersion: version, position: BigInt(position) };
   }
 
