@@ -46,6 +46,20 @@ describe.skipIf(!postgres.available)('PostgreSQL store specifics', () => {
     await store.close();
   });
 
+  it('an empty filtered page of readAll has last = after', async () => {
+    const store = await open();
+    const { position } = await store.append('order-1', [{ type: 'Placed', data: {} }]);
+    await store.append('order-2', [
+      { type: 'Placed', data: {} },
+      { type: 'Shipped', data: {} },
+    ]);
+    for (const filter of [{ types: ['Refunded'] }, { categories: ['invoice'] }]) {
+      expect(await store.readAll({ ...filter })).toEqual({ events: [], last: 0n });
+      expect(await store.readAll({ after: position, ...filter })).toEqual({ events: [], last: position });
+    }
+    await store.close();
+  });
+
   it("numbers an append's events 1..n within its transaction, contiguously", async () => {
     const store = await open();
     const result = await store.append(
