@@ -3,7 +3,8 @@
 // (a) 20,000 single-event appends to 2,000 streams, 16 concurrent writers — raw: one INSERT per
 //     transaction at concurrency 16;
 // (b) 100 streams x 10 appends of 20 events, 16 concurrent writers — raw: multi-row INSERTs of 100
-//     rows at concurrency 16;
+//     rows at concurrency 16 (the ratio); also reported, raw INSERTs of 20 rows at concurrency 16, the
+//     same work per call as the appends (rawAppendShape);
 // (c) readAll catch-up of 100,000 events in pages of 1,000 — raw: keyset-paged SELECT of the same rows;
 // (d) append -> live subscriber latency at idle (another store, woken by LISTEN/NOTIFY) — raw: INSERT
 //     + NOTIFY in one transaction, time until a LISTENing client hears it.
@@ -85,24 +86,24 @@ async function rawSingle(round: number): Promise<number> {
   return (SINGLE / ms) * 1000;
 }
 
-async function rawBatched(round: number): Promise<number> {
-  const table = await rawTable(`raw_batch_${round}`);
+async function rawBatched(round: number, rowsPerInsert = RAW_ROWS): Promise<number> {
+  const table = await rawTable(`raw_batch_${rowsPerInsert}_${round}`);
   const rows: string[] = [];
-  for (let r = 0; r < RAW_ROWS; r++) {
+  for (let r = 0; r < rowsPerInsert; r++) {
     const b = r * 5;
     rows.push(`($${b + 1}, $${b + 2}, $${b + 3}, 'order', 'OrderPlaced', 1, $${b + 4}, $${b + 5}, now())`);
   }
   const text = `INSERT INTO ${table} (event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at)
     VALUES ${rows.join(', ')}`;
   const total = BATCH_STREAMS * BATCH_APPENDS * BATCH;
-  const ms = await parallel(total / RAW_ROWS, WRITERS, async (k) => {
+  const ms = await parallel(total / rowsPerInsert, WRITERS, async (k) => {
     const values: unknown[] = [];
-    for (let r = 0; r < RAW_ROWS; r++) {
-      const i = k * RAW_ROWS + r;
+    for (let r = 0; r < rowsPerInsert; r++) {
+      const i = k * rowsPerInsert + r;
       const p = payloadJson(i);
       values.push(newEventId(), `order-${Math.floor(i / 200)}`, (i % 200) + 1, p.data, p.metadata);
     }
-    await pool.query({ name: `raw_batch_${round}`, text, values });
+    await pool.query({ name: `raw_batch_${rowsPerInsert}_${round}`, text, values });
   });
   return (total / ms) * 1000;
 }
@@ -251,7 +252,7 @@ function latencyFigure(value: number, raw: number, target?: string): Figure {
 
 try {
   await pool.query(`CREATE SCHEMA ${q}`);
-  const raw = { single: [] as number[], batched: [] as number[] };
+  const raw = { single: [] as number[], batched: [] as number[], appendShape: [] as number[] };
   const factum = { single: [] as number[], batched: [] as number[] };
   const batchStore = await openStore('batched');
   // Raw first in even rounds, Factum first in odd ones, so that drift on a shared machine hits both.
@@ -262,7 +263,10 @@ try {
         async () => void factum.single.push(await factumSingle(round)),
       ],
       [
-        async () => void raw.batched.push(await rawBatched(round)),
+        async () => {
+          raw.batched.push(await rawBatched(round));
+          raw.appendShape.push(await rawBatched(round, BATCH));
+        },
         async () => void factum.batched.push(await factumBatched(batchStore, round * BATCH_STREAMS)),
       ],
     ];
@@ -309,18 +313,18 @@ try {
 
   const rawSingleRate = best(raw.single);
   const rawBatchRate = best(raw.batched);
+  const rawAppendShapeRate = best(raw.appendShape);
   const rawReadRate = best(rawReads);
   const batchedTotal = BATCH_STREAMS * BATCH_APPENDS * BATCH;
   report(
     'postgres-store',
     {
       singleAppends: rate(SINGLE, (SINGLE / best(factum.single)) * 1000, rawSingleRate, '>= 0.75 of raw'),
-      batchedAppends: rate(
-        batchedTotal,
-        (batchedTotal / best(factum.batched)) * 1000,
-        rawBatchRate,
-        '>= 0.75 of raw',
-      ),
+      batchedAppends: {
+        ...rate(batchedTotal, (batchedTotal / best(factum.batched)) * 1000, rawBatchRate, '>= 0.75 of raw'),
+        rawAppendShape: rawAppendShapeRate,
+        ratioAppendShape: Math.round((best(factum.batched) / rawAppendShapeRate) * 1000) / 1000,
+      },
       readAll: rate(READ, (READ / best(reads)) * 1000, rawReadRate, '>= 150,000 events/s and >= 0.50 of raw'),
       liveLatencyP50: latencyFigure(percentile(latencies, 50), percentile(rawLatencies, 50)),
       liveLatencyP99: latencyFigure(percentile(latencies, 99), percentile(rawLatencies, 99), '< 20 ms'),
@@ -335,6 +339,7 @@ try {
       streams: STREAMS,
       batched: `${BATCH_STREAMS} streams x ${BATCH_APPENDS} appends x ${BATCH} events`,
       rawRowsPerInsert: RAW_ROWS,
+      rawAppendShapeRowsPerInsert: BATCH,
       readEvents: READ,
       readPage: PAGE,
       latencySamples: LATENCY_SAMPLES,

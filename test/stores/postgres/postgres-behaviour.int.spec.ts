@@ -1,4 +1,4 @@
-import { ConcurrencyError, ErrorCodes, type StoredEvent } from 'factum';
+import { type AppendResult, ConcurrencyError, ErrorCodes, type StoredEvent } from 'factum';
 import { createPostgresStore, decodePosition, MAX_EVENTS_PER_TRANSACTION } from 'factum/postgres';
 import { describe, expect, it } from 'vitest';
 import { sleep } from '../../support/helpers.js';
@@ -43,6 +43,20 @@ describe.skipIf(!postgres.available)('PostgreSQL store specifics', () => {
       field: 'events',
     });
     expect((await store.readAll()).events).toEqual([]);
+    await store.close();
+  });
+
+  it('an empty filtered page of readAll has last = after', async () => {
+    const store = await open();
+    const { position } = await store.append('order-1', [{ type: 'Placed', data: {} }]);
+    await store.append('order-2', [
+      { type: 'Placed', data: {} },
+      { type: 'Shipped', data: {} },
+    ]);
+    for (const filter of [{ types: ['Refunded'] }, { categories: ['invoice'] }]) {
+      expect(await store.readAll({ ...filter })).toEqual({ events: [], last: 0n });
+      expect(await store.readAll({ after: position, ...filter })).toEqual({ events: [], last: position });
+    }
     await store.close();
   });
 
@@ -95,6 +109,19 @@ describe.skipIf(!postgres.available)('PostgreSQL store specifics', () => {
         [`order-${i}`, 2],
       ]);
     }
+    // Each result names its append's last event as stored: its version and its position.
+    const streams = ['order-0', ...Array.from({ length: 6 }, (_, i) => `order-${i + 1}`)];
+    for (const [i, streamId] of streams.entries()) {
+      const stored = (await store.readStream(streamId)).events;
+      const written = i === 1 ? stored[1]! : stored.at(-1)!;
+      expect((results[i] as PromiseFulfilledResult<AppendResult>).value).toEqual({
+        nextExpectedVersion: written.version,
+        position: written.position,
+      });
+    }
+    expect((results[8] as PromiseFulfilledResult<AppendResult>).value.position).toBe(
+      all.find((e) => e.type === 'Shipped')!.position,
+    );
     await store.close();
   });
 

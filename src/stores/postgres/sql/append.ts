@@ -254,8 +254,12 @@ export function appendBatchSql(
   WHERE x.event_id = ANY ($11::uuid[])`
     : 'SELECT NULL::int AS a, NULL::bigint AS position, NULL::uuid AS event_id, NULL::text AS stream_id, NULL::int AS version WHERE false';
   const rest = heads ? '' : `, ${NO_EVENT_REST}`;
+  const returnEvents = heads ? '' : `\nRETURNING ${EVENT_COLUMNS}`;
   // The heads and stored ids are read once per append, before any row is inserted (MATERIALIZED
   // keeps the planner from running the head lookup once per event, against a growing index).
+  // Returning heads, the inserted rows are not read back: an append allowed is written whole or the
+  // statement fails, so its last event's version and position follow from its head, its events'
+  // ordinals and the transaction id, as the INSERT computes them.
   return `WITH r AS MATERIALIZED (
   SELECT q.a::int AS a, q.stream_id, q.category, q.expected, h.v
   FROM ROWS FROM (json_array_elements_text($1::json), json_array_elements_text($2::json), unnest($3::bigint[]))
@@ -274,13 +278,15 @@ FROM ROWS FROM (unnest($4::int[]), unnest($5::int[]), unnest($6::uuid[]), json_a
                 unnest($8::int[]),
                 json_array_elements($9::json), json_array_elements($10::json))
        WITH ORDINALITY AS e (a, k, id, type, schema_version, data, metadata, n)
-JOIN ok ON ok.a = e.a
-RETURNING ${heads ? 'stream_id, version, position' : EVENT_COLUMNS}
+JOIN ok ON ok.a = e.a${returnEvents}
 )
 ${
   heads
-    ? `SELECT 'w', ok.a, max(w.position), NULL::uuid, w.stream_id, max(w.version)
-FROM w JOIN ok ON ok.stream_id = w.stream_id GROUP BY ok.a, w.stream_id`
+    ? `SELECT 'w', ok.a, pg_current_xact_id()::text::bigint * 65536 + l.n, NULL::uuid, ok.stream_id, ok.v + l.k
+FROM ok
+JOIN (SELECT e.a, max(e.k) AS k, max(e.n) AS n
+      FROM ROWS FROM (unnest($4::int[]), unnest($5::int[])) WITH ORDINALITY AS e (a, k, n)
+      GROUP BY e.a) AS l ON l.a = ok.a`
     : `SELECT 'w', ok.a, w.* FROM w JOIN ok ON ok.stream_id = w.stream_id`
 }
 UNION ALL
