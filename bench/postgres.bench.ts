@@ -321,7 +321,7 @@ try {
     {
       singleAppends: rate(SINGLE, (SINGLE / best(factum.single)) * 1000, rawSingleRate, '>= 0.75 of raw'),
       batchedAppends: {
-        ...rate(batchedTotal, (batchedTotal / best(factum.batched)) * 1000, rawBatchRate, '>= 0.75 of raw'),
+        ...rate(batchedTotal, (batchedTotal / best(factum.batched)) * 1000, rawBatchRate, '>= 0.85 of raw'),
         rawAppendShape: rawAppendShapeRate,
         ratioAppendShape: Math.round((best(factum.batched) / rawAppendShapeRate) * 1000) / 1000,
       },
