@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBroker } from '../../src/brokers/open-broker.js';
 import { createMemoryStore } from '../../src/stores/memory/memory-store.js';
+import { destroyNamespace } from '../support/brokers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'factum-open-broker-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,6 +40,8 @@ describe.each(urls)('openBroker(%s)', (url) => {
       expect(seen).toEqual(events.map((e) => e.id));
     } finally {
       await broker.close();
+      // The exchange, the group's queue and its dead-letter queue go too.
+      if (url.startsWith('amqp:')) await destroyNamespace('rabbitmq', name, ['g']);
     }
   });
 });
