@@ -174,7 +174,8 @@ async function replayAndSwap(
       after: position,
       pageSize: batchSize,
       live: false,
-      prefetch: true,
+      // As the runner: where reads wait on a server.
+      prefetch: storage.dialect !== 'sqlite',
       signal,
       onPage: async (page) => {
         const counts = await applyEvents(storage, target, page.events);

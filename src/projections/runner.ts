@@ -258,8 +258,9 @@ export class AsyncRunner {
         source: logSource(storage.store, { head: () => storage.head() }),
         after: start.position,
         pageSize: projection.batchSize,
-        // Catch-up reads the next page while this one is applied.
-        prefetch: true,
+        // Catch-up reads the next page while this one is applied, where reads wait on a server; a
+        // SQLite read runs on this thread anyway, and a second page in hand only costs memory.
+        prefetch: storage.dialect !== 'sqlite',
         signal: session.signal,
         track: (oldest) => {
           this.#oldestPending = () => oldest()?.timestamp.getTime();
