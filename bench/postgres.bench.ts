@@ -17,7 +17,8 @@ import pg from 'pg';
 import { newEventId } from '../src/core/ids.js';
 import type { EventStore } from '../src/core/store.js';
 import { createPostgresStore } from '../src/stores/postgres/index.js';
-import { benchPayload, type Figure, percentile, rate, report, since } from './support.js';
+import { createRawEventsTable, rawInsertOne } from './postgres-raw.js';
+import { benchPayload, type Figure, parallel, percentile, rate, report, since } from './support.js';
 
 const url = process.env.FACTUM_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ROUNDS = Number(process.env.FACTUM_BENCH_ROUNDS ?? 5);
@@ -37,44 +38,16 @@ const q = `"${schema}"`;
 const pool = new pg.Pool({ connectionString: url, max: WRITERS + 4 });
 pool.on('error', () => {});
 
-/** Runs `count` jobs on `concurrency` workers; returns the elapsed ms. */
-async function parallel(count: number, concurrency: number, job: (i: number) => Promise<void>) {
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < count; i = next++) await job(i);
-    }),
-  );
-  return since(start);
-}
-
 function payloadJson(i: number): { data: string; metadata: string } {
   const p = benchPayload(i);
   return { data: JSON.stringify(p.data), metadata: JSON.stringify(p.metadata) };
 }
 
-async function rawTable(name: string): Promise<string> {
-  const table = `${q}.${name}`;
-  await pool.query(`CREATE TABLE ${table} (
-    position       bigserial   PRIMARY KEY,
-    event_id       uuid        NOT NULL UNIQUE,
-    stream_id      text        NOT NULL,
-    version        integer     NOT NULL,
-    category       text        NOT NULL,
-    type           text        NOT NULL,
-    schema_version integer     NOT NULL,
-    data           json        NOT NULL,
-    metadata       json        NOT NULL,
-    recorded_at    timestamptz NOT NULL,
-    UNIQUE (stream_id, version))`);
-  return table;
-}
+const rawTable = (name: string) => createRawEventsTable(pool, `${q}.${name}`);
 
 async function rawSingle(round: number): Promise<number> {
   const table = await rawTable(`raw_single_${round}`);
-  const text = `INSERT INTO ${table} (event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at)
-    VALUES ($1, $2, $3, 'order', 'OrderPlaced', 1, $4, $5, now())`;
+  const text = rawInsertOne(table);
   const ms = await parallel(SINGLE, WRITERS, async (i) => {
     const p = payloadJson(i);
     await pool.query({

@@ -14,7 +14,7 @@ import type { EventStore } from '../src/core/store.js';
 import { createProjections } from '../src/projections/index.js';
 import { createSqliteStore } from '../src/stores/sqlite/index.js';
 import { simpleProjection } from './projection-support.js';
-import { benchPayload, type Figure, report, since } from './support.js';
+import { benchPayload, type Figure, readLog, report, since } from './support.js';
 
 const events = Number(process.env.FACTUM_BENCH_MEMORY_EVENTS ?? 1_000_000);
 const perAppend = 1_000;
@@ -80,15 +80,10 @@ interface Phase {
 async function readThrough(store: EventStore): Promise<Phase> {
   let n = 0;
   const water = new HighWater(() => n);
-  const start = performance.now();
-  for (let after = 0n; ; ) {
-    const page = await store.readAll({ after, limit: 1000 });
-    if (page.events.length === 0) break;
-    n += page.events.length;
-    after = page.last;
+  const { ms } = await readLog(store, (read) => {
+    n = read;
     water.sample();
-  }
-  const ms = since(start);
+  });
   return { ...water.end(), ms };
 }
 

@@ -3,7 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { StoredEvent } from '../src/core/envelope.js';
 import type { EventStore } from '../src/core/store.js';
 import { createProjections, defineProjection, type Projection } from '../src/projections/index.js';
-import { benchPayload, type Figure, percentile, rate, report, since } from './support.js';
+import { benchPayload, type Figure, percentile, rate, readLog, report, since } from './support.js';
 
 /** The benchmarked projection: one upsert per OrderPlaced event, one declared index. */
 export function simpleProjection(name: string, collection: string): Projection {
@@ -34,15 +34,8 @@ export async function fillLog(store: EventStore, count: number): Promise<void> {
 
 /** Events per second of paging through the whole log with readAll (pages of 1,000). */
 export async function readAllRate(store: EventStore): Promise<number> {
-  let n = 0;
-  const start = performance.now();
-  for (let after = 0n; ; ) {
-    const page = await store.readAll({ after, limit: 1000 });
-    if (page.events.length === 0) break;
-    n += page.events.length;
-    after = page.last;
-  }
-  return (n / since(start)) * 1000;
+  const { events, ms } = await readLog(store);
+  return (events / ms) * 1000;
 }
 
 /** Times a rebuild of the simple projection over the whole log and checks it produced `expected` documents. */

@@ -22,7 +22,7 @@ import type { EventStore } from '../src/core/store.js';
 import { createSagas, defineSaga, type Sagas } from '../src/sagas/index.js';
 import { createPostgresStore } from '../src/stores/postgres/index.js';
 import { createSqliteStore } from '../src/stores/sqlite/index.js';
-import { benchPayload, type Figure, percentile, report, since } from './support.js';
+import { benchPayload, type Figure, parallel, percentile, report, since } from './support.js';
 
 const url = process.env.FACTUM_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const synchronous = (process.env.FACTUM_BENCH_SYNC ?? 'FULL') as 'FULL' | 'NORMAL';
@@ -68,18 +68,6 @@ function waiter(done: () => boolean, progress: () => string) {
     },
     fail: reject,
   };
-}
-
-/** Runs `count` jobs on `concurrency` workers; returns the elapsed ms. */
-async function parallel(count: number, concurrency: number, job: (i: number) => Promise<void>) {
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < count; i = next++) await job(i);
-    }),
-  );
-  return since(start);
 }
 
 async function countEvents(store: EventStore): Promise<number> {

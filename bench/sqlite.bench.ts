@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { newEventId } from '../src/core/ids.js';
 import { createSqliteStore, migrations } from '../src/stores/sqlite/index.js';
-import { benchPayload, rate, report, since } from './support.js';
+import { benchPayload, rate, readLog, report, since } from './support.js';
 
 const synchronous = (process.env.FACTUM_BENCH_SYNC ?? 'FULL') as 'FULL' | 'NORMAL';
 const SINGLE = Number(process.env.FACTUM_BENCH_SINGLE ?? 20_000);
@@ -143,17 +143,9 @@ async function factumBatched(count: number, file: string): Promise<number> {
 
 async function factumRead(file: string): Promise<number> {
   const store = createSqliteStore(join(dir, file), { synchronous });
-  let n = 0;
-  const start = performance.now();
-  for (let after = 0n; ; ) {
-    const page = await store.readAll({ after, limit: 1000 });
-    if (page.events.length === 0) break;
-    n += page.events.length;
-    after = page.last;
-  }
-  const ms = since(start);
+  const { events, ms } = await readLog(store);
   await store.close();
-  return (n / ms) * 1000;
+  return (events / ms) * 1000;
 }
 
 try {

@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import type { EventStore } from '../src/core/store.js';
 
 /** One measured figure; `raw` is the same work done by the plain driver in the same run. */
 export interface Figure {
@@ -50,6 +51,42 @@ export function percentile(sorted: readonly number[], p: number): number {
 /** Milliseconds since `start` (from performance.now()). */
 export function since(start: number): number {
   return performance.now() - start;
+}
+
+/** Runs `count` jobs on `concurrency` workers; returns the elapsed ms. */
+export async function parallel(
+  count: number,
+  concurrency: number,
+  job: (i: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < count; i = next++) await job(i);
+    }),
+  );
+  return since(start);
+}
+
+/**
+ * Pages through the whole log with readAll (pages of 1,000), calling `onPage` with the events read so
+ * far after each page; returns how many events and how long it took (ms).
+ */
+export async function readLog(
+  store: EventStore,
+  onPage?: (read: number) => void,
+): Promise<{ events: number; ms: number }> {
+  let events = 0;
+  const start = performance.now();
+  for (let after = 0n; ; ) {
+    const page = await store.readAll({ after, limit: 1000 });
+    if (page.events.length === 0) break;
+    events += page.events.length;
+    after = page.last;
+    onPage?.(events);
+  }
+  return { events, ms: since(start) };
 }
 
 /** The ~300-byte data and ~130-byte metadata every store benchmark appends. */
