@@ -66,6 +66,89 @@ export async function timeCatchUp(store: EventStore, timeoutMs: number): Promise
   return { ms };
 }
 
+/** One page of the log as the plain driver reads it: each event's data (parsed) and the last position. */
+export interface RawPage {
+  data: unknown[];
+  last: number;
+}
+
+/**
+ * The raw ceiling of the projection benchmark, one store's plain driver: tables of the same shape as
+ * Factum's read model (the document table with its declared index, a checkpoint table), written as
+ * durably as Factum writes its projection transactions.
+ */
+export interface RawProjector {
+  /** Creates the (empty) document table, its index and the checkpoint table. */
+  setup(): Promise<void> | void;
+  /** The events after position `after`, at most `limit`, in position order: one plain SELECT. */
+  read(after: number, limit: number): Promise<RawPage> | RawPage;
+  /** Upserts the documents ([id, JSON text]) and sets the checkpoint to `position`, one transaction. */
+  write(docs: readonly [string, string][], position: number): Promise<void> | void;
+  /** The documents in the table (checked after the run). */
+  count(): Promise<number> | number;
+  /** Drops the tables, closes its connection. */
+  close(): Promise<void> | void;
+}
+
+export interface RawProjectTiming {
+  ms: number;
+  /** Time spent in the reads (SELECT and JSON.parse of data), in building the documents' JSON text, in the writes. */
+  readMs: number;
+  buildMs: number;
+  writeMs: number;
+}
+
+/**
+ * The simple projection done by the plain driver: pages of `pageSize` read with a plain SELECT, each
+ * event's data parsed, the same document JSON text built as the projection's upsert stores, the page's
+ * documents upserted and the checkpoint set in one transaction. With `prefetch` the next page is read
+ * while this one is written, as Factum's runner and rebuild do where reads wait on a server; read and
+ * write times are then each summed on their own and overlap.
+ */
+export async function timeRawProject(
+  raw: RawProjector,
+  expected: number,
+  prefetch: boolean,
+  pageSize = 2_000,
+): Promise<RawProjectTiming> {
+  await raw.setup();
+  let readMs = 0;
+  let buildMs = 0;
+  let writeMs = 0;
+  const read = async (after: number): Promise<RawPage> => {
+    const t = performance.now();
+    const page = await raw.read(after, pageSize);
+    readMs += since(t);
+    return page;
+  };
+  const start = performance.now();
+  let next = read(0);
+  for (;;) {
+    const page = await next;
+    if (page.data.length === 0) break;
+    if (prefetch) next = read(page.last);
+    let t = performance.now();
+    const docs: [string, string][] = new Array(page.data.length);
+    for (let i = 0; i < page.data.length; i++) {
+      const data = page.data[i] as { orderId: string; customerId: string; total: number };
+      docs[i] = [
+        data.orderId,
+        JSON.stringify({ orderId: data.orderId, customerId: data.customerId, total: data.total }),
+      ];
+    }
+    buildMs += since(t);
+    t = performance.now();
+    await raw.write(docs, page.last);
+    writeMs += since(t);
+    if (!prefetch) next = read(page.last);
+  }
+  const ms = since(start);
+  const docs = await raw.count();
+  if (docs !== expected) throw new Error(`rawProject produced ${docs} documents, expected ${expected}`);
+  const round = (n: number) => Math.round(n);
+  return { ms, readMs: round(readMs), buildMs: round(buildMs), writeMs: round(writeMs) };
+}
+
 export interface Latencies {
   p50: number;
   p99: number;
@@ -219,6 +302,10 @@ export interface ProjectionBenchOptions {
   catchUpTimeoutMs: number;
   /** Parameters of this store printed with the figures. */
   extra?: Record<string, unknown>;
+  /** The plain driver's projector over the benchmark's log (each run opens its own). */
+  raw(): RawProjector | Promise<RawProjector>;
+  /** Whether the raw projector reads the next page while writing one (as Factum does on this store). */
+  rawPrefetch: boolean;
 }
 
 /**
@@ -244,16 +331,46 @@ export async function runProjectionBench(o: ProjectionBenchOptions): Promise<voi
   };
   await withStore((store) => fillLog(store, events));
   const readAll = Math.round(await withStore(readAllRate));
+  const rawProject = async (): Promise<RawProjectTiming> => {
+    const raw = await o.raw();
+    try {
+      return await timeRawProject(raw, events, o.rawPrefetch);
+    } finally {
+      await raw.close();
+    }
+  };
+  // Raw runs before and after Factum's (the mean is the ceiling): the machine's drift shows in both.
+  const rawRuns = [await rawProject()];
   const rebuilt = await withStore((store) => timeRebuild(store, events));
   const caughtUp = await withStore((store) => timeCatchUp(store, o.catchUpTimeoutMs));
+  rawRuns.push(await rawProject());
   const live = await withStore((store) =>
     measurePropagation(store, { appendsPerSecond, seconds, warmupSeconds }),
   );
+  const rawRates = rawRuns.map((r) => Math.round((events / r.ms) * 1000));
+  const rawRate = Math.round(rawRates.reduce((a, b) => a + b, 0) / rawRates.length);
+  const mean = (pick: (r: RawProjectTiming) => number) =>
+    Math.round(rawRuns.reduce((a, r) => a + pick(r), 0) / rawRuns.length);
+  const withRaw = (figure: Figure): Figure => ({
+    ...figure,
+    rawProject: rawRate,
+    ratioRaw: Math.round((figure.value / rawRate) * 1000) / 1000,
+  });
   report(
     o.bench,
     {
-      rebuild: rate(rebuilt.events, rebuilt.ms, readAll, o.throughputTarget),
-      catchUp: rate(events, caughtUp.ms, readAll, o.throughputTarget),
+      rawProject: {
+        ...rate(events, (events / rawRate) * 1000, readAll),
+        rawRuns: rawRates,
+        // Mean ms per run: reads (SELECT + JSON.parse), building the documents, writes (upserts + checkpoint + commit).
+        readMs: mean((r) => r.readMs),
+        buildMs: mean((r) => r.buildMs),
+        writeMs: mean((r) => r.writeMs),
+        totalMs: mean((r) => r.ms),
+        prefetch: o.rawPrefetch,
+      },
+      rebuild: withRaw(rate(rebuilt.events, rebuilt.ms, readAll, o.throughputTarget)),
+      catchUp: withRaw(rate(events, caughtUp.ms, readAll, o.throughputTarget)),
       ...propagationFigures(live, 'p99 < 50 ms'),
     },
     {
