@@ -39,16 +39,25 @@ export interface FollowOptions<P extends Page> {
   after: bigint;
   /** Events per page. */
   pageSize: number;
-  /** Handles one page; pages come one at a time, in order. A throw stops the loop with that error. */
-  onPage(page: P): Promise<void>;
+  /**
+   * Handles one page; pages come one at a time, in order. A throw stops the loop with that error.
+   * `readAhead` starts reading the next page now (with `prefetch: 'when-asked'`; otherwise, and
+   * when the next page is being read already or there is none, it does nothing).
+   */
+  onPage(page: P, readAhead: () => void): Promise<void>;
   /** Stops the loop: the page in hand is finished, events gathered live are handed over first. */
   signal: AbortSignal;
   /** false: stop once caught up with the head found at start. Default true: then follow live. */
   live?: boolean;
   /** Polling live phase: how long to wait for new rows when a read came back empty (ms, default 100). */
   pollMs?: number;
-  /** Read the next page while `onPage` handles the current one (default false). */
-  prefetch?: boolean;
+  /**
+   * Read the next page while `onPage` handles the current one (default false): true, from the
+   * moment the page is handed over; 'when-asked', from the moment onPage calls `readAhead` (or after
+   * it, if it never does). A reply parsed on this thread while onPage waits on a round trip of its
+   * own delays that round trip: a handler that knows when it will wait longest (a large write) asks then.
+   */
+  prefetch?: boolean | 'when-asked';
   /** Wraps every read (a retry policy); reads are not retried by default. */
   retry?: <T>(read: () => Promise<T>) => Promise<T>;
   /** Called once, with the position reached, when the loop goes live. */
@@ -110,6 +119,8 @@ function reader<P extends Page>(options: FollowOptions<P>): (after: bigint) => P
   };
 }
 
+const ignore = (): void => {};
+
 /** The page onPage is handling, for `track`. */
 class InHand<P extends Page> {
   page: P | undefined;
@@ -121,10 +132,10 @@ class InHand<P extends Page> {
     options.track?.(() => this.page?.events[0] ?? gathered());
   }
 
-  async hand(page: P): Promise<void> {
+  async hand(page: P, readAhead: () => void = ignore): Promise<void> {
     this.page = page;
     try {
-      await this.options.onPage(page);
+      await this.options.onPage(page, readAhead);
     } finally {
       this.page = undefined;
     }
@@ -155,7 +166,14 @@ async function catchUp<P extends Page>(options: FollowOptions<P>): Promise<bigin
       if (page.events.length === 0) break;
       const last = page.events.length < pageSize || (head !== undefined && page.last >= head);
       if (options.prefetch === true && !last) next = read(page.last);
-      await inHand.hand(page);
+      const after = page.last;
+      const readAhead =
+        options.prefetch === 'when-asked' && !last
+          ? () => {
+              next ??= read(after);
+            }
+          : ignore;
+      await inHand.hand(page, readAhead);
       from = page.last;
       if (last) break;
       next ??= read(from);
@@ -187,11 +205,14 @@ async function liveByPolling<P extends Page>(options: FollowOptions<P>, after: b
         await waker.idle(pollMs, signal);
         continue;
       }
-      if (options.prefetch === true) {
+      const after = page.last;
+      const readAhead = () => {
+        if (next !== undefined) return;
         waker.reset();
-        next = read(page.last);
-      }
-      await inHand.hand(page);
+        next = read(after);
+      };
+      if (options.prefetch === true) readAhead();
+      await inHand.hand(page, options.prefetch === 'when-asked' ? readAhead : ignore);
       from = page.last;
     }
   } finally {

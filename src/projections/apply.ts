@@ -64,7 +64,8 @@ export function toDeadLetterError(error: unknown): DeadLetterError {
 /**
  * Applies events[from, to) through `tx`: events of unhandled types pass by, events whose ordering key
  * is blocked by a dead letter are parked, the rest go to the handler. Stops at the first handler
- * failure (the caller rolls the batch back) or deferred call, and says which.
+ * failure (the caller rolls the batch back) or deferred call, and says which. `beforeHandlers` is
+ * called once the batch's checks are done, just before the first handler call.
  */
 export async function applyRange(
   tx: BatchTx,
@@ -74,11 +75,13 @@ export async function applyRange(
   to: number,
   counts: ApplyCounts,
   parked: StoredEvent[],
+  beforeHandlers?: () => void,
 ): Promise<Stop | undefined> {
   const { projection, layout } = target;
   const handles = handledTypes(projection);
   const ptx = tx.projectionTx(layout);
   const blocked = await tx.blockedKeys(projection.name, layout.generation);
+  beforeHandlers?.();
   const deadline = new HandlerDeadline(projection);
   try {
     for (let i = from; i < to; i++) {
@@ -226,6 +229,7 @@ async function tryBatch(
   from: number,
   to: number,
   counts: ApplyCounts,
+  beforeHandlers: (() => void) | undefined,
 ): Promise<Failure | undefined> {
   let failure: Failure | undefined;
   const local: ApplyCounts = { applied: 0, parked: 0, dead: 0 };
@@ -239,7 +243,8 @@ async function tryBatch(
   try {
     ({ deadLetters } = await storage.batch(target.projection.name, {
       check: (tx) => target.fence(tx),
-      work: async (tx) => stopped(await applyRange(tx, target, events, from, to, local, parked)),
+      work: async (tx) =>
+        stopped(await applyRange(tx, target, events, from, to, local, parked, beforeHandlers)),
       commit: async (tx, stop, direct) => {
         // Calls deferred to the commit: the rest of the batch, in this transaction.
         if (stop !== undefined)
@@ -276,12 +281,16 @@ class HandlerFailure extends Error {
  * transactions as possible: one when every handler succeeds. When a handler throws, the transaction
  * rolls back, the events before the failing one are committed on their own, and the failing event is
  * retried alone with backoff (each attempt its own transaction); once the retries are exhausted it is
- * dead-lettered with its error and stack, and the rest of the batch goes on.
+ * dead-lettered with its error and stack, and the rest of the batch goes on. `beforeHandlers` (the
+ * follow loop's readAhead) is called in each transaction once its checks are done, as the handlers
+ * start: on PostgreSQL the batch's writes are sent at the end of the handler calls, so the next page
+ * read then arrives while the database writes, not during this transaction's first round trips.
  */
 export async function applyEvents(
   storage: ProjectionStorage,
   target: ApplyTarget,
   events: readonly StoredEvent[],
+  beforeHandlers?: () => void,
 ): Promise<ApplyCounts> {
   const counts: ApplyCounts = { applied: 0, parked: 0, dead: 0 };
   let from = 0;
@@ -296,7 +305,7 @@ export async function applyEvents(
       to = events.length;
       continue;
     }
-    const failure = await tryBatch(storage, target, events, from, to, counts);
+    const failure = await tryBatch(storage, target, events, from, to, counts, beforeHandlers);
     if (failure === undefined) {
       from = to;
       to = events.length;
@@ -325,7 +334,7 @@ async function applyWithRetries(
         // Attempt 1 already failed in the batch; wait for the first backoff, then try again.
         if (attempt === 1) throw new HandlerFailure(firstError);
         attempts = attempt;
-        const failure = await tryBatch(storage, target, events, index, index + 1, counts);
+        const failure = await tryBatch(storage, target, events, index, index + 1, counts, undefined);
         if (failure !== undefined) throw new HandlerFailure(failure.error);
       },
       {

@@ -174,11 +174,11 @@ async function replayAndSwap(
       after: position,
       pageSize: batchSize,
       live: false,
-      // As the runner: where reads wait on a server.
-      prefetch: storage.dialect !== 'sqlite',
+      // As the runner: where reads wait on a server, once each batch's checks are done.
+      prefetch: storage.dialect !== 'sqlite' && 'when-asked',
       signal,
-      onPage: async (page) => {
-        const counts = await applyEvents(storage, target, page.events);
+      onPage: async (page, readAhead) => {
+        const counts = await applyEvents(storage, target, page.events, readAhead);
         deadLetters += counts.dead;
         position = page.last;
         done += page.events.length;

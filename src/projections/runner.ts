@@ -258,23 +258,24 @@ export class AsyncRunner {
         source: logSource(storage.store, { head: () => storage.head() }),
         after: start.position,
         pageSize: projection.batchSize,
-        // Catch-up reads the next page while this one is applied, where reads wait on a server; a
-        // SQLite read runs on this thread anyway, and a second page in hand only costs memory.
-        prefetch: storage.dialect !== 'sqlite',
+        // Catch-up reads the next page while this one is applied, where reads wait on a server (from
+        // when the batch's checks are done: see applyEvents); a SQLite read runs on this thread
+        // anyway, and a second page in hand only costs memory.
+        prefetch: storage.dialect !== 'sqlite' && 'when-asked',
         signal: session.signal,
         track: (oldest) => {
           this.#oldestPending = () => oldest()?.timestamp.getTime();
         },
-        onPage: (page) =>
+        onPage: (page, readAhead) =>
           enqueue(async () => {
-            if (tracingHook === undefined) await applyEvents(storage, target, page.events);
+            if (tracingHook === undefined) await applyEvents(storage, target, page.events, readAhead);
             else {
               const attributes = {
                 'factum.projection.name': name,
                 'factum.projection.generation': start.generation,
               };
               await tracingHook.inSpan(batchSpan(`project ${name}`, attributes, page.events), () =>
-                applyEvents(storage, target, page.events),
+                applyEvents(storage, target, page.events, readAhead),
               );
             }
             if (emitter.has('checkpoint')) {

@@ -152,6 +152,50 @@ describe('follow(): the page loop', () => {
     expect(reads).toBe(4);
     expect(released.map((p) => p.last)).toEqual([4n]);
   });
+
+  it("with prefetch 'when-asked', reads the next page when onPage asks (once), or after it if it never does", async () => {
+    const log: string[] = [];
+    const source: FollowSource<Page> = {
+      async read(after) {
+        log.push(`read ${after}`);
+        return { events: [{ position: after + 1n } as StoredEvent], last: after + 1n };
+      },
+      head: async () => 4n,
+    };
+    const pages: bigint[] = [];
+    const reached = await follow({
+      source,
+      after: 0n,
+      pageSize: 1,
+      prefetch: 'when-asked',
+      live: false,
+      signal: new AbortController().signal,
+      onPage: async (page, readAhead) => {
+        log.push(`page ${page.last}`);
+        pages.push(page.last);
+        // Pages 1 and 3 ask (page 1 twice: one read); page 2 does not; page 4 is the head.
+        if (page.last % 2n === 1n) {
+          readAhead();
+          readAhead();
+          log.push(`asked ${page.last}`);
+        }
+      },
+    });
+    expect(reached).toBe(4n);
+    expect(pages).toEqual([1n, 2n, 3n, 4n]);
+    expect(log).toEqual([
+      'read 0',
+      'page 1',
+      'read 1',
+      'asked 1',
+      'page 2',
+      'read 2',
+      'page 3',
+      'read 3',
+      'asked 3',
+      'page 4',
+    ]);
+  });
 });
 
 describe('holdLease(): the lease-holding scaffold', () => {
