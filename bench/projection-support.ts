@@ -306,6 +306,8 @@ export interface ProjectionBenchOptions {
   raw(): RawProjector | Promise<RawProjector>;
   /** Whether the raw projector reads the next page while writing one (as Factum does on this store). */
   rawPrefetch: boolean;
+  /** Runs once the log is filled, before anything reads it. */
+  afterFill?(): Promise<void>;
 }
 
 /**
@@ -330,6 +332,7 @@ export async function runProjectionBench(o: ProjectionBenchOptions): Promise<voi
     }
   };
   await withStore((store) => fillLog(store, events));
+  await o.afterFill?.();
   const readAll = Math.round(await withStore(readAllRate));
   const rawProject = async (): Promise<RawProjectTiming> => {
     const raw = await o.raw();
