@@ -1,0 +1,92 @@
+/**
+ * Events whose data JSON is known as the store holds it, for the relay: the broker's body is that
+ * text, not `JSON.stringify(JSON.parse(text))`. A store that offers it builds such events with
+ * `eventWithStoredData` and registers an internal view of readAll and subscribe returning them
+ * (`offerRawDataReads`); the event-log relay's source reads through it; nothing else reads that way, so projections, sagas and callers of readAll
+ * keep getting plain events.
+ *
+ * The text belongs to one event object (a WeakMap keyed by it) whose data cannot be replaced nor
+ * changed in place (a getter, the object and the parsed data frozen): a copy (`{ ...event }`, `{ ...event, data }`, an upcast event) is
+ * another object and has no text, so its data is encoded as it is.
+ */
+import type { EventMetadata, StoredEvent } from './envelope.js';
+import type { EventStore } from './store.js';
+
+const storedText = new WeakMap<object, string>();
+
+/** The data JSON the store holds for this very event object; undefined for any other object. */
+export function storedDataJson(event: StoredEvent): string | undefined {
+  return storedText.get(event);
+}
+
+/**
+ * A stored event whose data is `dataJson` parsed on first access (once; later reads get the same
+ * value). The data is an own enumerable getter, so a spread copies the parsed data; the event is
+ * frozen, so its data cannot be replaced, and so is the parsed data (deeply, when first read), so it
+ * cannot be changed in place either: the text always says what the data is. A relay that encodes
+ * the text never reads the data, so it never parses (nor freezes) it.
+ */
+export function eventWithStoredData(
+  id: string,
+  type: string,
+  streamId: string,
+  category: string,
+  version: number,
+  position: bigint,
+  schemaVersion: number,
+  timestamp: Date,
+  dataJson: string,
+  metadata: EventMetadata,
+): StoredEvent {
+  let parsed = false;
+  let data: unknown;
+  const event: StoredEvent = {
+    id,
+    type,
+    streamId,
+    category,
+    version,
+    position,
+    schemaVersion,
+    timestamp,
+    get data(): unknown {
+      if (!parsed) {
+        data = deepFreeze(JSON.parse(dataJson));
+        parsed = true;
+      }
+      return data;
+    },
+    metadata,
+  };
+  storedText.set(event, dataJson);
+  return Object.freeze(event);
+}
+
+function deepFreeze(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null) {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The reads of a store's log whose events carry their stored data JSON (see storedDataJson). */
+export type RawDataReads = Pick<EventStore, 'readAll' | 'subscribe'>;
+
+/**
+ * Stores (the very objects, not something that forwards to them) and their raw-data reads. Keyed by
+ * identity rather than a property, so a wrapper that intercepts readAll or subscribe (a Proxy, an
+ * `Object.create(store)`, a decorator) never has its interception bypassed: unless it offers these
+ * reads itself (withSchemas does), it is read with its own readAll and subscribe.
+ */
+const rawReads = new WeakMap<EventStore, RawDataReads>();
+
+/** Called by a store for itself (SQLite, PostgreSQL) or by a wrapper that passes them on (withSchemas). */
+export function offerRawDataReads(store: EventStore, reads: RawDataReads): void {
+  rawReads.set(store, reads);
+}
+
+/** The store's raw-data reads, or undefined when it has none (a memory store, an unknown wrapper). */
+export function rawDataReadsOf(store: EventStore): RawDataReads | undefined {
+  return rawReads.get(store);
+}
