@@ -1,0 +1,70 @@
+import type { StoredEvent } from 'factum';
+import { toAmqpMessage } from 'factum/rabbitmq';
+import { describe, expect, it } from 'vitest';
+import { encodeEvent } from '../../src/brokers/shared/cloudevents.js';
+import { eventWithStoredData, storedDataJson } from '../../src/core/stored-data.js';
+
+/** An event built with its data as text, the way the stores' raw reads build them. */
+function lazy(json: string, schemaVersion = 1): StoredEvent {
+  return eventWithStoredData(
+    '0190a0a0-0000-7000-8000-000000000001',
+    'OrderPlaced',
+    'order-1',
+    'order',
+    1,
+    1n,
+    schemaVersion,
+    new Date('2026-01-02T03:04:05.678Z'),
+    json,
+    { correlationId: 'c-1', tenant: 'acme' },
+  );
+}
+
+describe('an event with its stored data JSON', () => {
+  it('cannot have their data replaced or changed in place', () => {
+    const event = lazy('{"a":{"b":[1]}}');
+    expect(() => {
+      (event as { data: unknown }).data = { a: 2 };
+    }).toThrow(TypeError);
+    expect(() => Object.defineProperty(event, 'data', { value: { a: 3 } })).toThrow(TypeError);
+    const data = event.data as { a: { b: number[] } };
+    expect(() => {
+      data.a.b.push(2);
+    }).toThrow(TypeError);
+    expect(() => {
+      (data as { a: unknown }).a = 1;
+    }).toThrow(TypeError);
+    expect(event.data).toEqual({ a: { b: [1] } });
+    expect(storedDataJson(event)).toBe('{"a":{"b":[1]}}');
+  });
+
+  it('are encoded with the stored text; a copy with other data encodes that data', () => {
+    const stored = '{"a": 1,  "b" : [1.0, 2e3]}';
+    const event = lazy(stored);
+    expect(encodeEvent(event, '/test').body.toString('utf8')).toBe(stored);
+    expect(toAmqpMessage(event, '/test').content.toString('utf8')).toBe(stored);
+    // A spread is another object: its data is encoded as it is, never the original's text.
+    const replaced = { ...event, data: { a: 2 } };
+    expect(encodeEvent(replaced, '/test').body.toString('utf8')).toBe('{"a":2}');
+    expect(encodeEvent({ ...event }, '/test').body.toString('utf8')).toBe('{"a":1,"b":[1,2000]}');
+    // The metadata is parsed and goes to the headers as before.
+    expect(encodeEvent(event, '/test').attributes).toMatchObject({
+      correlationid: 'c-1',
+      metadata: '{"tenant":"acme"}',
+    });
+  });
+
+  it('parses its data once, on first access, and a spread copies the parsed data', () => {
+    const event = lazy('{"n": [1, {"m": "x"}]}');
+    expect(Object.getOwnPropertyDescriptor(event, 'data')).toHaveProperty('get');
+    expect(Object.keys(event)).toContain('data');
+    const data = event.data;
+    expect(data).toEqual({ n: [1, { m: 'x' }] });
+    expect(event.data).toBe(data);
+    const copy = { ...event };
+    expect(Object.getOwnPropertyDescriptor(copy, 'data')).toEqual(
+      expect.objectContaining({ value: data, writable: true }),
+    );
+    expect(storedDataJson(copy)).toBeUndefined();
+  });
+});
