@@ -1,7 +1,10 @@
 import type { StoredEvent } from 'factum';
-import { toAmqpMessage } from 'factum/rabbitmq';
+import { fromNatsMessage, toNatsHeaders } from 'factum/nats';
+import { fromAmqpMessage, toAmqpMessage } from 'factum/rabbitmq';
 import { describe, expect, it } from 'vitest';
+import { fromKafkaRecord, headerRecord, toKafkaRecord } from '../../src/brokers/kafka/wire.js';
 import { encodeEvent } from '../../src/brokers/shared/cloudevents.js';
+import { fromSqsMessage, toSqsMessage } from '../../src/brokers/sqs/wire.js';
 import { eventWithStoredData, storedDataJson } from '../../src/core/stored-data.js';
 
 /** An event built with its data as text, the way the stores' raw reads build them. */
@@ -66,5 +69,30 @@ describe('an event with its stored data JSON', () => {
       expect.objectContaining({ value: data, writable: true }),
     );
     expect(storedDataJson(copy)).toBeUndefined();
+  });
+
+  it('every binding sends the stored text and decodes it back to the same data', () => {
+    const stored = '{ "b" : [1.0, 2e3, "\\u00e9"], "a": {"x": true} }';
+    const event = lazy(stored);
+    const data = JSON.parse(stored);
+    const kafka = toKafkaRecord(event, '/t');
+    expect(kafka.value.toString('utf8')).toBe(stored);
+    const kafkaHeaders = headerRecord(kafka.headers);
+    expect(fromKafkaRecord(kafkaHeaders, kafka.value).data).toEqual(data);
+    const amqp = toAmqpMessage(event, '/t');
+    expect(amqp.content.toString('utf8')).toBe(stored);
+    expect(fromAmqpMessage({ content: amqp.content, properties: amqp.properties as never }).data).toEqual(
+      data,
+    );
+    const nats = toNatsHeaders(event, '/t');
+    expect(nats.body.toString('utf8')).toBe(stored);
+    const natsHeaders = new Map(nats.headers.map(([k, v]) => [k, [v]]));
+    expect(fromNatsMessage(natsHeaders as never, nats.body).data).toEqual(data);
+    const sqs = toSqsMessage(event, '/t', 262_144);
+    expect(sqs.body).toBe(stored);
+    const attributes = Object.fromEntries(
+      Object.entries(sqs.attributes).map(([name, value]) => [name, value.StringValue]),
+    );
+    expect(fromSqsMessage(sqs.body, attributes).data).toEqual(data);
   });
 });
