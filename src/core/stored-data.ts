@@ -2,12 +2,13 @@
  * Events whose data JSON is known as the store holds it, for the relay: the broker's body is that
  * text, not `JSON.stringify(JSON.parse(text))`. A store that offers it builds such events with
  * `eventWithStoredData` and registers an internal view of readAll and subscribe returning them
- * (`offerRawDataReads`); the event-log relay's source reads through it; nothing else reads that way, so projections, sagas and callers of readAll
- * keep getting plain events.
+ * (`offerRawDataReads`); the event-log relay's source reads through it. Nothing else reads that
+ * way, so projections, sagas and callers of readAll keep getting plain events.
  *
  * The text belongs to one event object (a WeakMap keyed by it) whose data cannot be assigned nor
- * changed in place (a getter without setter, the parsed data frozen): a copy (`{ ...event }`, `{ ...event, data }`, an upcast event) is
- * another object and has no text, so its data is encoded as it is.
+ * changed in place (a getter without setter, the parsed data frozen): a copy (`{ ...event }`,
+ * `{ ...event, data }`, an upcast event) is another object and has no text, so its data is
+ * encoded as it is.
  */
 import type { EventMetadata, StoredEvent } from './envelope.js';
 import type { EventStore } from './store.js';

@@ -33,6 +33,7 @@ class SchemaDecoratedStore implements EventStore {
   readonly #inner: EventStore;
   readonly #registry: SchemaRegistry;
   readonly snapshots: SnapshotStore | undefined;
+
   constructor(inner: EventStore, registry: SchemaRegistry, snapshots: SnapshotStore | undefined) {
     this.#inner = inner;
     this.#registry = registry;
