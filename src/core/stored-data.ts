@@ -5,19 +5,39 @@
  * (`offerRawDataReads`); the event-log relay's source reads through it. Nothing else reads that
  * way, so projections, sagas and callers of readAll keep getting plain events.
  *
- * The text belongs to one event object (a WeakMap keyed by it) whose data cannot be assigned nor
- * changed in place (a getter without setter, the parsed data frozen): a copy (`{ ...event }`,
- * `{ ...event, data }`, an upcast event) is another object and has no text, so its data is
- * encoded as it is.
+ * The text is the event's own (its data getter hands it to storedDataJson), and its data cannot be
+ * assigned nor changed in place (a getter without setter, the parsed data frozen): a copy
+ * (`{ ...event }`, `{ ...event, data }`, an upcast event) holds plain data and has no text, so its
+ * data is encoded as it is.
  */
 import type { EventMetadata, StoredEvent } from './envelope.js';
 import type { EventStore } from './store.js';
 
-const storedText = new WeakMap<object, string>();
+/** What a lazy event's getter returns while storedDataJson asks it; never seen anywhere else. */
+const TEXT_HANDED = Object.freeze({});
+/** The event storedDataJson is reading `data` of; only that object's own read gets the text. */
+let askedAbout: object | undefined;
+let handed: string | undefined;
 
-/** The data JSON the store holds for this very event object; undefined for any other object. */
+/**
+ * The data JSON the store holds for this event, when reading `event.data` now would give the data
+ * parsed from it (an event built by eventWithStoredData, or an object whose `data` is that event's
+ * getter called on it: a prototype, a Proxy forwarding its receiver); undefined for any other
+ * object (a copy, an event with replaced or upcast data, a wrapper reading another event's data).
+ * Asked by reading `event.data` once, so it never says stale text.
+ */
 export function storedDataJson(event: StoredEvent): string | undefined {
-  return storedText.get(event);
+  askedAbout = event;
+  handed = undefined;
+  let value: unknown;
+  try {
+    value = event.data;
+  } finally {
+    askedAbout = undefined;
+  }
+  const text = handed;
+  handed = undefined;
+  return value === TEXT_HANDED ? text : undefined;
 }
 
 /**
@@ -26,7 +46,8 @@ export function storedDataJson(event: StoredEvent): string | undefined {
  * data and an assignment to it throws (modules are strict; the type says readonly); the parsed data
  * is frozen (deeply, when first read), so it cannot be changed in place either: the text always
  * says what the data is. A relay that encodes the text never reads the data, so it never parses
- * (nor freezes) it. (Redefining the property with Object.defineProperty is not guarded against.)
+ * (nor freezes) it. No registry, no freeze of the event: both cost the relay more per event than
+ * the parse they would save (a WeakMap entry an event, mostly in the garbage collector).
  */
 export function eventWithStoredData(
   id: string,
@@ -42,7 +63,7 @@ export function eventWithStoredData(
 ): StoredEvent {
   let parsed = false;
   let data: unknown;
-  const event: StoredEvent = {
+  return {
     id,
     type,
     streamId,
@@ -52,6 +73,11 @@ export function eventWithStoredData(
     schemaVersion,
     timestamp,
     get data(): unknown {
+      if (this === askedAbout) {
+        askedAbout = undefined;
+        handed = dataJson;
+        return TEXT_HANDED;
+      }
       if (!parsed) {
         data = deepFreeze(JSON.parse(dataJson));
         parsed = true;
@@ -60,10 +86,6 @@ export function eventWithStoredData(
     },
     metadata,
   };
-  storedText.set(event, dataJson);
-  // Not frozen: Object.freeze (or seal) of every event costs the relay about a microsecond each,
-  // more than the parse it saves; the getter without setter already refuses an assignment.
-  return event;
 }
 
 function deepFreeze(value: unknown): unknown {

@@ -41,6 +41,31 @@ describe('an event with its stored data JSON', () => {
     expect(storedDataJson(event)).toBe('{"a":{"b":[1]}}');
   });
 
+  it('gives its text only where reading data gives the data parsed from it', () => {
+    const event = lazy('{"a": 1}');
+    expect(storedDataJson(event)).toBe('{"a": 1}');
+    expect(storedDataJson({ ...event })).toBeUndefined();
+    expect(storedDataJson({ ...event, data: { a: 2 } })).toBeUndefined();
+    // An object that reads another event's data is not that event.
+    const wrapper = {
+      ...event,
+      get data() {
+        return event.data;
+      },
+    };
+    expect(storedDataJson(wrapper)).toBeUndefined();
+    expect(wrapper.data).toEqual({ a: 1 });
+    // One whose data is the event's own getter, called on it, reads the same data.
+    expect(storedDataJson(Object.create(event) as StoredEvent)).toBe('{"a": 1}');
+    expect(storedDataJson(new Proxy(event, {}))).toBe('{"a": 1}');
+    expect(
+      storedDataJson(new Proxy(event, { get: (t, k) => (k === 'data' ? { b: 1 } : Reflect.get(t, k)) })),
+    ).toBeUndefined();
+    // Asking never parses, nor changes what data reads.
+    expect(event.data).toEqual({ a: 1 });
+    expect(storedDataJson(event)).toBe('{"a": 1}');
+  });
+
   it('are encoded with the stored text; a copy with other data encodes that data', () => {
     const stored = '{"a": 1,  "b" : [1.0, 2e3]}';
     const event = lazy(stored);
