@@ -14,6 +14,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './store.js';
+import { offerRawDataReads, rawDataReadsOf } from './stored-data.js';
 
 /** An event store whose events pass through a schema registry; keeps the inner store's snapshots. */
 export type SchemaAwareStore = EventStore & Partial<SnapshotCapable>;
@@ -37,6 +38,17 @@ class SchemaDecoratedStore implements EventStore {
     this.#inner = inner;
     this.#registry = registry;
     this.snapshots = snapshots;
+    // The inner store's reads with stored data JSON (the relay's), upcast like readAll: an event that
+    // needs no upcast is the inner store's own object and keeps its text; an upcast one is a new
+    // object (registry.upcast) without text, so its upcast data is what gets encoded.
+    const raw = rawDataReadsOf(inner);
+    if (raw !== undefined) {
+      offerRawDataReads(this, {
+        readAll: async (options) => this.#upcastPage(await raw.readAll(options)),
+        subscribe: (options, handler) =>
+          raw.subscribe(options, (event) => handler(this.#registry.upcast(event))),
+      });
+    }
   }
 
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
@@ -55,7 +67,10 @@ class SchemaDecoratedStore implements EventStore {
   }
 
   async readAll(options?: ReadAllOptions): Promise<AllRead> {
-    const page = await this.#inner.readAll(options);
+    return this.#upcastPage(await this.#inner.readAll(options));
+  }
+
+  #upcastPage(page: AllRead): AllRead {
     return { ...page, events: page.events.map((e) => this.#registry.upcast(e)) };
   }
 

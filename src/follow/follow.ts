@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../core/envelope.js';
 import type { EventStore, Subscription } from '../core/store.js';
+import { rawDataReadsOf } from '../core/stored-data.js';
 import { Waker } from './pause.js';
 
 /** Consecutive events of a source, in order; resume after `last`. */
@@ -88,23 +89,31 @@ export async function follow<P extends Page>(options: FollowOptions<P>): Promise
   return liveByPolling(options, reached);
 }
 
-/** A source over an event store's global log, optionally filtered; `head` bounds catch-up. */
+/**
+ * A source over an event store's global log, optionally filtered; `head` bounds catch-up.
+ * `rawData`: read through the store's reads that keep each event's data JSON as stored (catch-up
+ * pages and live subscription alike; see core/stored-data.ts), for a follower that sends the data
+ * on rather than using it (the event-log relay); a store without them (the memory store, a wrapper
+ * that does not pass them on) is read with plain readAll and subscribe.
+ */
 export function logSource(
   store: EventStore,
   options: {
     head?: () => Promise<bigint>;
     types?: readonly string[] | undefined;
     categories?: readonly string[] | undefined;
+    rawData?: boolean;
   } = {},
 ): FollowSource<Page> {
   const filter = {
     ...(options.types === undefined ? {} : { types: options.types }),
     ...(options.categories === undefined ? {} : { categories: options.categories }),
   };
+  const reads = (options.rawData === true ? rawDataReadsOf(store) : undefined) ?? store;
   return {
-    read: (after, limit) => store.readAll({ after, limit, ...filter }),
+    read: (after, limit) => reads.readAll({ after, limit, ...filter }),
     ...(options.head === undefined ? {} : { head: options.head }),
-    subscribe: (after, batchSize, handler) => store.subscribe({ after, batchSize, ...filter }, handler),
+    subscribe: (after, batchSize, handler) => reads.subscribe({ after, batchSize, ...filter }, handler),
   };
 }
 

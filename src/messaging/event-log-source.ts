@@ -24,7 +24,8 @@ export function relayCheckpoint(name: string): string {
 /**
  * The event log as the outbox: the global log after the relay's checkpoint, read by the follow kit
  * (pages while catching up, then the store's live subscription); commit saves the page's last
- * position, fenced by the relay's lease.
+ * position, fenced by the relay's lease. On SQLite and PostgreSQL (withSchemas over them included)
+ * the events keep their stored data JSON, which the brokers send as the body.
  */
 export function eventLogSource(store: EventStore, options: EventLogSourceOptions = {}): RelaySource {
   const name = options.name ?? 'relay';
@@ -33,7 +34,8 @@ export function eventLogSource(store: EventStore, options: EventLogSourceOptions
   return {
     name,
     storage,
-    pages: logSource(store, { types: options.types, categories: options.categories }),
+    // The stored data JSON goes to the broker as it is (no parse and stringify again), see core/stored-data.ts.
+    pages: logSource(store, { types: options.types, categories: options.categories, rawData: true }),
     async start() {
       return (await storage.read((tx) => tx.getCheckpoint(checkpoint))) ?? 0n;
     },

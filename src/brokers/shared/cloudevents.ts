@@ -8,6 +8,7 @@ import type { EventMetadata, StoredEvent } from '../../core/envelope.js';
 import { categoryOf } from '../../core/envelope.js';
 import { InvalidMessageError } from '../../core/errors.js';
 import { isUuid } from '../../core/ids.js';
+import { storedDataJson } from '../../core/stored-data.js';
 
 export const CONTENT_TYPE = 'application/json';
 
@@ -53,7 +54,8 @@ export function encodeEvent(event: StoredEvent, source: string): EncodedEvent {
 /**
  * The bindings' hot path: hands each CloudEvents attribute of a stored event to `put` (name without
  * any binding prefix, datacontenttype excluded; in encodeEvent's order) and returns the JSON body,
- * without building the attribute record.
+ * without building the attribute record. The body is the data JSON the store holds when the event
+ * was read with it (the relay's reads: `storedDataJson`), else `JSON.stringify(event.data)`.
  */
 export function writeEvent(
   event: StoredEvent,
@@ -82,7 +84,7 @@ export function writeEvent(
     }
   }
   if (rest !== undefined) put(Extensions.metadata, JSON.stringify(rest));
-  return Buffer.from(JSON.stringify(event.data));
+  return Buffer.from(storedDataJson(event) ?? JSON.stringify(event.data));
 }
 
 /** The last time written: the events of one append share their timestamp, so it repeats. */

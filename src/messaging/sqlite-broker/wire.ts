@@ -4,6 +4,7 @@
  */
 import type { StoredEvent } from '../../core/envelope.js';
 import { ErrorCodes, InvalidMessageError, ValidationError } from '../../core/errors.js';
+import { storedDataJson } from '../../core/stored-data.js';
 
 export interface WireMessage {
   headers: Record<string, string>;
@@ -12,6 +13,8 @@ export interface WireMessage {
 
 export function encode(event: StoredEvent): WireMessage {
   let body: string;
+  // From the event-log relay: the data JSON as stored goes in as it is (see core/stored-data.ts).
+  const dataJson = storedDataJson(event);
   try {
     body = JSON.stringify({
       id: event.id,
@@ -22,9 +25,10 @@ export function encode(event: StoredEvent): WireMessage {
       position: event.position.toString(),
       schemaVersion: event.schemaVersion,
       timestamp: event.timestamp.toISOString(),
-      data: event.data,
       metadata: event.metadata,
+      ...(dataJson === undefined ? { data: event.data } : {}),
     });
+    if (dataJson !== undefined) body = `${body.slice(0, -1)},"data":${dataJson}}`;
   } catch (cause) {
     throw new ValidationError(
       ErrorCodes.INVALID_EVENT,

@@ -18,6 +18,7 @@ import type {
   Subscription,
 } from '../../core/store.js';
 import { checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
+import { offerRawDataReads } from '../../core/stored-data.js';
 import { AppendNotifier, type SourcePage, SubscriptionSet } from '../../core/subscription.js';
 import { appendSpan, tracingHook } from '../../core/tracing.js';
 import { assertStreamId, type PreparedAppend, prepareAppend } from '../../core/validation.js';
@@ -162,6 +163,14 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
       listen: (options.listen ?? true) && !tooSmall,
       logger: options.logger,
     });
+    // The event-log relay's reads: events that keep their stored data JSON, sent on as the broker's
+    // body (core/stored-data.ts). Not for a subclass, which may change readAll or subscribe.
+    if (new.target === PostgresEventStore) {
+      offerRawDataReads(this, {
+        readAll: (o) => this.#readAllWith(o, true),
+        subscribe: (o, handler) => this.#subscribeWith(o, handler, true),
+      });
+    }
     this.#sql = {
       append: appendSql(names),
       batch: { plain: appendBatchSql(names, 'heads', false), checked: appendBatchSql(names) },
@@ -378,13 +387,17 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     }
   }
 
-  async readAll(options?: ReadAllOptions): Promise<AllRead> {
+  readAll(options?: ReadAllOptions): Promise<AllRead> {
+    return this.#readAllWith(options, false);
+  }
+
+  async #readAllWith(options: ReadAllOptions | undefined, storedData: boolean): Promise<AllRead> {
     this.#assertOpen('readAll');
     const o = checkReadAllOptions(options);
     const deadline = Date.now() + this.#readYourWritesTimeoutMs;
     let delayMs = 1;
     for (;;) {
-      const page = await this.#readPage(o);
+      const page = await this.#readPage(o, storedData);
       const own = this.#lastAppended;
       // Done unless this store's own last append is committed but still behind the horizon.
       if (
@@ -401,7 +414,7 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
     }
   }
 
-  async #readPage(o: CheckedReadAllOptions): Promise<SourcePage & { horizon: bigint }> {
+  async #readPage(o: CheckedReadAllOptions, storedData: boolean): Promise<SourcePage & { horizon: bigint }> {
     let page: Awaited<ReturnType<typeof readLog>>;
     try {
       page = await readLog(
@@ -412,6 +425,7 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
         o.limit,
         o.types,
         o.categories,
+        storedData,
       );
     } catch (error) {
       throw translate(error, 'read all');
@@ -426,11 +440,15 @@ export class PostgresEventStore implements EventStore, SnapshotCapable {
   }
 
   subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
+    return this.#subscribeWith(options, handler, false);
+  }
+
+  #subscribeWith(options: SubscribeOptions, handler: EventHandler, storedData: boolean): Subscription {
     this.#assertOpen('subscribe');
     checkReadAllOptions({ after: options.after, types: options.types, categories: options.categories });
     const subscription = this.#subscriptions.start(
       {
-        readAll: (o) => this.#readPage(checkReadAllOptions(o)),
+        readAll: (o) => this.#readPage(checkReadAllOptions(o), storedData),
         notifier: this.#notifier,
         pollIntervalMs: this.#pollIntervalMs,
         heldBackPollIntervalMs: this.#heldBackPollIntervalMs,

@@ -18,6 +18,7 @@ import type {
   Subscription,
 } from '../../core/store.js';
 import { type CheckedReadAllOptions, checkReadAllOptions, checkReadStreamOptions } from '../../core/store.js';
+import { offerRawDataReads } from '../../core/stored-data.js';
 import { AppendNotifier, SubscriptionSet } from '../../core/subscription.js';
 import { appendSpan, tracingHook } from '../../core/tracing.js';
 import { TransactionGate } from '../../core/transaction-gate.js';
@@ -26,7 +27,7 @@ import { translate } from './errors.js';
 import { markMigrated } from './migrated-areas.js';
 import { applyMigrations, onOpen } from './migrations/index.js';
 import type { EventRow } from './sql/event-row.js';
-import { toStoredEvent } from './sql/event-row.js';
+import { toEventWithStoredData, toStoredEvent } from './sql/event-row.js';
 import { findEventIds } from './sql/find-event-ids.js';
 import { insertEventsStatement, MAX_ROWS_PER_INSERT } from './sql/insert-event.js';
 import { readAllRows } from './sql/read-all.js';
@@ -140,6 +141,14 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
+    // The event-log relay's reads: events that keep their stored data JSON, sent on as the broker's
+    // body (core/stored-data.ts). Not for a subclass, which may change readAll or subscribe.
+    if (new.target === SqliteEventStore) {
+      offerRawDataReads(this, {
+        readAll: (o) => this.#readAllWith(o, toEventWithStoredData),
+        subscribe: (o, handler) => this.#subscribeWith(o, handler, toEventWithStoredData),
+      });
+    }
   }
 
   /** Snapshots of deciders' state in the factum_snapshots table (a cache: deleting rows changes no result). */
@@ -371,29 +380,45 @@ export class SqliteEventStore implements EventStore, SnapshotCapable {
     return { events: rows.map(toStoredEvent), version, exists: true };
   }
 
-  async readAll(options?: ReadAllOptions): Promise<AllRead> {
-    this.#assertOpen('readAll');
-    const o = checkReadAllOptions(options);
-    if (this.#gate.busy && !this.#gate.inside()) return this.#gate.run(() => this.#readAll(o));
-    return this.#readAll(o);
+  readAll(options?: ReadAllOptions): Promise<AllRead> {
+    return this.#readAllWith(options, toStoredEvent);
   }
 
-  #readAll(o: CheckedReadAllOptions): AllRead {
+  async #readAllWith(options: ReadAllOptions | undefined, toEvent: (row: EventRow) => StoredEvent) {
+    this.#assertOpen('readAll');
+    const o = checkReadAllOptions(options);
+    if (this.#gate.busy && !this.#gate.inside()) return this.#gate.run(() => this.#readAll(o, toEvent));
+    return this.#readAll(o, toEvent);
+  }
+
+  #readAll(o: CheckedReadAllOptions, toEvent: (row: EventRow) => StoredEvent): AllRead {
     let rows: EventRow[];
     try {
       rows = readAllRows(this.#db, this.#readCache, o.after, o.limit, o.types, o.categories);
     } catch (error) {
       throw translate(error, 'read all');
     }
-    const events = rows.map(toStoredEvent);
+    const events = rows.map(toEvent);
     return { events, last: events.at(-1)?.position ?? o.after };
   }
 
   subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
+    return this.#subscribeWith(options, handler, toStoredEvent);
+  }
+
+  #subscribeWith(
+    options: SubscribeOptions,
+    handler: EventHandler,
+    toEvent: (row: EventRow) => StoredEvent,
+  ): Subscription {
     this.#assertOpen('subscribe');
     checkReadAllOptions({ after: options.after, types: options.types, categories: options.categories });
     return this.#subscriptions.start(
-      { readAll: (o) => this.readAll(o), notifier: this.#notifier, pollIntervalMs: this.#pollIntervalMs },
+      {
+        readAll: (o) => this.#readAllWith(o, toEvent),
+        notifier: this.#notifier,
+        pollIntervalMs: this.#pollIntervalMs,
+      },
       options,
       handler,
     );

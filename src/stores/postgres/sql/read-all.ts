@@ -1,7 +1,13 @@
 import type { Pool } from 'pg';
 import type { StoredEvent } from '../../../core/envelope.js';
 import type { SchemaNames } from '../schema.js';
-import { EVENT_COLUMNS, FACTUM_TYPES, toStoredEvent } from './event-row.js';
+import {
+  EVENT_COLUMNS,
+  FACTUM_TYPES,
+  FACTUM_TYPES_JSON_AS_TEXT,
+  toEventWithStoredData,
+  toStoredEvent,
+} from './event-row.js';
 
 /** One page of the global log, with what the reader's snapshot said about in-flight transactions. */
 export interface LogPage {
@@ -43,6 +49,10 @@ LEFT JOIN LATERAL (
 ) AS e ON true`;
 }
 
+/**
+ * Reads one page of the log (readAllSql). `storedData`: the events keep their data JSON as stored
+ * (toEventWithStoredData: the relay's reads); the same prepared statement, only the row decoding differs.
+ */
 export async function readLog(
   pool: Pool,
   names: SchemaNames,
@@ -51,20 +61,22 @@ export async function readLog(
   limit: number,
   types: readonly string[] | undefined,
   categories: readonly string[] | undefined,
+  storedData = false,
 ): Promise<LogPage> {
   const result = await pool.query<unknown[]>({
     name: `${names.statementPrefix}read_all`,
     text: sql,
     values: [after.toString(), limit, types ?? null, categories ?? null],
     rowMode: 'array',
-    types: FACTUM_TYPES,
+    types: storedData ? FACTUM_TYPES_JSON_AS_TEXT : FACTUM_TYPES,
   });
   const rows = result.rows;
   const first = rows[0];
   if (first === undefined) return { events: [], horizon: 0n, heldBack: false };
   const events: StoredEvent[] = [];
   if (first[2] !== null) {
-    for (const row of rows) events.push(toStoredEvent(row, 2));
+    const toEvent = storedData ? toEventWithStoredData : toStoredEvent;
+    for (const row of rows) events.push(toEvent(row, 2));
   }
   return { events, horizon: BigInt(first[0] as string), heldBack: first[1] === true };
 }
