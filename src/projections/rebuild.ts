@@ -13,7 +13,7 @@ import { type ApplyTarget, applyEvents, applyRange, layoutOf, Superseded } from 
 import { directBatchTx } from './batch.js';
 import type { ProjectionEvents, RebuildProgress } from './events.js';
 import { projectionCheckpoint, rebuildLeaseName } from './status.js';
-import type { ProjectionStorage, StorageTx } from './storage.js';
+import { type ProjectionStorage, readAheadOf, type StorageTx } from './storage.js';
 import type { Projection } from './types.js';
 
 export interface RebuildOptions {
@@ -174,8 +174,7 @@ async function replayAndSwap(
       after: position,
       pageSize: batchSize,
       live: false,
-      // As the runner: where reads wait on a server, once each batch's checks are done.
-      prefetch: storage.dialect !== 'sqlite' && 'when-asked',
+      prefetch: readAheadOf(storage),
       signal,
       onPage: async (page, readAhead) => {
         const counts = await applyEvents(storage, target, page.events, readAhead);

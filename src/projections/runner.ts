@@ -25,7 +25,7 @@ import {
 import type { ProjectionEvents } from './events.js';
 import { LagMonitor } from './lag-monitor.js';
 import { projectionCheckpoint, runnerLeaseName } from './status.js';
-import type { ProjectionStorage } from './storage.js';
+import { type ProjectionStorage, readAheadOf } from './storage.js';
 import type { Projection } from './types.js';
 
 export interface RunnerDeps {
@@ -258,10 +258,7 @@ export class AsyncRunner {
         source: logSource(storage.store, { head: () => storage.head() }),
         after: start.position,
         pageSize: projection.batchSize,
-        // Catch-up reads the next page while this one is applied, where reads wait on a server (from
-        // when the batch's checks are done: see applyEvents); a SQLite read runs on this thread
-        // anyway, and a second page in hand only costs memory.
-        prefetch: storage.dialect !== 'sqlite' && 'when-asked',
+        prefetch: readAheadOf(storage),
         signal: session.signal,
         track: (oldest) => {
           this.#oldestPending = () => oldest()?.timestamp.getTime();
