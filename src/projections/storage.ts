@@ -22,16 +22,6 @@ export type { LeaseRecord, SessionLock, SessionLocks } from '../follow/index.js'
  * 4. `batch` commits a batch's writes, its dead letters and its checkpoint in one transaction of its
  *    scope, after the fencing check in that same transaction; a throw anywhere writes nothing.
  */
-/**
- * How runners and rebuilds read the log ahead (follow's `prefetch`): where reads wait on a server,
- * the next page is read once a batch's checks are done (see applyEvents), so its reply is parsed
- * while the database writes the batch; a SQLite read runs on this thread anyway, and a second page
- * in hand only costs memory.
- */
-export function readAheadOf(storage: ProjectionStorage): false | 'when-asked' {
-  return storage.dialect !== 'sqlite' && 'when-asked';
-}
-
 export interface ProjectionStorage extends FollowStorage<StorageTx> {
   /** The event store whose log the projections read. */
   readonly store: EventStore;
@@ -245,4 +235,14 @@ export function brandStorage<S extends ProjectionStorage>(storage: S): S {
 
 export function isProjectionStorage(value: unknown): value is ProjectionStorage {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * How runners and rebuilds read the log ahead (follow's `prefetch`): where reads wait on a server,
+ * the next page is read once a batch's checks are done (see applyEvents), so its reply is parsed
+ * while the database writes the batch; a SQLite read runs on this thread anyway, and a second page
+ * in hand only costs memory.
+ */
+export function readAheadOf(storage: ProjectionStorage): false | 'when-asked' {
+  return storage.dialect !== 'sqlite' && 'when-asked';
 }
