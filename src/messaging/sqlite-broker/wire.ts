@@ -26,7 +26,8 @@ export function encode(event: StoredEvent): WireMessage {
       schemaVersion: event.schemaVersion,
       timestamp: event.timestamp.toISOString(),
       metadata: event.metadata,
-      ...(dataJson === undefined ? { data: event.data } : {}),
+      // Left out (undefined) when the stored text is spliced in below.
+      data: dataJson === undefined ? event.data : undefined,
     });
     if (dataJson !== undefined) body = `${body.slice(0, -1)},"data":${dataJson}}`;
   } catch (cause) {
